@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Stops what scripts/stack-up.sh started in DIR: each service's process group
+# (from DIR/NAME.pid) gets SIGTERM, then SIGKILL if it hasn't exited after a
+# grace period; pid files (and stack.env, when stopping everything) are removed.
+# Exits 0 when nothing was running.
+#
+# Usage: scripts/stack-down.sh [DIR [SERVICE...]]
+#   DIR defaults to ${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}
+#   SERVICE: moto, tansu (default: every DIR/*.pid)
+set -euo pipefail
+
+DIR="${1:-${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}}"
+shift || true
+GRACE="${DATAMESH_STACK_STOP_SECONDS:-10}"
+
+say() { echo "stack-down.sh: $*" >&2; }
+
+[ -d "$DIR" ] || { say "no stack dir $DIR; nothing to stop"; exit 0; }
+
+if [ "$#" -gt 0 ]; then
+    names=("$@")
+else
+    names=()
+    for f in "$DIR"/*.pid; do [ -e "$f" ] && names+=("$(basename "$f" .pid)"); done
+fi
+
+# Non-zombie processes in process group $1 (a zombie is already dead, just not
+# yet reaped by whoever inherited it). python3: ps isn't guaranteed.
+group_members() {
+    python3 - "$1" <<'PY'
+import os, sys
+pgid = sys.argv[1]
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    fields = stat[stat.rindex(")") + 2:].split()  # after "(comm) "
+    if fields[2] == pgid and fields[0] != "Z":
+        print(pid)
+PY
+}
+
+stopped=0
+for name in "${names[@]}"; do
+    pidfile="$DIR/$name.pid"
+    [ -f "$pidfile" ] || continue
+    pid="$(cat "$pidfile")"
+    case "$name" in moto) prog=moto_server ;; *) prog="$name" ;; esac
+    # Only signal the pid if it is still the program we started (pids get reused).
+    if [ -n "$pid" ] && cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" && [[ "$cmd" == *"$prog"* ]]; then
+        # stack-up starts each service as its own session/group leader, so the
+        # group also covers anything the service forked.
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        waited=0
+        while [ -n "$(group_members "$pid")" ] && [ "$waited" -lt $((GRACE * 10)) ]; do
+            sleep 0.1; waited=$((waited + 1))
+        done
+        if [ -n "$(group_members "$pid")" ]; then
+            say "$name (pid $pid) ignored SIGTERM for ${GRACE}s; sending SIGKILL"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            waited=0
+            while [ -n "$(group_members "$pid")" ] && [ "$waited" -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+        fi
+        say "stopped $name (pid $pid)"
+        stopped=$((stopped + 1))
+    fi
+    rm -f "$pidfile"
+done
+
+if [ "$#" -eq 0 ]; then
+    rm -f "$DIR/stack.env"
+fi
+[ "$stopped" -gt 0 ] || say "nothing was running in $DIR"
+exit 0

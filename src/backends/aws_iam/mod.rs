@@ -1,0 +1,229 @@
+//! The real `Iam`: AWS IAM and STS (or a compatible endpoint) through the AWS SDK.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_iam::types::Tag;
+
+use super::error::{from_aws, BackendError, ErrorKind};
+use super::iam::{Iam, Role};
+
+/// IAM and STS through the AWS SDK.
+pub struct AwsIam {
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    endpoint: String,
+}
+
+impl AwsIam {
+    /// Wraps configured clients; `endpoint` is only used in error messages.
+    pub fn new(iam: aws_sdk_iam::Client, sts: aws_sdk_sts::Client, endpoint: String) -> Self {
+        Self { iam, sts, endpoint }
+    }
+
+    fn err<E>(&self, op: &'static str, e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> BackendError
+    where
+        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        from_aws("IAM", op, &self.endpoint, e)
+    }
+}
+
+/// IAM returns policy documents URL-encoded.
+pub fn decode_policy(document: &str) -> String {
+    percent_encoding::percent_decode_str(document).decode_utf8_lossy().into_owned()
+}
+
+fn tag_list(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, BackendError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| BackendError::new(ErrorKind::Other, "IAM", "TagRole", format!("invalid tag {k}: {e}")))
+        })
+        .collect()
+}
+
+/// Missing things are fine where the caller asked for them to be gone.
+fn not_found_ok(r: Result<(), BackendError>) -> Result<(), BackendError> {
+    match r {
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Iam for AwsIam {
+    async fn caller_account(&self) -> Result<String, BackendError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| from_aws("STS", "GetCallerIdentity", &self.endpoint, e))?;
+        out.account()
+            .map(str::to_string)
+            .ok_or_else(|| BackendError::new(ErrorKind::Other, "STS", "GetCallerIdentity", "the answer names no account"))
+    }
+
+    async fn create_role(&self, name: &str, path: &str, trust_policy: &str, tags: &BTreeMap<String, String>) -> Result<String, BackendError> {
+        let out = self
+            .iam
+            .create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(trust_policy)
+            .set_tags(Some(tag_list(tags)?))
+            .send()
+            .await
+            .map_err(|e| self.err("CreateRole", e))?;
+        Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+    }
+
+    async fn get_role(&self, name: &str) -> Result<Option<Role>, BackendError> {
+        let out = match self.iam.get_role().role_name(name).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = self.err("GetRole", e);
+                return if e.is(ErrorKind::NotFound) { Ok(None) } else { Err(e) };
+            }
+        };
+        let Some(role) = out.role() else { return Ok(None) };
+        // GetRole's tag list may be truncated; ListRoleTags is authoritative.
+        let mut tags = BTreeMap::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .iam
+                .list_role_tags()
+                .role_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| self.err("ListRoleTags", e))?;
+            tags.extend(page.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())));
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_string()),
+                _ => break,
+            }
+        }
+        Ok(Some(Role {
+            arn: role.arn().to_string(),
+            trust_policy: role.assume_role_policy_document().map(decode_policy).unwrap_or_default(),
+            tags,
+        }))
+    }
+
+    async fn update_trust_policy(&self, name: &str, trust_policy: &str) -> Result<(), BackendError> {
+        self.iam
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust_policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err("UpdateAssumeRolePolicy", e))
+    }
+
+    async fn set_role_tags(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<(), BackendError> {
+        let current = self.get_role(name).await?.map(|r| r.tags).unwrap_or_default();
+        let stale: Vec<String> = current.keys().filter(|k| !tags.contains_key(*k)).cloned().collect();
+        if !stale.is_empty() {
+            self.iam
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map_err(|e| self.err("UntagRole", e))?;
+        }
+        let changed: BTreeMap<String, String> =
+            tags.iter().filter(|(k, v)| current.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        if !changed.is_empty() {
+            self.iam
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(tag_list(&changed)?))
+                .send()
+                .await
+                .map_err(|e| self.err("TagRole", e))?;
+        }
+        Ok(())
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<(), BackendError> {
+        not_found_ok(self.iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(|e| self.err("DeleteRole", e)))
+    }
+
+    async fn put_role_policy(&self, role: &str, policy: &str, document: &str) -> Result<(), BackendError> {
+        self.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .policy_document(document)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err("PutRolePolicy", e))
+    }
+
+    async fn get_role_policy(&self, role: &str, policy: &str) -> Result<Option<String>, BackendError> {
+        match self.iam.get_role_policy().role_name(role).policy_name(policy).send().await {
+            Ok(out) => Ok(Some(decode_policy(out.policy_document()))),
+            Err(e) => {
+                let e = self.err("GetRolePolicy", e);
+                if e.is(ErrorKind::NotFound) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), BackendError> {
+        not_found_ok(
+            self.iam
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| self.err("DeleteRolePolicy", e)),
+        )
+    }
+
+    async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, BackendError> {
+        let mut names = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .iam
+                .list_role_policies()
+                .role_name(role)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| self.err("ListRolePolicies", e))?;
+            names.extend(page.policy_names().iter().cloned());
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_string()),
+                _ => return Ok(names),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_are_url_decoded() {
+        assert_eq!(decode_policy("%7B%22Version%22%3A%222012-10-17%22%7D"), "{\"Version\":\"2012-10-17\"}");
+        assert_eq!(decode_policy("{\"a\":1}"), "{\"a\":1}");
+    }
+}

@@ -1,0 +1,43 @@
+//! IAM: each domain's role and the inline policies that data products and grants own on it.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::error::BackendError;
+
+/// A role as read back.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// Its ARN.
+    pub arn: String,
+    /// The trust policy document, URL-decoded.
+    pub trust_policy: String,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// AWS IAM (and STS for who we are).
+#[async_trait]
+pub trait Iam: Send + Sync {
+    /// The account ID of the caller's credentials.
+    async fn caller_account(&self) -> Result<String, BackendError>;
+    /// Creates a role; `AlreadyExists` when it exists. Returns its ARN.
+    async fn create_role(&self, name: &str, path: &str, trust_policy: &str, tags: &BTreeMap<String, String>) -> Result<String, BackendError>;
+    /// Reads a role; None when it does not exist.
+    async fn get_role(&self, name: &str) -> Result<Option<Role>, BackendError>;
+    /// Replaces the role's trust policy.
+    async fn update_trust_policy(&self, name: &str, trust_policy: &str) -> Result<(), BackendError>;
+    /// Makes the role's tags exactly `tags`.
+    async fn set_role_tags(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<(), BackendError>;
+    /// Deletes a role; `NotEmpty` while inline policies remain.
+    async fn delete_role(&self, name: &str) -> Result<(), BackendError>;
+    /// Creates or replaces an inline policy on a role.
+    async fn put_role_policy(&self, role: &str, policy: &str, document: &str) -> Result<(), BackendError>;
+    /// An inline policy's document, URL-decoded; None when missing.
+    async fn get_role_policy(&self, role: &str, policy: &str) -> Result<Option<String>, BackendError>;
+    /// Deletes an inline policy (a missing one is fine).
+    async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), BackendError>;
+    /// The names of the role's inline policies.
+    async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, BackendError>;
+}

@@ -1,0 +1,18 @@
+//! Backends behind small traits: object storage, IAM, streaming, and the catalog built on
+//! storage. Resources talk to these traits only; the SDKs live in the real implementations.
+
+pub mod aws_iam;
+pub mod catalog;
+pub mod error;
+pub mod iam;
+pub mod kafka;
+pub mod retry;
+pub mod s3;
+pub mod storage;
+pub mod streaming;
+
+pub use catalog::Catalog;
+pub use error::{BackendError, ErrorKind};
+pub use iam::Iam;
+pub use storage::Storage;
+pub use streaming::Streaming;

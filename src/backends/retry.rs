@@ -1,0 +1,119 @@
+//! Retries for transient backend errors: exponential backoff with full jitter, bounded by a
+//! deadline and by the provider's stop signal.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::error::{BackendError, ErrorKind};
+
+/// How long and how often to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Give up after this long in total.
+    pub deadline: Duration,
+    /// The first back-off's upper bound.
+    pub base: Duration,
+    /// No back-off is longer than this.
+    pub cap: Duration,
+}
+
+impl RetryPolicy {
+    /// A policy bounded by `timeout`.
+    pub fn within(timeout: Duration) -> Self {
+        Self { deadline: timeout, base: Duration::from_millis(100), cap: Duration::from_secs(5) }
+    }
+
+    /// The back-off before attempt `attempt` (0-based), full jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base.saturating_mul(2u32.saturating_pow(attempt.min(16)));
+        let upper = exp.min(self.cap).as_millis() as u64;
+        Duration::from_millis(fastrand::u64(0..=upper.max(1)))
+    }
+}
+
+/// Runs `op` until it succeeds, fails with a non-transient error, the deadline passes, or
+/// `stop` fires.
+pub async fn with_retries<T, F, Fut>(policy: RetryPolicy, stop: &CancellationToken, mut op: F) -> Result<T, BackendError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, BackendError>>,
+{
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let result = tokio::select! {
+            _ = stop.cancelled() => return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop")),
+            r = op() => r,
+        };
+        match result {
+            Err(e) if e.kind == ErrorKind::Transient => {
+                let pause = policy.backoff(attempt);
+                if started.elapsed() + pause >= policy.deadline {
+                    return Err(e);
+                }
+                tracing::debug!(error = %e, attempt, "transient backend error; retrying");
+                tokio::select! {
+                    _ = stop.cancelled() => return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop")),
+                    _ = tokio::time::sleep(pause) => {}
+                }
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn backoff_is_bounded_by_the_cap() {
+        let p = RetryPolicy::within(Duration::from_secs(30));
+        for attempt in 0..40 {
+            assert!(p.backoff(attempt) <= p.cap);
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_errors_are_retried_until_success() {
+        let calls = AtomicU32::new(0);
+        let policy = RetryPolicy { deadline: Duration::from_secs(5), base: Duration::from_millis(1), cap: Duration::from_millis(2) };
+        let r = with_retries(policy, &CancellationToken::new(), || async {
+            if calls.fetch_add(1, Ordering::SeqCst) < 3 {
+                Err(BackendError::new(ErrorKind::Transient, "S3", "PutObject", "slow down"))
+            } else {
+                Ok(7)
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 7);
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried() {
+        let calls = AtomicU32::new(0);
+        let r: Result<(), _> = with_retries(RetryPolicy::within(Duration::from_secs(5)), &CancellationToken::new(), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "x"))
+        })
+        .await;
+        assert!(r.unwrap_err().is(ErrorKind::AlreadyExists));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn stop_cancels_retries() {
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let r: Result<(), _> = with_retries(RetryPolicy::within(Duration::from_secs(60)), &stop, || async {
+            Err(BackendError::new(ErrorKind::Transient, "Kafka", "CreateTopics", "x"))
+        })
+        .await;
+        assert!(r.unwrap_err().is(ErrorKind::Cancelled));
+    }
+}

@@ -1,0 +1,46 @@
+//! Streaming: the Kafka topics behind streams.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::error::BackendError;
+
+/// A topic to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    /// The topic name.
+    pub name: String,
+    /// Partition count.
+    pub partitions: i32,
+    /// Replication factor.
+    pub replication_factor: i32,
+    /// Topic configs to set.
+    pub configs: BTreeMap<String, String>,
+}
+
+/// A topic as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    /// Partition count.
+    pub partitions: i32,
+    /// Replicas of the first partition.
+    pub replication_factor: i32,
+    /// Configs set on the topic itself (not broker or static defaults).
+    pub configs: BTreeMap<String, String>,
+}
+
+/// A Kafka-protocol broker's admin API.
+#[async_trait]
+pub trait Streaming: Send + Sync {
+    /// Creates a topic; `AlreadyExists` when it exists.
+    async fn create_topic(&self, spec: &TopicSpec) -> Result<(), BackendError>;
+    /// Reads a topic; None when it does not exist.
+    async fn describe_topic(&self, name: &str) -> Result<Option<TopicInfo>, BackendError>;
+    /// Sets and deletes topic configs incrementally (IncrementalAlterConfigs).
+    async fn alter_topic_configs(&self, name: &str, set: &BTreeMap<String, String>, delete: &[String]) -> Result<(), BackendError>;
+    /// Grows the topic to `total` partitions (CreatePartitions).
+    async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError>;
+    /// Deletes a topic (a missing one is fine).
+    async fn delete_topic(&self, name: &str) -> Result<(), BackendError>;
+}

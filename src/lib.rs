@@ -1,0 +1,17 @@
+//! A Terraform/OpenTofu provider that turns cloud storage, Kafka and IAM into a self-serve data
+//! platform for a data mesh: domains, data products, streams and access grants, named, tagged
+//! and governed to one standard and checked at plan time.
+//!
+//! Data flows one way: Terraform → [`plugin`] (handshake, TLS, gRPC) → [`protocol`] (wire
+//! conversion) → [`framework`] (values, schemas, diagnostics, the resource trait) →
+//! [`resources`] → [`backends`] (storage, IAM, streaming, catalog) → SDKs.
+
+pub mod backends;
+pub mod framework;
+pub mod governance;
+pub mod naming;
+pub mod plugin;
+pub mod policy;
+pub mod protocol;
+pub mod provider;
+pub mod resources;

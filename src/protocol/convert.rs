@@ -1,0 +1,154 @@
+//! Pure conversions between the generated protocol types and the framework's types.
+
+use crate::framework::diag::PathStep;
+use crate::framework::{AttrPath, Attribute, Block, Diagnostic, Diagnostics, Nesting, Schema, Severity, Type, Value};
+
+use super::dynamic_value::{decode_json, decode_msgpack, encode_msgpack};
+use super::tfplugin6 as pb;
+
+/// A framework schema as Terraform sees it.
+pub(super) fn schema_to_proto(schema: &Schema) -> pb::Schema {
+    pb::Schema { version: schema.version, block: Some(block_to_proto(&schema.block)) }
+}
+
+fn block_to_proto(block: &Block) -> pb::schema::Block {
+    pb::schema::Block {
+        version: 0,
+        attributes: block.attributes.iter().map(attribute_to_proto).collect(),
+        block_types: block
+            .blocks
+            .iter()
+            .map(|b| pb::schema::NestedBlock {
+                type_name: b.name.clone(),
+                block: Some(block_to_proto(&b.block)),
+                nesting: match b.nesting {
+                    Nesting::Single => pb::schema::nested_block::NestingMode::Single,
+                    Nesting::List => pb::schema::nested_block::NestingMode::List,
+                } as i32,
+                min_items: 0,
+                max_items: match b.nesting {
+                    Nesting::Single => 1,
+                    Nesting::List => 0,
+                },
+            })
+            .collect(),
+        description: block.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: false,
+        deprecation_message: String::new(),
+    }
+}
+
+fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
+    pb::schema::Attribute {
+        name: a.name.clone(),
+        r#type: a.ty.to_json().to_string().into_bytes(),
+        description: a.description.clone(),
+        required: a.required,
+        optional: a.optional,
+        computed: a.computed,
+        sensitive: a.sensitive,
+        description_kind: pb::StringKind::Markdown as i32,
+        ..Default::default()
+    }
+}
+
+/// Diagnostics as Terraform sees them.
+pub(super) fn diagnostics_to_proto(diags: &Diagnostics) -> Vec<pb::Diagnostic> {
+    diags.0.iter().map(diagnostic_to_proto).collect()
+}
+
+fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
+    pb::Diagnostic {
+        severity: match d.severity {
+            Severity::Error => pb::diagnostic::Severity::Error,
+            Severity::Warning => pb::diagnostic::Severity::Warning,
+        } as i32,
+        summary: d.summary.clone(),
+        detail: d.detail.clone(),
+        attribute: d.path.as_ref().map(path_to_proto),
+    }
+}
+
+/// An attribute path as Terraform sees it.
+pub(super) fn path_to_proto(path: &AttrPath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: path
+            .0
+            .iter()
+            .map(|s| pb::attribute_path::Step {
+                selector: Some(match s {
+                    PathStep::Attr(a) => Selector::AttributeName(a.clone()),
+                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
+                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+/// Decodes a DynamicValue of a known type; an absent value is null.
+pub(super) fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
+    let Some(v) = value else { return Ok(Value::Null) };
+    let decoded = if !v.msgpack.is_empty() {
+        decode_msgpack(&v.msgpack, ty)
+    } else if !v.json.is_empty() {
+        decode_json(&v.json, ty)
+    } else {
+        return Ok(Value::Null);
+    };
+    decoded.map_err(|e| {
+        Diagnostic::error(
+            "Cannot decode a value from Terraform",
+            format!("The {what} sent by Terraform does not match the provider's schema: {e}. Check that Terraform and the provider versions are compatible."),
+        )
+    })
+}
+
+/// Encodes a value of a known type as msgpack.
+pub(super) fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
+    encode_msgpack(value, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
+        Diagnostic::error("Cannot encode a value for Terraform", format!("{e}. This is a bug in the provider; please report it."))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_protocol_steps() {
+        use pb::attribute_path::step::Selector;
+        let p = path_to_proto(&AttrPath::attr("tags").key("team"));
+        let steps: Vec<_> = p.steps.into_iter().map(|s| s.selector).collect();
+        assert_eq!(steps, vec![Some(Selector::AttributeName("tags".into())), Some(Selector::ElementKeyString("team".into()))]);
+    }
+
+    #[test]
+    fn errors_keep_their_severity_summary_and_path() {
+        let mut d = Diagnostics::new();
+        d.attr_error(AttrPath::attr("name"), "Invalid name", "Use lowercase.");
+        let pbd = diagnostics_to_proto(&d);
+        assert_eq!(pbd[0].severity, pb::diagnostic::Severity::Error as i32);
+        assert_eq!(pbd[0].summary, "Invalid name");
+        assert!(pbd[0].attribute.is_some());
+    }
+
+    #[test]
+    fn schema_types_are_cty_json() {
+        let s = Schema::new(Block::new("d", vec![Attribute::optional("tags", Type::map(Type::String), "t")]));
+        let pbs = schema_to_proto(&s);
+        let attr = &pbs.block.unwrap().attributes[0];
+        assert_eq!(String::from_utf8(attr.r#type.clone()).unwrap(), r#"["map","string"]"#);
+        assert!(attr.optional && !attr.required);
+    }
+
+    #[test]
+    fn absent_values_decode_as_null() {
+        assert_eq!(decode(None, &Type::String, "config").unwrap(), Value::Null);
+        let bad = pb::DynamicValue { msgpack: vec![0xc1], json: vec![] };
+        let err = decode(Some(&bad), &Type::String, "config").unwrap_err();
+        assert!(err.detail.contains("config"));
+    }
+}

@@ -1,0 +1,424 @@
+//! The gRPC service Terraform calls: one method per protocol call, each decoding its request,
+//! calling the provider or resource, and encoding the answer. Provider failures always travel as
+//! diagnostics, never as gRPC errors, and a panic in a handler becomes an error diagnostic.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, OnceLock};
+
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use super::convert::{decode, diagnostics_to_proto, encode, path_to_proto, schema_to_proto};
+use super::tfplugin6 as pb;
+use super::tfplugin6::provider_server::{Provider, ProviderServer};
+use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
+use crate::framework::resource::PlanRequest;
+use crate::framework::{Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Value};
+use crate::provider::config::{self, ProviderConfig};
+use crate::provider::DatameshProvider;
+
+/// The tfplugin6 `Provider` service.
+pub struct ProviderService {
+    provider: Arc<DatameshProvider>,
+    stop: CancellationToken,
+    schema_response: OnceLock<pb::get_provider_schema::Response>,
+}
+
+impl ProviderService {
+    /// Serves `provider`; `stop` is cancelled when Terraform calls StopProvider.
+    pub fn new(provider: Arc<DatameshProvider>, stop: CancellationToken) -> Self {
+        // Stopping cancels in-flight work but not the server: Terraform shuts it down itself.
+        Self { provider, stop: stop.child_token(), schema_response: OnceLock::new() }
+    }
+
+    /// The gRPC server for this service.
+    pub(crate) fn into_server(self) -> ProviderServer<Self> {
+        ProviderServer::new(self)
+    }
+
+    fn context(&self) -> ResourceContext {
+        ResourceContext { provider: self.provider.data(), stop: self.stop.clone() }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<(&Arc<dyn Resource>, &Schema), Diagnostic> {
+        self.provider.resource(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown resource type",
+                format!("This provider has no resource type {type_name:?}. Check the spelling, or upgrade the provider."),
+            )
+        })
+    }
+
+    fn capabilities() -> pb::ServerCapabilities {
+        pb::ServerCapabilities {
+            plan_destroy: false,
+            get_provider_schema_optional: true,
+            move_resource_state: false,
+            generate_resource_config: false,
+        }
+    }
+}
+
+/// Runs a handler, turning a panic into an error response built by `on_error`.
+async fn guarded<T, F>(name: &'static str, work: F, on_error: impl FnOnce(Vec<pb::Diagnostic>) -> T) -> Result<Response<T>, Status>
+where
+    F: Future<Output = T>,
+{
+    tracing::debug!(rpc = name, "request");
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(out) => Ok(Response::new(out)),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(rpc = name, panic = %what, "handler panicked");
+            let mut d = Diagnostics::new();
+            d.error(
+                "The provider hit an internal error",
+                format!("{name} failed unexpectedly ({what}). This is a bug in the provider; please report it with the Terraform log."),
+            );
+            Ok(Response::new(on_error(diagnostics_to_proto(&d))))
+        }
+    }
+}
+
+/// Collects a result's error into diagnostics and yields the value on success.
+fn take<T>(r: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(d) => {
+            diags.0.push(d);
+            None
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl Provider for ProviderService {
+    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Result<Response<pb::get_metadata::Response>, Status> {
+        guarded(
+            "GetMetadata",
+            async {
+                pb::get_metadata::Response {
+                    server_capabilities: Some(Self::capabilities()),
+                    resources: self
+                        .provider
+                        .resources()
+                        .map(|(n, _, _)| pb::get_metadata::ResourceMetadata { type_name: n.to_string() })
+                        .collect(),
+                    ..Default::default()
+                }
+            },
+            |diagnostics| pb::get_metadata::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        guarded(
+            "GetProviderSchema",
+            async {
+                self.schema_response
+                    .get_or_init(|| pb::get_provider_schema::Response {
+                        provider: Some(schema_to_proto(self.provider.schema())),
+                        resource_schemas: self.provider.resources().map(|(n, _, s)| (n.to_string(), schema_to_proto(s))).collect(),
+                        server_capabilities: Some(Self::capabilities()),
+                        ..Default::default()
+                    })
+                    .clone()
+            },
+            |diagnostics| pb::get_provider_schema::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(pb::get_resource_identity_schemas::Response { identity_schemas: HashMap::new(), diagnostics: vec![] }))
+    }
+
+    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ValidateProviderConfig",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some(config) = take(decode(req.config.as_ref(), &self.provider.schema().ty(), "provider configuration"), &mut diags) {
+                    config::validate(&config, &mut diags);
+                }
+                pb::validate_provider_config::Response { diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::validate_provider_config::Response { diagnostics },
+        )
+        .await
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ConfigureProvider",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some(config) = take(decode(req.config.as_ref(), &self.provider.schema().ty(), "provider configuration"), &mut diags) {
+                    config::validate(&config, &mut diags);
+                    let typed = ProviderConfig::from_value(&config);
+                    if !typed.unknown.is_empty() {
+                        tracing::info!(unknown = ?typed.unknown, "provider configured with unknown settings; backends connect when they are known");
+                    }
+                    self.provider.configure(typed);
+                }
+                pb::configure_provider::Response { diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::configure_provider::Response { diagnostics },
+        )
+        .await
+    }
+
+    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::info!("StopProvider: cancelling in-flight work");
+        self.stop.cancel();
+        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ValidateResourceConfig",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
+                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                        resource.validate(&config, &mut diags);
+                    }
+                }
+                pb::validate_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::validate_resource_config::Response { diagnostics },
+        )
+        .await
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "UpgradeResourceState",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut upgraded = None;
+                if let Some((_, schema)) = take(self.resource(&req.type_name), &mut diags) {
+                    let ty = schema.ty();
+                    let json = req.raw_state.map(|r| r.json).unwrap_or_default();
+                    let raw = pb::DynamicValue { msgpack: Vec::new(), json };
+                    if req.version > schema.version {
+                        diags.error(
+                            "State from a newer provider",
+                            format!(
+                                "The state of this {} was written by a newer provider (schema version {}). Upgrade the provider.",
+                                req.type_name, req.version
+                            ),
+                        );
+                    } else if let Some(state) = take(decode(Some(&raw), &ty, "stored state"), &mut diags) {
+                        upgraded = take(encode(&state, &ty), &mut diags);
+                    }
+                }
+                pb::upgrade_resource_state::Response { upgraded_state: upgraded, diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::upgrade_resource_state::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ReadResource",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut new_state = req.current_state.clone();
+                if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
+                    let ty = schema.ty();
+                    if let Some(current) = take(decode(req.current_state.as_ref(), &ty, "current state"), &mut diags) {
+                        let mut state = resource.read(&self.context(), &current, &mut diags).await;
+                        if diags.has_errors() {
+                            // Keep what Terraform knew: a failed read must not drop the resource.
+                            state = current;
+                        }
+                        fill_defaults(schema, &mut state);
+                        new_state = take(encode(&state, &ty), &mut diags);
+                    }
+                }
+                pb::read_resource::Response {
+                    new_state,
+                    diagnostics: diagnostics_to_proto(&diags),
+                    private: req.private,
+                    ..Default::default()
+                }
+            },
+            |diagnostics| pb::read_resource::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "PlanResourceChange",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut resp = pb::plan_resource_change::Response { planned_private: req.prior_private.clone(), ..Default::default() };
+                let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) else {
+                    resp.diagnostics = diagnostics_to_proto(&diags);
+                    return resp;
+                };
+                let ty = schema.ty();
+                let values = (
+                    take(decode(req.prior_state.as_ref(), &ty, "prior state"), &mut diags),
+                    take(decode(req.proposed_new_state.as_ref(), &ty, "proposed state"), &mut diags),
+                    take(decode(req.config.as_ref(), &ty, "configuration"), &mut diags),
+                );
+                let (Some(prior), Some(proposed), Some(config)) = values else {
+                    resp.diagnostics = diagnostics_to_proto(&diags);
+                    return resp;
+                };
+                let planned = if proposed.is_null() {
+                    Value::Null
+                } else {
+                    let mut planned = plan_defaults(schema, &prior, &config, &proposed);
+                    let plan_req = PlanRequest { prior: &prior, config: &config, proposed: &proposed };
+                    resource.modify_plan(&self.context(), plan_req, &mut planned, &mut diags).await;
+                    resp.requires_replace = requires_replace(schema, &prior, &planned).iter().map(path_to_proto).collect();
+                    planned
+                };
+                resp.planned_state = take(encode(&planned, &ty), &mut diags);
+                resp.diagnostics = diagnostics_to_proto(&diags);
+                resp
+            },
+            |diagnostics| pb::plan_resource_change::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ApplyResourceChange",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut resp = pb::apply_resource_change::Response { private: req.planned_private.clone(), ..Default::default() };
+                let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) else {
+                    resp.diagnostics = diagnostics_to_proto(&diags);
+                    return resp;
+                };
+                let ty = schema.ty();
+                let values = (
+                    take(decode(req.prior_state.as_ref(), &ty, "prior state"), &mut diags),
+                    take(decode(req.planned_state.as_ref(), &ty, "planned state"), &mut diags),
+                );
+                let (Some(prior), Some(planned)) = values else {
+                    resp.new_state = req.prior_state.clone();
+                    resp.diagnostics = diagnostics_to_proto(&diags);
+                    return resp;
+                };
+                let ctx = self.context();
+                let mut new_state = if planned.is_null() {
+                    resource.delete(&ctx, &prior, &mut diags).await;
+                    // A failed delete leaves the resource in state, as it still exists.
+                    if diags.has_errors() { prior } else { Value::Null }
+                } else if prior.is_null() {
+                    resource.create(&ctx, &planned, &mut diags).await
+                } else {
+                    resource.update(&ctx, &prior, &planned, &mut diags).await
+                };
+                unknowns_to_null(&mut new_state);
+                resp.new_state = take(encode(&new_state, &ty), &mut diags);
+                resp.diagnostics = diagnostics_to_proto(&diags);
+                resp
+            },
+            |diagnostics| pb::apply_resource_change::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ImportResourceState",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut imported = Vec::new();
+                if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
+                    let state = resource.import(&req.id, &mut diags);
+                    if !diags.has_errors() {
+                        if let Some(state) = take(encode(&state, &schema.ty()), &mut diags) {
+                            imported.push(pb::import_resource_state::ImportedResource {
+                                type_name: req.type_name.clone(),
+                                state: Some(state),
+                                ..Default::default()
+                            });
+                        }
+                    }
+                }
+                pb::import_resource_state::Response {
+                    imported_resources: imported,
+                    diagnostics: diagnostics_to_proto(&diags),
+                    ..Default::default()
+                }
+            },
+            |diagnostics| pb::import_resource_state::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let mut diags = Diagnostics::new();
+        diags.error("Unknown data source", format!("This provider has no data source {:?}.", req.into_inner().type_name));
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }))
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let mut diags = Diagnostics::new();
+        diags.error("Unknown data source", format!("This provider has no data source {:?}.", req.into_inner().type_name));
+        Ok(Response::new(pb::read_data_source::Response { diagnostics: diagnostics_to_proto(&diags), ..Default::default() }))
+    }
+}

@@ -1,0 +1,436 @@
+//! The provider configuration: schema, typed settings, validation, and which settings were
+//! still unknown when Terraform configured the provider.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
+use crate::naming;
+
+/// Classifications from least to most sensitive, unless governance says otherwise.
+pub const DEFAULT_CLASSIFICATIONS: [&str; 4] = ["public", "internal", "confidential", "restricted"];
+
+/// A secret string that never prints.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(sensitive)")
+    }
+}
+
+/// `aws { ... }`.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// Region; default from the environment, then us-east-1.
+    pub region: Option<String>,
+    /// S3 endpoint override.
+    pub s3_endpoint: Option<String>,
+    /// IAM (and STS) endpoint override.
+    pub iam_endpoint: Option<String>,
+    /// Path-style bucket addressing.
+    pub s3_force_path_style: bool,
+    /// Static access key.
+    pub access_key: Option<String>,
+    /// Static secret key.
+    pub secret_key: Option<Secret>,
+    /// Shared-config profile.
+    pub profile: Option<String>,
+}
+
+/// `kafka { ... }`.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// Bootstrap brokers.
+    pub bootstrap_servers: Vec<String>,
+    /// PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL.
+    pub security_protocol: String,
+    /// PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512.
+    pub sasl_mechanism: Option<String>,
+    /// SASL user.
+    pub sasl_username: Option<String>,
+    /// SASL password.
+    pub sasl_password: Option<Secret>,
+    /// CA certificate for TLS.
+    pub ca_cert_pem: Option<String>,
+    /// Replication factor of streams that don't set one.
+    pub default_replication_factor: i64,
+    /// Whether grants and domains manage Kafka ACLs.
+    pub manage_acls: bool,
+    /// Per-call timeout.
+    pub timeout: Duration,
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        Self {
+            bootstrap_servers: Vec::new(),
+            security_protocol: "PLAINTEXT".into(),
+            sasl_mechanism: None,
+            sasl_username: None,
+            sasl_password: None,
+            ca_cert_pem: None,
+            default_replication_factor: 3,
+            manage_acls: true,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `governance { ... }`: the platform's rules, checked at plan time.
+#[derive(Debug, Clone)]
+pub struct Governance {
+    /// Allowed classifications, least to most sensitive.
+    pub allowed_classifications: Vec<String>,
+    /// Tag keys every data product must carry.
+    pub required_tags: Vec<String>,
+    /// Upper bound on `retention_days`.
+    pub max_retention_days: Option<i64>,
+    /// Lowest classification a product with PII may have.
+    pub pii_min_classification: String,
+    /// Grants on the most sensitive products need `expires_at`.
+    pub restricted_grants_require_expiry: bool,
+}
+
+impl Default for Governance {
+    fn default() -> Self {
+        Self {
+            allowed_classifications: DEFAULT_CLASSIFICATIONS.iter().map(|s| s.to_string()).collect(),
+            required_tags: Vec::new(),
+            max_retention_days: None,
+            pii_min_classification: "confidential".into(),
+            restricted_grants_require_expiry: true,
+        }
+    }
+}
+
+impl Governance {
+    /// The rank of a classification (0 = least sensitive), if allowed.
+    pub fn rank(&self, classification: &str) -> Option<usize> {
+        self.allowed_classifications.iter().position(|c| c == classification)
+    }
+}
+
+/// The whole provider configuration.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Prefix of every derived name.
+    pub name_prefix: String,
+    /// The catalog bucket.
+    pub catalog_bucket: String,
+    /// Tags on everything.
+    pub default_tags: BTreeMap<String, String>,
+    /// AWS settings.
+    pub aws: AwsSettings,
+    /// Kafka settings.
+    pub kafka: KafkaSettings,
+    /// Governance rules.
+    pub governance: Governance,
+    /// Settings whose values were unknown at configuration time, like `aws.s3_endpoint`.
+    pub unknown: Vec<String>,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            name_prefix: "datamesh".into(),
+            catalog_bucket: "datamesh-catalog".into(),
+            default_tags: BTreeMap::new(),
+            aws: AwsSettings::default(),
+            kafka: KafkaSettings::default(),
+            governance: Governance::default(),
+            unknown: Vec::new(),
+        }
+    }
+}
+
+/// The provider's schema.
+pub fn schema() -> Schema {
+    let aws = Block::new(
+        "Where and how to reach S3, IAM and STS. Every setting falls back to the standard AWS environment and shared configuration.",
+        vec![
+            Attribute::optional("region", Type::String, "AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION`, then the shared config, then `us-east-1`."),
+            Attribute::optional("s3_endpoint", Type::String, "S3 endpoint URL. Default: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, or AWS."),
+            Attribute::optional("iam_endpoint", Type::String, "IAM endpoint URL, also used for STS. Default: `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`, or AWS."),
+            Attribute::optional("s3_force_path_style", Type::Bool, "Address buckets as `endpoint/bucket` instead of `bucket.endpoint` (needed by most local S3 servers). Default `false`."),
+            Attribute::optional("access_key", Type::String, "Static AWS access key ID. Default: the standard AWS credential chain.").sensitive(),
+            Attribute::optional("secret_key", Type::String, "Static AWS secret access key.").sensitive(),
+            Attribute::optional("profile", Type::String, "Named profile from the shared AWS config."),
+        ],
+    );
+    let kafka = Block::new(
+        "Where and how to reach the Kafka-protocol brokers.",
+        vec![
+            Attribute::optional("bootstrap_servers", Type::list(Type::String), "Bootstrap brokers as `host:port`. Default: `DATAMESH_KAFKA_BOOTSTRAP_SERVERS` (comma separated)."),
+            Attribute::optional("security_protocol", Type::String, "`PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`."),
+            Attribute::optional("sasl_mechanism", Type::String, "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`."),
+            Attribute::optional("sasl_username", Type::String, "SASL user name."),
+            Attribute::optional("sasl_password", Type::String, "SASL password.").sensitive(),
+            Attribute::optional("ca_cert_pem", Type::String, "PEM CA certificate that signs the brokers' TLS certificates."),
+            Attribute::optional("default_replication_factor", Type::Number, "Replication factor of streams that don't set one. Default `3`."),
+            Attribute::optional("manage_acls", Type::Bool, "Manage Kafka ACLs for domains and grants. Default `true`; `false` for brokers without the ACL API."),
+            Attribute::optional("timeout_seconds", Type::Number, "Timeout of one broker call, in seconds. Default `30`."),
+        ],
+    );
+    let governance = Block::new(
+        "The platform's governance rules, enforced at plan time.",
+        vec![
+            Attribute::optional("allowed_classifications", Type::list(Type::String), "Allowed data classifications, from least to most sensitive. Default `[\"public\", \"internal\", \"confidential\", \"restricted\"]`."),
+            Attribute::optional("required_tags", Type::list(Type::String), "Tag keys every data product must carry, in `tags` or `default_tags`. Default `[]`."),
+            Attribute::optional("max_retention_days", Type::Number, "Upper bound on a data product's `retention_days`. Default: no limit."),
+            Attribute::optional("pii_min_classification", Type::String, "Lowest classification a data product with `contains_pii = true` may have. Default `confidential`."),
+            Attribute::optional("restricted_grants_require_expiry", Type::Bool, "Grants on products of the most sensitive classification need `expires_at`. Default `true`."),
+        ],
+    );
+    Schema::new(
+        Block::new(
+            "The datamesh provider turns S3, IAM and Kafka into a self-serve data platform: domains, data products, streams and access grants, named, tagged and governed to one standard.",
+            vec![
+                Attribute::optional("name_prefix", Type::String, "Prefix of every derived name (roles, buckets). `[a-z][a-z0-9-]{1,15}`; default `datamesh`."),
+                Attribute::optional("catalog_bucket", Type::String, "Bucket holding the catalog. Default `<name_prefix>-catalog`; created on first use if missing."),
+                Attribute::optional("default_tags", Type::map(Type::String), "Tags applied to everything the provider creates, under each resource's own `tags`."),
+            ],
+        )
+        .with_block("aws", Nesting::Single, aws)
+        .with_block("kafka", Nesting::Single, kafka)
+        .with_block("governance", Nesting::Single, governance),
+    )
+}
+
+/// Reads settings, noting the unknown ones instead of failing.
+struct Reader {
+    unknown: Vec<String>,
+}
+
+impl Reader {
+    fn known<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v Value> {
+        if !v.is_wholly_known() {
+            self.unknown.push(path.to_string());
+            return None;
+        }
+        (!v.is_null()).then_some(v)
+    }
+    fn string(&mut self, obj: &Value, block: &str, name: &str) -> Option<String> {
+        let path = if block.is_empty() { name.to_string() } else { format!("{block}.{name}") };
+        self.known(obj.get(name), &path).and_then(|v| v.as_str()).map(str::to_string)
+    }
+    fn bool(&mut self, obj: &Value, block: &str, name: &str) -> Option<bool> {
+        self.known(obj.get(name), &format!("{block}.{name}")).and_then(Value::as_bool)
+    }
+    fn int(&mut self, obj: &Value, block: &str, name: &str) -> Option<i64> {
+        self.known(obj.get(name), &format!("{block}.{name}")).and_then(Value::as_i64)
+    }
+    fn strings(&mut self, obj: &Value, block: &str, name: &str) -> Option<Vec<String>> {
+        self.known(obj.get(name), &format!("{block}.{name}"))
+            .map(|v| v.elements().iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl ProviderConfig {
+    /// Builds the typed configuration; unknown settings fall back to defaults and are listed in `unknown`.
+    pub fn from_value(config: &Value) -> Self {
+        let mut r = Reader { unknown: Vec::new() };
+        let mut c = ProviderConfig::default();
+        if let Some(p) = r.string(config, "", "name_prefix") {
+            c.name_prefix = p;
+        }
+        c.catalog_bucket = r.string(config, "", "catalog_bucket").unwrap_or_else(|| format!("{}-catalog", c.name_prefix));
+        if let Some(tags) = r.known(config.get("default_tags"), "default_tags") {
+            if let Value::Map(m) = tags {
+                c.default_tags = m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
+            }
+        }
+
+        let aws = config.get("aws");
+        c.aws = AwsSettings {
+            region: r.string(aws, "aws", "region"),
+            s3_endpoint: r.string(aws, "aws", "s3_endpoint"),
+            iam_endpoint: r.string(aws, "aws", "iam_endpoint"),
+            s3_force_path_style: r.bool(aws, "aws", "s3_force_path_style").unwrap_or(false),
+            access_key: r.string(aws, "aws", "access_key"),
+            secret_key: r.string(aws, "aws", "secret_key").map(Secret),
+            profile: r.string(aws, "aws", "profile"),
+        };
+
+        let kafka = config.get("kafka");
+        let defaults = KafkaSettings::default();
+        c.kafka = KafkaSettings {
+            bootstrap_servers: r.strings(kafka, "kafka", "bootstrap_servers").unwrap_or_else(|| {
+                env("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
+                    .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+                    .unwrap_or_default()
+            }),
+            security_protocol: r.string(kafka, "kafka", "security_protocol").unwrap_or(defaults.security_protocol),
+            sasl_mechanism: r.string(kafka, "kafka", "sasl_mechanism"),
+            sasl_username: r.string(kafka, "kafka", "sasl_username"),
+            sasl_password: r.string(kafka, "kafka", "sasl_password").map(Secret),
+            ca_cert_pem: r.string(kafka, "kafka", "ca_cert_pem"),
+            default_replication_factor: r.int(kafka, "kafka", "default_replication_factor").unwrap_or(defaults.default_replication_factor),
+            manage_acls: r.bool(kafka, "kafka", "manage_acls").unwrap_or(true),
+            timeout: r
+                .int(kafka, "kafka", "timeout_seconds")
+                .filter(|s| *s > 0)
+                .map(|s| Duration::from_secs(s as u64))
+                .unwrap_or(defaults.timeout),
+        };
+
+        let gov = config.get("governance");
+        let defaults = Governance::default();
+        c.governance = Governance {
+            allowed_classifications: r
+                .strings(gov, "governance", "allowed_classifications")
+                .unwrap_or(defaults.allowed_classifications),
+            required_tags: r.strings(gov, "governance", "required_tags").unwrap_or_default(),
+            max_retention_days: r.int(gov, "governance", "max_retention_days"),
+            pii_min_classification: r
+                .string(gov, "governance", "pii_min_classification")
+                .unwrap_or(defaults.pii_min_classification),
+            restricted_grants_require_expiry: r.bool(gov, "governance", "restricted_grants_require_expiry").unwrap_or(true),
+        };
+        c.unknown = r.unknown;
+        c
+    }
+
+    /// The error for using a setting that was unknown when the provider was configured.
+    pub fn unknown_error(&self, prefix: &str) -> Option<String> {
+        let pending: Vec<&str> = self.unknown.iter().map(String::as_str).filter(|u| u.starts_with(prefix)).collect();
+        (!pending.is_empty()).then(|| {
+            format!(
+                "The provider setting(s) {} were not known yet when the provider was configured (they depend on \
+                 resources that are not created yet). Create those resources first, for example with \
+                 `terraform apply -target=...`, or configure the provider with values known at plan time.",
+                pending.join(", ")
+            )
+        })
+    }
+}
+
+/// Checks the provider configuration's own values (unknown ones are skipped).
+pub fn validate(config: &Value, diags: &mut Diagnostics) {
+    let c = ProviderConfig::from_value(config);
+    if config.get("name_prefix").is_wholly_known() && !config.get("name_prefix").is_null() {
+        if let Err(msg) = naming::check_name_prefix(&c.name_prefix) {
+            diags.attr_error(AttrPath::attr("name_prefix"), "Invalid name_prefix", msg);
+        }
+    }
+    let kafka = AttrPath::attr("kafka");
+    if !["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(&c.kafka.security_protocol.as_str()) {
+        diags.attr_error(
+            kafka.clone().then("security_protocol"),
+            "Invalid security_protocol",
+            format!("{:?} is not a security protocol. Use one of PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.", c.kafka.security_protocol),
+        );
+    }
+    if let Some(m) = &c.kafka.sasl_mechanism {
+        if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"].contains(&m.as_str()) {
+            diags.attr_error(
+                kafka.clone().then("sasl_mechanism"),
+                "Invalid sasl_mechanism",
+                format!("{m:?} is not a SASL mechanism. Use one of PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."),
+            );
+        }
+    }
+    if c.kafka.default_replication_factor < 1 {
+        diags.attr_error(
+            kafka.clone().then("default_replication_factor"),
+            "Invalid default_replication_factor",
+            "The replication factor must be at least 1.",
+        );
+    }
+    if let Some(t) = config.get("kafka").get("timeout_seconds").as_i64() {
+        if t < 1 {
+            diags.attr_error(kafka.then("timeout_seconds"), "Invalid timeout_seconds", "The timeout must be at least 1 second.");
+        }
+    }
+    let gov = AttrPath::attr("governance");
+    let g = &c.governance;
+    if g.allowed_classifications.is_empty() {
+        diags.attr_error(
+            gov.clone().then("allowed_classifications"),
+            "No classifications allowed",
+            "List at least one classification, from least to most sensitive.",
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, cls) in g.allowed_classifications.iter().enumerate() {
+        if !seen.insert(cls) {
+            diags.attr_error(
+                gov.clone().then("allowed_classifications").index(i),
+                "Duplicate classification",
+                format!("{cls:?} is listed twice. List each classification once, from least to most sensitive."),
+            );
+        }
+    }
+    if !config.get("governance").get("pii_min_classification").is_unknown() && g.rank(&g.pii_min_classification).is_none() {
+        diags.attr_error(
+            gov.clone().then("pii_min_classification"),
+            "Unknown classification",
+            format!(
+                "{:?} is not one of allowed_classifications ({}). Use one of those.",
+                g.pii_min_classification,
+                g.allowed_classifications.join(", ")
+            ),
+        );
+    }
+    if let Some(days) = g.max_retention_days {
+        if days < 1 {
+            diags.attr_error(gov.then("max_retention_days"), "Invalid max_retention_days", "The limit must be at least 1 day.");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: Vec<(&str, Value)>) -> Value {
+        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    #[test]
+    fn empty_configuration_uses_the_design_defaults() {
+        let c = ProviderConfig::from_value(&Value::Null);
+        assert_eq!(c.name_prefix, "datamesh");
+        assert_eq!(c.catalog_bucket, "datamesh-catalog");
+        assert_eq!(c.kafka.default_replication_factor, 3);
+        assert_eq!(c.governance.allowed_classifications, DEFAULT_CLASSIFICATIONS);
+        assert_eq!(c.governance.pii_min_classification, "confidential");
+        assert!(c.unknown.is_empty());
+    }
+
+    #[test]
+    fn catalog_bucket_follows_the_prefix() {
+        let c = ProviderConfig::from_value(&obj(vec![("name_prefix", Value::string("acme"))]));
+        assert_eq!(c.catalog_bucket, "acme-catalog");
+    }
+
+    #[test]
+    fn unknown_settings_are_remembered_not_fatal() {
+        let aws = obj(vec![("s3_endpoint", Value::Unknown)]);
+        let c = ProviderConfig::from_value(&obj(vec![("aws", aws)]));
+        assert_eq!(c.unknown, vec!["aws.s3_endpoint"]);
+        assert!(c.unknown_error("aws").unwrap().contains("aws.s3_endpoint"));
+        assert!(c.unknown_error("kafka").is_none());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = AwsSettings { secret_key: Some(Secret("hunter2".into())), ..Default::default() };
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_settings_are_reported_at_their_path() {
+        let kafka = obj(vec![("security_protocol", Value::string("TLS"))]);
+        let gov = obj(vec![("pii_min_classification", Value::string("secret"))]);
+        let mut d = Diagnostics::new();
+        validate(&obj(vec![("name_prefix", Value::string("ACME")), ("kafka", kafka), ("governance", gov)]), &mut d);
+        let paths: Vec<String> = d.0.iter().filter_map(|x| x.path.as_ref().map(|p| p.to_string())).collect();
+        assert_eq!(paths, vec!["name_prefix", "kafka.security_protocol", "governance.pii_min_classification"]);
+    }
+}

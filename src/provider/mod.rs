@@ -1,0 +1,231 @@
+//! The datamesh provider: its configuration, its resources, and the backends it connects to
+//! lazily (so unknown configuration values never crash planning).
+
+pub mod config;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use tokio::sync::OnceCell;
+
+use crate::backends::aws_iam::AwsIam;
+use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
+use crate::backends::s3::S3Storage;
+use crate::backends::{Catalog, Iam, Storage, Streaming};
+use crate::framework::{Diagnostic, Resource, Schema};
+use crate::resources;
+pub use config::ProviderConfig;
+
+/// The provider: resources and schemas (built once), and the configured data.
+pub struct DatameshProvider {
+    schema: Schema,
+    resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema)>,
+    data: RwLock<Option<Arc<ProviderData>>>,
+}
+
+impl Default for DatameshProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DatameshProvider {
+    /// The provider with every resource registered.
+    pub fn new() -> Self {
+        let resources = resources::all().into_iter().map(|r| (r.type_name(), (r.clone(), r.schema()))).collect();
+        Self { schema: config::schema(), resources, data: RwLock::new(None) }
+    }
+
+    /// The provider configuration schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Every resource with its schema.
+    pub fn resources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn Resource>, &Schema)> {
+        self.resources.iter().map(|(n, (r, s))| (*n, r, s))
+    }
+
+    /// One resource and its schema.
+    pub fn resource(&self, name: &str) -> Option<(&Arc<dyn Resource>, &Schema)> {
+        self.resources.get(name).map(|(r, s)| (r, s))
+    }
+
+    /// Stores the configuration; backends connect when first used.
+    pub fn configure(&self, config: ProviderConfig) {
+        let data = Arc::new(ProviderData::new(config));
+        if let Ok(mut slot) = self.data.write() {
+            *slot = Some(data);
+        }
+    }
+
+    /// The configured data; an unconfigured provider (as in `terraform validate`) uses defaults.
+    pub fn data(&self) -> Arc<ProviderData> {
+        if let Ok(slot) = self.data.read() {
+            if let Some(d) = slot.as_ref() {
+                return d.clone();
+            }
+        }
+        Arc::new(ProviderData::new(ProviderConfig::default()))
+    }
+}
+
+struct AwsBackends {
+    storage: Arc<dyn Storage>,
+    iam: Arc<dyn Iam>,
+    catalog: Arc<Catalog>,
+}
+
+/// The provider's configuration and its lazily connected backends, shared by every call.
+pub struct ProviderData {
+    /// The configuration.
+    pub config: ProviderConfig,
+    aws: OnceCell<AwsBackends>,
+    kafka: OnceCell<Arc<dyn Streaming>>,
+    account: OnceCell<String>,
+}
+
+impl ProviderData {
+    /// Data for a configuration; nothing connects yet.
+    pub fn new(config: ProviderConfig) -> Self {
+        Self { config, aws: OnceCell::new(), kafka: OnceCell::new(), account: OnceCell::new() }
+    }
+
+    /// Data whose backends are given (tests, benchmarks).
+    pub fn with_backends(config: ProviderConfig, storage: Arc<dyn Storage>, iam: Arc<dyn Iam>, streaming: Arc<dyn Streaming>) -> Self {
+        let catalog = Arc::new(Catalog::new(storage.clone(), config.catalog_bucket.clone()));
+        Self {
+            config,
+            aws: OnceCell::new_with(Some(AwsBackends { storage, iam, catalog })),
+            kafka: OnceCell::new_with(Some(streaming)),
+            account: OnceCell::new(),
+        }
+    }
+
+    async fn aws(&self) -> Result<&AwsBackends, Diagnostic> {
+        self.aws.get_or_try_init(|| connect_aws(&self.config)).await
+    }
+
+    /// Object storage.
+    pub async fn storage(&self) -> Result<Arc<dyn Storage>, Diagnostic> {
+        Ok(self.aws().await?.storage.clone())
+    }
+
+    /// IAM.
+    pub async fn iam(&self) -> Result<Arc<dyn Iam>, Diagnostic> {
+        Ok(self.aws().await?.iam.clone())
+    }
+
+    /// The catalog.
+    pub async fn catalog(&self) -> Result<Arc<Catalog>, Diagnostic> {
+        Ok(self.aws().await?.catalog.clone())
+    }
+
+    /// The Kafka admin API.
+    pub async fn streaming(&self) -> Result<Arc<dyn Streaming>, Diagnostic> {
+        self.kafka
+            .get_or_try_init(|| async {
+                if let Some(msg) = self.config.unknown_error("kafka") {
+                    return Err(Diagnostic::error("Kafka settings are not known yet", msg));
+                }
+                let k = &self.config.kafka;
+                if k.bootstrap_servers.is_empty() {
+                    return Err(Diagnostic::error(
+                        "No Kafka brokers configured",
+                        "Set kafka { bootstrap_servers = [\"host:port\"] } in the provider block, or DATAMESH_KAFKA_BOOTSTRAP_SERVERS in the environment.",
+                    ));
+                }
+                let conn = KafkaConnection {
+                    bootstrap_servers: k.bootstrap_servers.clone(),
+                    security_protocol: k.security_protocol.clone(),
+                    sasl_mechanism: k.sasl_mechanism.clone(),
+                    sasl_username: k.sasl_username.clone(),
+                    sasl_password: k.sasl_password.as_ref().map(|s| s.0.clone()),
+                    ca_cert_pem: k.ca_cert_pem.clone(),
+                    timeout: k.timeout,
+                };
+                KafkaStreaming::connect(&conn)
+                    .map(|s| Arc::new(s) as Arc<dyn Streaming>)
+                    .map_err(|e| e.diagnostic("the Kafka connection"))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The AWS account of the provider's credentials (asked once).
+    pub async fn account_id(&self) -> Result<String, Diagnostic> {
+        let iam = self.iam().await?;
+        self.account
+            .get_or_try_init(|| async { iam.caller_account().await.map_err(|e| e.diagnostic("the caller identity")) })
+            .await
+            .cloned()
+    }
+}
+
+fn endpoint_from_env(service: &str) -> Option<String> {
+    [format!("AWS_ENDPOINT_URL_{service}"), "AWS_ENDPOINT_URL".to_string()]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic> {
+    if let Some(msg) = config.unknown_error("aws") {
+        return Err(Diagnostic::error("AWS settings are not known yet", msg));
+    }
+    let a = &config.aws;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .operation_attempt_timeout(config.kafka.timeout)
+                .build(),
+        );
+    if let Some(region) = &a.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(profile) = &a.profile {
+        loader = loader.profile_name(profile);
+    }
+    match (&a.access_key, &a.secret_key) {
+        (Some(ak), Some(sk)) => {
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(ak, &sk.0, None, None, "datamesh-provider-config"));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Diagnostic::attr_error(
+                crate::framework::AttrPath::attr("aws"),
+                "Incomplete AWS credentials",
+                "Set both aws.access_key and aws.secret_key, or neither to use the standard AWS credential chain.",
+            ))
+        }
+    }
+    let sdk = loader.load().await;
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let region_value = aws_config::Region::new(region.clone());
+
+    let mut s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(a.s3_force_path_style).region(region_value.clone());
+    if let Some(e) = &a.s3_endpoint {
+        s3 = s3.endpoint_url(e);
+    }
+    let mut iam = aws_sdk_iam::config::Builder::from(&sdk).region(region_value.clone());
+    let mut sts = aws_sdk_sts::config::Builder::from(&sdk).region(region_value);
+    if let Some(e) = &a.iam_endpoint {
+        iam = iam.endpoint_url(e);
+        sts = sts.endpoint_url(e);
+    }
+    let s3_endpoint = a.s3_endpoint.clone().or_else(|| endpoint_from_env("S3")).unwrap_or_else(|| "AWS S3".into());
+    let iam_endpoint = a.iam_endpoint.clone().or_else(|| endpoint_from_env("IAM")).unwrap_or_else(|| "AWS IAM".into());
+
+    let storage: Arc<dyn Storage> = Arc::new(S3Storage::new(aws_sdk_s3::Client::from_conf(s3.build()), region, s3_endpoint));
+    let iam: Arc<dyn Iam> = Arc::new(AwsIam::new(
+        aws_sdk_iam::Client::from_conf(iam.build()),
+        aws_sdk_sts::Client::from_conf(sts.build()),
+        iam_endpoint,
+    ));
+    let catalog = Arc::new(Catalog::new(storage.clone(), config.catalog_bucket.clone()));
+    Ok(AwsBackends { storage, iam, catalog })
+}
