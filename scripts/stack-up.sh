@@ -134,13 +134,16 @@ alive() {
 # Starts a command detached in its own session/process group (stack-down
 # kills the group), with default signal dispositions (bash background jobs
 # ignore SIGINT; python ignores SIGPIPE; both would be inherited), stdin from
-# /dev/null and output to DIR/NAME.log. The pid is the group id.
+# /dev/null, output to DIR/NAME.log and no other inherited fds (an inherited
+# pipe would keep a caller like `stack-up.sh | tee` or a CI step waiting).
+# The pid is the group id.
 spawn() {
     local name="$1"; shift
     "$PY" -c '
 import os, signal, sys
 for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.SIGXFSZ):
     signal.signal(s, signal.SIG_DFL)
+os.closerange(3, os.sysconf("SC_OPEN_MAX"))
 os.setsid()
 os.execv(sys.argv[1], sys.argv[1:])
 ' "$@" </dev/null >"$DIR/$name.log" 2>&1 &
@@ -174,6 +177,8 @@ wait_ready() {
 
 # Starts service NAME (up to 3 ports, in case another process grabs the free
 # port first) and sets PORT_<NAME>.
+PORT_moto=""
+PORT_tansu=""
 start_service() {
     local name="$1" kind="$2" port rc
     for _ in 1 2 3; do
@@ -181,7 +186,7 @@ start_service() {
         "start_$name" "$port"
         rc=0; wait_ready "$name" "$kind" "$port" || rc=$?
         if [ "$rc" -eq 0 ]; then
-            printf -v "PORT_$name" '%s' "$port"
+            case "$name" in moto) PORT_moto="$port" ;; tansu) PORT_tansu="$port" ;; esac
             return 0
         fi
         [ "$rc" -eq 2 ] || die "could not start $name"
@@ -228,9 +233,9 @@ write_env() {
     mv -f "$tmp" "$DIR/stack.env"
 }
 
-# Reads KEY's value back from an existing stack.env.
+# Reads KEY's value back from an existing stack.env (values are plain here).
 env_value() {
-    (set +u; . "$DIR/stack.env" >/dev/null 2>&1; eval "printf '%s' \"\${$1:-}\"")
+    sed -n "s/^export $1=//p" "$DIR/stack.env" | tail -n 1
 }
 
 # ---------------------------------------------------------------- main ----
@@ -246,6 +251,7 @@ if [ -f "$DIR/stack.env" ] && alive moto moto_server && alive tansu tansu; then
         say "stack in $DIR is already up (moto 127.0.0.1:$moto_port, kafka 127.0.0.1:$kafka_port); env: $DIR/stack.env"
         exit 0
     fi
+    say "stack in $DIR is running but unhealthy; restarting it (in-memory state is lost)"
 fi
 
 # Anything half-up in DIR (dead or unhealthy service, stale pid files) goes.
@@ -260,7 +266,7 @@ start_service tansu kafka
 # Every listener must be on the chosen port: a fixed extra port (metrics,
 # admin, ...) would collide between parallel stacks.
 for svc in moto tansu; do
-    want="$(eval "echo \$PORT_$svc")"
+    if [ "$svc" = moto ]; then want="$PORT_moto"; else want="$PORT_tansu"; fi
     for p in $(listening_ports "$(cat "$DIR/$svc.pid")"); do
         if [ "$p" != "$want" ]; then
             die "$svc listens on unexpected port $p (expected only $want)"

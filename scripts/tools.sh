@@ -131,7 +131,7 @@ ensure_tansu() {
 
     local cargo="${CARGO:-cargo}"
     if ! command -v "$cargo" >/dev/null 2>&1; then
-        [ -x "$HOME/.cargo/bin/cargo" ] && cargo="$HOME/.cargo/bin/cargo" || die "cargo not found (set CARGO=...)"
+        if [ -x "$HOME/.cargo/bin/cargo" ]; then cargo="$HOME/.cargo/bin/cargo"; else die "cargo not found (set CARGO=...)"; fi
     fi
     local log="$TOOLS/tansu-build.log"
     # A target dir in the cache (not cargo's default temp dir) lets a build that

@@ -1,10 +1,15 @@
 //! The managed resources, one file per noun.
 
+mod common;
+pub mod data_product;
+pub mod domain;
+pub mod stream;
+
 use std::sync::Arc;
 
 use crate::framework::Resource;
 
 /// Every resource this provider offers.
 pub fn all() -> Vec<Arc<dyn Resource>> {
-    vec![]
+    vec![Arc::new(domain::Domain), Arc::new(data_product::DataProduct), Arc::new(stream::Stream)]
 }

@@ -1,0 +1,152 @@
+//! Helpers every resource file shares: tag merging, plan-time look-ups of known values, and
+//! turning backend results into diagnostics.
+
+use std::collections::BTreeMap;
+
+use crate::backends::BackendError;
+use crate::framework::{AttrPath, Diagnostics, Value};
+
+/// Tag keys under this prefix are set by the provider and may not be set by users.
+pub(super) const RESERVED_TAG_PREFIX: &str = "datamesh:";
+
+/// `default_tags`, then the resource's `tags`, then the provider's standard tags (which win).
+pub(super) fn tags_all(
+    default_tags: &BTreeMap<String, String>,
+    tags: &BTreeMap<String, String>,
+    standard: &[(&str, String)],
+) -> BTreeMap<String, String> {
+    let mut all = default_tags.clone();
+    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all.extend(standard.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    all
+}
+
+/// A string attribute's value when known (null counts as known: `Some(None)`).
+pub(super) fn known_str<'a>(v: &'a Value, attr: &str) -> Option<Option<&'a str>> {
+    let a = v.get(attr);
+    if a.is_unknown() {
+        None
+    } else {
+        Some(a.as_str())
+    }
+}
+
+/// A map-of-strings attribute when wholly known (null is an empty map).
+pub(super) fn known_map(v: &Value, attr: &str) -> Option<BTreeMap<String, String>> {
+    let a = v.get(attr);
+    if !a.is_wholly_known() {
+        return None;
+    }
+    Some(match a {
+        Value::Map(m) | Value::Object(m) => m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
+        _ => BTreeMap::new(),
+    })
+}
+
+/// A map of strings as a value.
+pub(super) fn map_value(m: &BTreeMap<String, String>) -> Value {
+    Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
+}
+
+/// Checks user tags: non-empty keys, no reserved prefix, sane lengths and no control characters.
+pub(super) fn validate_tags(config: &Value, diags: &mut Diagnostics) {
+    let Some(tags) = known_map(config, "tags") else { return };
+    for (k, v) in &tags {
+        let path = AttrPath::attr("tags").key(k);
+        if k.is_empty() || k.len() > 128 {
+            diags.attr_error(path, "Invalid tag key", "Tag keys have 1 to 128 characters.");
+        } else if k.starts_with(RESERVED_TAG_PREFIX) {
+            diags.attr_error(
+                path,
+                "Reserved tag key",
+                format!("Tag keys starting with {RESERVED_TAG_PREFIX:?} are set by the provider itself. Use another key."),
+            );
+        } else if v.len() > 256 {
+            diags.attr_error(path, "Tag value too long", "Tag values have at most 256 characters. Shorten it.");
+        } else if k.chars().chain(v.chars()).any(char::is_control) {
+            diags.attr_error(path, "Invalid tag", "Tags may not contain control characters such as newlines. Remove them.");
+        }
+    }
+}
+
+/// Checks a naming rule on a known string attribute.
+pub(super) fn validate_name(config: &Value, attr: &str, rule: fn(&str) -> Result<(), String>, diags: &mut Diagnostics) {
+    if let Some(Some(name)) = known_str(config, attr) {
+        if let Err(msg) = rule(name) {
+            diags.attr_error(AttrPath::attr(attr), format!("Invalid {attr}"), msg);
+        }
+    }
+}
+
+/// Records a backend error as a diagnostic about `what`; returns whether it succeeded.
+pub(super) fn ok_or_report<T>(r: Result<T, BackendError>, what: &str, diags: &mut Diagnostics) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diags.0.push(e.diagnostic(what));
+            None
+        }
+    }
+}
+
+/// The current time as RFC 3339, for `created_at`.
+pub(super) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Whether two JSON documents are equal after parsing (whitespace and key order ignored).
+pub(super) fn json_equivalent(a: &str, b: &str) -> bool {
+    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Keeps the prior value of a JSON-string attribute when the planned one means the same, so
+/// reformatting never shows as a change.
+pub(super) fn keep_equivalent_json(prior: &Value, planned: &mut Value, attr: &str, same: fn(&str, &str) -> bool) {
+    if let (Some(old), Some(new)) = (prior.get(attr).as_str(), planned.get(attr).as_str()) {
+        if old != new && same(old, new) {
+            let old = old.to_string();
+            planned.set(attr, Value::string(old));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_tags_win_over_user_and_default_tags() {
+        let defaults = BTreeMap::from([("team".to_string(), "a".to_string()), ("env".to_string(), "p".to_string())]);
+        let tags = BTreeMap::from([("team".to_string(), "b".to_string())]);
+        let all = tags_all(&defaults, &tags, &[("datamesh:domain", "sales".to_string())]);
+        assert_eq!(all["team"], "b");
+        assert_eq!(all["env"], "p");
+        assert_eq!(all["datamesh:domain"], "sales");
+    }
+
+    #[test]
+    fn reserved_and_bad_tags_are_rejected_at_their_key() {
+        let mut config = Value::Object(BTreeMap::new());
+        config.set(
+            "tags",
+            Value::Map(BTreeMap::from([
+                ("datamesh:domain".to_string(), Value::string("x")),
+                ("ok".to_string(), Value::string("fine")),
+                ("nl".to_string(), Value::string("a\nb")),
+            ])),
+        );
+        let mut d = Diagnostics::new();
+        validate_tags(&config, &mut d);
+        let paths: Vec<String> = d.0.iter().map(|x| x.path.as_ref().unwrap().to_string()).collect();
+        assert_eq!(paths, vec!["tags[\"datamesh:domain\"]", "tags[\"nl\"]"]);
+    }
+
+    #[test]
+    fn json_equivalence_ignores_layout() {
+        assert!(json_equivalent("{\"a\":1,\"b\":[1,2]}", "{ \"b\": [1, 2], \"a\": 1 }"));
+        assert!(!json_equivalent("{\"a\":1}", "{\"a\":2}"));
+    }
+}

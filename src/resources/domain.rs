@@ -1,0 +1,359 @@
+//! `datamesh_domain`: a team that owns data products. An IAM role (with its trust policy and
+//! tags) and a catalog entry.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_all};
+use crate::backends::catalog::domain_key;
+use crate::backends::ErrorKind;
+use crate::framework::resource::PlanRequest;
+use crate::framework::typed::{from_value, to_value};
+use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
+use crate::{naming, policy};
+
+/// The `datamesh_domain` resource.
+pub struct Domain;
+
+/// The resource's state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct DomainModel {
+    name: String,
+    owner: String,
+    description: Option<String>,
+    kafka_principal: Option<String>,
+    trusted_principal_arns: Option<Vec<String>>,
+    tags: Option<BTreeMap<String, String>>,
+    id: Option<String>,
+    role_name: Option<String>,
+    role_arn: Option<String>,
+    tags_all: Option<BTreeMap<String, String>>,
+}
+
+/// The domain's catalog entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DomainEntry {
+    /// Domain name.
+    pub name: String,
+    /// Owning team.
+    pub owner: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Kafka principal.
+    pub kafka_principal: String,
+    /// Principals allowed to assume the role.
+    #[serde(default)]
+    pub trusted_principal_arns: Vec<String>,
+    /// User tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// IAM role name.
+    pub role_name: String,
+    /// IAM role ARN.
+    pub role_arn: String,
+    /// When it was created.
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+fn standard_tags(name: &str, owner: &str) -> [(&'static str, String); 2] {
+    [("datamesh:domain", name.to_string()), ("datamesh:owner", owner.to_string())]
+}
+
+fn entry(m: &DomainModel, created_at: Option<String>) -> DomainEntry {
+    DomainEntry {
+        name: m.name.clone(),
+        owner: m.owner.clone(),
+        description: m.description.clone(),
+        kafka_principal: m.kafka_principal.clone().unwrap_or_else(|| naming::default_principal(&m.name)),
+        trusted_principal_arns: m.trusted_principal_arns.clone().unwrap_or_default(),
+        tags: m.tags.clone().unwrap_or_default(),
+        role_name: m.role_name.clone().unwrap_or_default(),
+        role_arn: m.role_arn.clone().unwrap_or_default(),
+        created_at,
+    }
+}
+
+impl Domain {
+    fn model(&self, v: &Value, diags: &mut Diagnostics) -> Option<DomainModel> {
+        from_value(v).map_err(|d| diags.0.push(d)).ok()
+    }
+
+    fn state(&self, m: &DomainModel, diags: &mut Diagnostics) -> Value {
+        to_value(m, &self.schema().ty()).unwrap_or_else(|d| {
+            diags.0.push(d);
+            Value::Null
+        })
+    }
+}
+
+#[async_trait]
+impl Resource for Domain {
+    fn type_name(&self) -> &'static str {
+        "datamesh_domain"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new(
+            "A domain: a team that owns data products. Creates the domain's IAM role (path `/datamesh/`, trust policy, tags) and its catalog entry.",
+            vec![
+                Attribute::required("name", Type::String, "Domain name, `^[a-z][a-z0-9-]{1,30}$`. Changing it replaces the domain.").replace(),
+                Attribute::required("owner", Type::String, "The owning team's e-mail or handle."),
+                Attribute::optional("description", Type::String, "What the domain is about."),
+                Attribute::optional_computed("kafka_principal", Type::String, "The domain's Kafka principal. Default `User:<name>`."),
+                Attribute::optional_computed(
+                    "trusted_principal_arns",
+                    Type::set(Type::String),
+                    "AWS principals allowed to assume the domain role. Default: the account root of the provider's credentials.",
+                ),
+                Attribute::optional("tags", Type::map(Type::String), "Tags on the role, merged over the provider's `default_tags`."),
+                Attribute::computed("id", Type::String, "The domain name."),
+                Attribute::computed("role_name", Type::String, "The domain's IAM role name, `<name_prefix>-domain-<name>`."),
+                Attribute::computed("role_arn", Type::String, "The domain's IAM role ARN."),
+                Attribute::computed("tags_all", Type::map(Type::String), "All tags on the role: `default_tags`, `tags` and the provider's standard tags."),
+            ],
+        ))
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        common::validate_name(config, "name", naming::check_domain, diags);
+        if let Some(Some(owner)) = known_str(config, "owner") {
+            if owner.trim().is_empty() {
+                diags.attr_error(AttrPath::attr("owner"), "Empty owner", "Set owner to the owning team's e-mail or handle.");
+            }
+        }
+        if let Some(Some(p)) = known_str(config, "kafka_principal") {
+            if let Err(msg) = check_principal(p) {
+                diags.attr_error(AttrPath::attr("kafka_principal"), "Invalid kafka_principal", msg);
+            }
+        }
+        for (i, arn) in config.get("trusted_principal_arns").elements().iter().enumerate() {
+            if let Some(arn) = arn.as_str() {
+                if !arn.starts_with("arn:") || arn.contains('*') || arn.contains('?') {
+                    diags.attr_error(
+                        AttrPath::attr("trusted_principal_arns").index(i),
+                        "Invalid principal ARN",
+                        format!("{arn:?} is not a principal ARN. Use a full ARN such as \"arn:aws:iam::123456789012:root\"; wildcards are not allowed."),
+                    );
+                }
+            }
+        }
+        common::validate_tags(config, diags);
+    }
+
+    async fn modify_plan(&self, ctx: &ResourceContext, req: PlanRequest<'_>, planned: &mut Value, _diags: &mut Diagnostics) {
+        let cfg = &ctx.provider.config;
+        match known_str(planned, "name") {
+            Some(Some(name)) => {
+                let name = name.to_string();
+                planned.set("id", Value::string(&name));
+                planned.set("role_name", Value::string(naming::role_name(&cfg.name_prefix, &name)));
+                if req.config.get("kafka_principal").is_null() {
+                    planned.set("kafka_principal", Value::string(naming::default_principal(&name)));
+                }
+            }
+            _ => {
+                for a in ["id", "role_name"] {
+                    planned.set(a, Value::Unknown);
+                }
+            }
+        }
+        let all = match (known_str(planned, "name"), known_str(planned, "owner"), known_map(planned, "tags")) {
+            (Some(Some(name)), Some(Some(owner)), Some(tags)) => map_value(&tags_all(&cfg.default_tags, &tags, &standard_tags(name, owner))),
+            _ => Value::Unknown,
+        };
+        planned.set("tags_all", all);
+    }
+
+    async fn create(&self, ctx: &ResourceContext, planned: &Value, diags: &mut Diagnostics) -> Value {
+        let Some(mut m) = self.model(planned, diags) else { return Value::Null };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return Value::Null;
+            }
+        };
+        let role_name = m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
+        if m.trusted_principal_arns.is_none() {
+            match ctx.provider.account_id().await {
+                Ok(account) => m.trusted_principal_arns = Some(vec![format!("arn:aws:iam::{account}:root")]),
+                Err(d) => {
+                    diags.0.push(d);
+                    return Value::Null;
+                }
+            }
+        }
+        let trusted = m.trusted_principal_arns.clone().unwrap_or_default();
+        let tags = m.tags_all.clone().unwrap_or_default();
+        let what = format!("IAM role {role_name:?} of domain {:?}", m.name);
+        let Some(arn) = ok_or_report(iam.create_role(&role_name, naming::ROLE_PATH, &policy::trust_policy(&trusted), &tags).await, &what, diags) else {
+            return Value::Null;
+        };
+        m.role_arn = Some(arn);
+        m.role_name = Some(role_name);
+        // Domain Kafka ACLs are added here once grants manage ACLs.
+        let what = format!("catalog entry of domain {:?}", m.name);
+        ok_or_report(catalog.create(&domain_key(&m.name), &entry(&m, Some(common::now_rfc3339()))).await, &what, diags);
+        // Even when the catalog write failed, the role exists: state must say so.
+        self.state(&m, diags)
+    }
+
+    async fn read(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) -> Value {
+        let Some(mut m) = self.model(state, diags) else { return state.clone() };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return state.clone();
+            }
+        };
+        let role_name = naming::role_name(&ctx.provider.config.name_prefix, &m.name);
+        let what = format!("IAM role {role_name:?}");
+        let Some(role) = ok_or_report(iam.get_role(&role_name).await, &what, diags) else { return state.clone() };
+        let Some(role) = role else { return Value::Null };
+        let what = format!("catalog entry of domain {:?}", m.name);
+        let Some(found) = ok_or_report(catalog.get::<DomainEntry>(&domain_key(&m.name)).await, &what, diags) else {
+            return state.clone();
+        };
+        if let Some(e) = found {
+            m.owner = e.owner;
+            m.description = e.description;
+            m.kafka_principal = Some(e.kafka_principal);
+            m.tags = (!e.tags.is_empty()).then_some(e.tags);
+        } else if m.owner.is_empty() {
+            m.owner = role.tags.get("datamesh:owner").cloned().unwrap_or_default();
+        }
+        if m.tags.as_ref().is_some_and(|t| t.is_empty()) {
+            m.tags = None;
+        }
+        m.id = Some(m.name.clone());
+        m.role_name = Some(role_name);
+        m.role_arn = Some(role.arn);
+        m.trusted_principal_arns = Some(policy::trusted_principals(&role.trust_policy));
+        m.tags_all = Some(role.tags);
+        self.state(&m, diags)
+    }
+
+    async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else { return prior.clone() };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return prior.clone();
+            }
+        };
+        let role_name = m.role_name.clone().unwrap_or_default();
+        let what = format!("IAM role {role_name:?}");
+        if m.trusted_principal_arns.is_none() {
+            m.trusted_principal_arns = old.trusted_principal_arns.clone();
+        }
+        let sorted = |v: &Option<Vec<String>>| {
+            let mut v = v.clone().unwrap_or_default();
+            v.sort();
+            v
+        };
+        if sorted(&m.trusted_principal_arns) != sorted(&old.trusted_principal_arns) {
+            let trusted = m.trusted_principal_arns.clone().unwrap_or_default();
+            if ok_or_report(iam.update_trust_policy(&role_name, &policy::trust_policy(&trusted)).await, &what, diags).is_none() {
+                return prior.clone();
+            }
+        }
+        if m.tags_all != old.tags_all {
+            let tags = m.tags_all.clone().unwrap_or_default();
+            if ok_or_report(iam.set_role_tags(&role_name, &tags).await, &what, diags).is_none() {
+                return prior.clone();
+            }
+        }
+        m.role_arn = old.role_arn.clone();
+        let key = domain_key(&m.name);
+        let created = match catalog.get::<DomainEntry>(&key).await {
+            Ok(Some(e)) => e.created_at,
+            _ => None,
+        };
+        let what = format!("catalog entry of domain {:?}", m.name);
+        ok_or_report(catalog.put(&key, &entry(&m, created.or_else(|| Some(common::now_rfc3339())))).await, &what, diags);
+        self.state(&m, diags)
+    }
+
+    async fn delete(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) {
+        let Some(m) = self.model(state, diags) else { return };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return;
+            }
+        };
+        let role_name = m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
+        match iam.delete_role(&role_name).await {
+            Ok(()) => {}
+            Err(e) if e.is(ErrorKind::NotEmpty) => {
+                let policies = iam.list_role_policies(&role_name).await.unwrap_or_default();
+                diags.attr_error(
+                    AttrPath::attr("name"),
+                    "Domain still in use",
+                    format!(
+                        "The role {role_name:?} of domain {:?} still has the inline policies {} from data products or grants. \
+                         Destroy those first (or let Terraform order it by referencing the domain from them); nothing was deleted.",
+                        m.name,
+                        policies.join(", ")
+                    ),
+                );
+                return;
+            }
+            Err(e) => {
+                diags.0.push(e.diagnostic(&format!("IAM role {role_name:?}")));
+                return;
+            }
+        }
+        ok_or_report(catalog.delete(&domain_key(&m.name)).await, &format!("catalog entry of domain {:?}", m.name), diags);
+    }
+
+    fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {
+        if let Err(msg) = naming::check_domain(id) {
+            diags.error("Invalid import ID", format!("A domain is imported by its name. {msg}"));
+            return Value::Null;
+        }
+        let m = DomainModel { name: id.to_string(), id: Some(id.to_string()), ..Default::default() };
+        self.state(&m, diags)
+    }
+}
+
+/// Kafka principals look like `User:<name>`.
+fn check_principal(p: &str) -> Result<(), String> {
+    match p.split_once(':') {
+        Some((kind, name))
+            if !kind.is_empty()
+                && !name.is_empty()
+                && kind.chars().all(|c| c.is_ascii_alphanumeric())
+                && !name.contains(['*', '?', ' ', '"', '\'']) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("{p:?} is not a Kafka principal. Use \"<Type>:<name>\", for example \"User:sales\"; wildcards are not allowed.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_must_name_one_user() {
+        assert!(check_principal("User:sales").is_ok());
+        assert!(check_principal("User:*").is_err());
+        assert!(check_principal("sales").is_err());
+        assert!(check_principal("User:").is_err());
+    }
+
+    #[test]
+    fn entry_defaults_the_principal() {
+        let m = DomainModel { name: "sales".into(), owner: "team".into(), ..Default::default() };
+        assert_eq!(entry(&m, None).kafka_principal, "User:sales");
+    }
+}
