@@ -76,23 +76,9 @@ impl Catalog {
         })
     }
 
-    /// Creates an entry; `AlreadyExists` if someone else holds the key.
-    pub async fn create<T: Serialize>(&self, key: &str, entry: &T) -> Result<(), BackendError> {
-        self.ensure_bucket().await?;
-        let body = encode(key, entry)?;
-        match self.storage.put_object(&self.bucket, key, body, Some(Precondition::IfAbsent)).await {
-            Err(e) if e.is(ErrorKind::Conflict) => Err(BackendError::new(
-                ErrorKind::AlreadyExists,
-                "S3",
-                "PutObject",
-                format!("catalog entry {key} already exists in bucket {}", self.bucket),
-            )),
-            other => other.map(|_| ()),
-        }
-    }
-
-    /// Writes an entry whether or not it exists, without losing a concurrent writer's change
-    /// to the same key unnoticed: each attempt is conditional on what was just read.
+    /// Writes an entry, conditionally on what was just read: `If-None-Match: *` when it is
+    /// absent, `If-Match: <etag>` when it exists, so a concurrent writer is detected and the
+    /// write retried on fresh data, never blindly overwritten.
     pub async fn put<T: Serialize>(&self, key: &str, entry: &T) -> Result<(), BackendError> {
         self.ensure_bucket().await?;
         let body = encode(key, entry)?;

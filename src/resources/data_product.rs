@@ -305,7 +305,7 @@ impl Resource for DataProduct {
                 .await
                 .map_err(|e| e.diagnostic(&format!("owner policy on IAM role {role:?}")))?;
             catalog
-                .create(&data_product_key(&m.domain, &m.name), &entry(&m))
+                .put(&data_product_key(&m.domain, &m.name), &entry(&m))
                 .await
                 .map_err(|e| e.diagnostic(&format!("catalog descriptor of {:?}", naming::data_product_id(&m.domain, &m.name))))
         };

@@ -161,6 +161,13 @@ impl Resource for Domain {
                 }
             }
         }
+        // The default trust is the caller's account root; planning it (when the account can be
+        // asked) shows it in the plan and brings a drifted trust policy back.
+        if req.config.get("trusted_principal_arns").is_null() {
+            if let Ok(account) = ctx.provider.account_id().await {
+                planned.set("trusted_principal_arns", Value::Set(vec![Value::string(format!("arn:aws:iam::{account}:root"))]));
+            }
+        }
         let all = match (known_str(planned, "name"), known_str(planned, "owner"), known_map(planned, "tags")) {
             (Some(Some(name)), Some(Some(owner)), Some(tags)) => map_value(&tags_all(&cfg.default_tags, &tags, &standard_tags(name, owner))),
             _ => Value::Unknown,
@@ -197,7 +204,7 @@ impl Resource for Domain {
         m.role_name = Some(role_name);
         // Domain Kafka ACLs are added here once grants manage ACLs.
         let what = format!("catalog entry of domain {:?}", m.name);
-        ok_or_report(catalog.create(&domain_key(&m.name), &entry(&m, Some(common::now_rfc3339()))).await, &what, diags);
+        ok_or_report(catalog.put(&domain_key(&m.name), &entry(&m, Some(common::now_rfc3339()))).await, &what, diags);
         // Even when the catalog write failed, the role exists: state must say so.
         self.state(&m, diags)
     }

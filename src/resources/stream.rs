@@ -256,7 +256,7 @@ impl Resource for Stream {
             configs: spec.configs.clone(),
             created_at: Some(common::now_rfc3339()),
         };
-        ok_or_report(catalog.create(&stream_key(&domain, &product, &m.name), &entry).await, &format!("catalog entry of {what}"), diags);
+        ok_or_report(catalog.put(&stream_key(&domain, &product, &m.name), &entry).await, &format!("catalog entry of {what}"), diags);
         self.state(&m, diags)
     }
 
@@ -272,7 +272,20 @@ impl Resource for Stream {
         let Some(topic) = topic_of(&m) else { return state.clone() };
         let what = format!("topic {topic:?}");
         let Some(info) = ok_or_report(streaming.describe_topic(&topic).await, &what, diags) else { return state.clone() };
-        let Some(TopicInfo { partitions, replication_factor, configs }) = info else { return Value::Null };
+        let Some(TopicInfo { partitions, replication_factor, mut configs }) = info else { return Value::Null };
+        // Only configs Terraform set are tracked: those in state, or on import those the
+        // catalog entry records.
+        let mut tracked: Vec<String> = m.topic_configs().into_keys().collect();
+        if m.partitions.is_none() {
+            if let (Ok(catalog), Some((domain, product))) = (ctx.provider.catalog().await, m.names()) {
+                if let Ok(Some(entry)) = catalog.get::<StreamEntry>(&stream_key(&domain, &product, &m.name)).await {
+                    tracked = entry.configs.into_keys().collect();
+                } else {
+                    tracked = configs.keys().cloned().collect();
+                }
+            }
+        }
+        configs.retain(|k, _| tracked.contains(k));
         m.partitions = Some(partitions as i64);
         m.replication_factor = Some(replication_factor as i64);
         m.apply_topic_configs(configs);

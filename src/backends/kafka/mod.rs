@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -106,6 +106,19 @@ impl KafkaStreaming {
     }
 }
 
+/// The configs set on the topic itself. Kafka marks them `DynamicTopic` and reports every
+/// other config with its default; some brokers (tansu) report only the configs that were set,
+/// all marked as defaults, so when nothing is marked otherwise every entry counts as set.
+fn explicit_configs(entries: impl Iterator<Item = (String, Option<String>, ConfigSource)>) -> BTreeMap<String, String> {
+    let entries: Vec<_> = entries.collect();
+    let all_default = entries.iter().all(|(_, _, source)| matches!(source, ConfigSource::Default));
+    entries
+        .into_iter()
+        .filter(|(_, _, source)| all_default || matches!(source, ConfigSource::DynamicTopic))
+        .filter_map(|(name, value, _)| value.map(|v| (name, v)))
+        .collect()
+}
+
 /// Which broker answers are worth retrying, which mean "missing", and so on.
 fn classify(code: RDKafkaErrorCode) -> ErrorKind {
     use RDKafkaErrorCode as C;
@@ -174,21 +187,14 @@ impl Streaming for KafkaStreaming {
             .describe_configs([&ResourceSpecifier::Topic(name)], &self.options())
             .await
             .map_err(|e| self.err("DescribeConfigs", e))?;
-        let mut configs = BTreeMap::new();
+        let mut entries = Vec::new();
         for result in results {
             match result {
-                Ok(resource) => {
-                    for entry in resource.entries {
-                        if matches!(entry.source, rdkafka::admin::ConfigSource::DynamicTopic) {
-                            if let Some(v) = entry.value {
-                                configs.insert(entry.name, v);
-                            }
-                        }
-                    }
-                }
+                Ok(resource) => entries.extend(resource.entries),
                 Err(code) => return Err(self.code_err("DescribeConfigs", code, None)),
             }
         }
+        let configs = explicit_configs(entries.into_iter().map(|e| (e.name, e.value, e.source)));
         Ok(Some(TopicInfo { partitions, replication_factor, configs }))
     }
 
@@ -227,6 +233,18 @@ impl Streaming for KafkaStreaming {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_configs_set_on_the_topic_count() {
+        let kafka = vec![
+            ("retention.ms".to_string(), Some("1000".to_string()), ConfigSource::DynamicTopic),
+            ("segment.bytes".to_string(), Some("1073741824".to_string()), ConfigSource::Default),
+            ("min.insync.replicas".to_string(), Some("2".to_string()), ConfigSource::StaticBroker),
+        ];
+        assert_eq!(explicit_configs(kafka.into_iter()), BTreeMap::from([("retention.ms".to_string(), "1000".to_string())]));
+        let tansu = vec![("retention.ms".to_string(), Some("1000".to_string()), ConfigSource::Default)];
+        assert_eq!(explicit_configs(tansu.into_iter()).len(), 1);
+    }
 
     #[test]
     fn broker_answers_are_classified() {

@@ -1,0 +1,10 @@
+//! Acceptance tests: the real Terraform CLI drives the freshly built provider against the
+//! local stack (moto for S3/IAM/STS, tansu for Kafka). Start it with `make test`.
+
+mod support;
+
+mod data_product_test;
+mod domain_test;
+mod plugin_test;
+mod stream_test;
+mod validation_test;

@@ -1,0 +1,315 @@
+//! What every acceptance test shares: the local stack's coordinates, a Terraform working
+//! directory that drives the real CLI against the freshly built provider, and checkers that
+//! look at the backends directly through the provider's own backend code.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Once};
+
+use serde_json::Value as Json;
+use terraform_provider_datamesh::backends::{Catalog, Iam, Storage, Streaming};
+use terraform_provider_datamesh::provider::config::ProviderConfig;
+use terraform_provider_datamesh::provider::ProviderData;
+
+/// The provider binary cargo built for these tests.
+pub fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-datamesh"))
+}
+
+/// The Terraform CLI under test: `TF_ACC_TERRAFORM_PATH`, then the stack's pinned launcher.
+pub fn terraform_binary() -> PathBuf {
+    for var in ["TF_ACC_TERRAFORM_PATH", "DATAMESH_TERRAFORM"] {
+        if let Ok(p) = std::env::var(var) {
+            if !p.is_empty() {
+                return PathBuf::from(p);
+            }
+        }
+    }
+    panic!(
+        "No Terraform CLI for the acceptance tests: run them through `make test` (which starts the local stack), \
+         or `make stack-up` and source the printed stack.env, or set TF_ACC_TERRAFORM_PATH."
+    );
+}
+
+/// Fails loudly when the stack is not up: acceptance tests never skip silently.
+pub fn require_stack() {
+    static ONCE: Once = Once::new();
+    for var in ["AWS_ENDPOINT_URL", "DATAMESH_KAFKA_BOOTSTRAP_SERVERS"] {
+        assert!(
+            std::env::var(var).is_ok_and(|v| !v.is_empty()),
+            "{var} is not set: the acceptance tests need the local stack. Run `make test`, or `make stack-up` and source its stack.env."
+        );
+    }
+    ONCE.call_once(|| {
+        if let Ok(out) = Command::new(terraform_binary()).arg("version").output() {
+            let v = String::from_utf8_lossy(&out.stdout);
+            eprintln!("acceptance tests use {}", v.lines().next().unwrap_or("an unknown Terraform"));
+        }
+    });
+}
+
+/// A random lowercase tag that keeps parallel tests' names apart.
+pub fn unique(prefix: char) -> String {
+    let alphabet: Vec<char> = ('a'..='z').chain('0'..='9').collect();
+    let mut s = String::from(prefix);
+    for _ in 0..7 {
+        s.push(alphabet[fastrand::usize(..alphabet.len())]);
+    }
+    s
+}
+
+/// One Terraform working directory with its own state and name prefix.
+pub struct Tf {
+    dir: tempfile::TempDir,
+    /// The provider's `name_prefix` in this directory.
+    pub prefix: String,
+    provider_extra: String,
+    env: Vec<(String, String)>,
+    destroyed: bool,
+}
+
+impl Tf {
+    /// A fresh directory whose provider uses a unique `name_prefix`.
+    pub fn new() -> Self {
+        require_stack();
+        let dir = tempfile::Builder::new().prefix("datamesh-acc-").tempdir().expect("temp dir");
+        let cli_config = dir.path().join("terraform.rc");
+        let bin_dir = provider_binary().parent().expect("binary dir").to_path_buf();
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/datamesh/datamesh\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                bin_dir.display()
+            ),
+        )
+        .expect("write CLI config");
+        Self {
+            prefix: unique('t'),
+            provider_extra: String::new(),
+            env: vec![("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string())],
+            dir,
+            destroyed: false,
+        }
+    }
+
+    /// The working directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Adds HCL inside the provider block (e.g. a `governance { ... }` block).
+    pub fn provider_config(&mut self, extra: &str) {
+        self.provider_extra = extra.to_string();
+    }
+
+    /// Sets an environment variable for every Terraform command.
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.env.push((key.into(), value.into()));
+    }
+
+    /// Writes `main.tf`: the provider block, then `body`.
+    pub fn write(&self, body: &str) {
+        let hcl = format!(
+            r#"terraform {{
+  required_providers {{
+    datamesh = {{ source = "datamesh/datamesh" }}
+  }}
+}}
+
+provider "datamesh" {{
+  name_prefix = "{prefix}"
+  aws {{
+    s3_force_path_style = true
+  }}
+  kafka {{
+    default_replication_factor = 1
+    timeout_seconds            = 15
+  }}
+{extra}
+}}
+
+{body}
+"#,
+            prefix = self.prefix,
+            extra = self.provider_extra
+        );
+        std::fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
+    }
+
+    /// Writes another file next to `main.tf`.
+    pub fn write_file(&self, name: &str, content: &str) {
+        std::fs::write(self.dir.path().join(name), content).expect("write file");
+    }
+
+    /// Runs Terraform with arguments; returns the raw output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(terraform_binary());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_INPUT", "0")
+            .env_remove("TF_LOG");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run terraform")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let text = combined(&out);
+        assert!(out.status.success(), "terraform {} failed:\n{text}", args.join(" "));
+        text
+    }
+
+    /// `terraform apply`, which must succeed.
+    pub fn apply(&self) -> String {
+        self.ok(&["apply", "-auto-approve", "-no-color"])
+    }
+
+    /// `terraform apply`, which must fail; returns its output.
+    pub fn apply_fails(&self) -> String {
+        let out = self.run(&["apply", "-auto-approve", "-no-color"]);
+        let text = combined(&out);
+        assert!(!out.status.success(), "terraform apply should have failed:\n{text}");
+        text
+    }
+
+    /// `terraform plan`, which must fail; returns its output.
+    pub fn plan_fails(&self) -> String {
+        let out = self.run(&["plan", "-no-color"]);
+        let text = combined(&out);
+        assert!(!out.status.success(), "terraform plan should have failed:\n{text}");
+        text
+    }
+
+    /// `terraform validate`, which must fail; returns its output.
+    pub fn validate_fails(&self) -> String {
+        let out = self.run(&["validate", "-no-color"]);
+        let text = combined(&out);
+        assert!(!out.status.success(), "terraform validate should have failed:\n{text}");
+        text
+    }
+
+    /// Asserts that a plan (with refresh) shows no changes.
+    pub fn assert_no_changes(&self) {
+        let out = self.run(&["plan", "-detailed-exitcode", "-no-color"]);
+        let text = combined(&out);
+        assert_eq!(out.status.code(), Some(0), "expected no changes, got:\n{text}");
+        assert!(text.contains("No changes."), "expected 'No changes.':\n{text}");
+    }
+
+    /// The plan as JSON (`plan -out` then `show -json`).
+    pub fn plan_json(&self) -> Json {
+        self.ok(&["plan", "-out=tfplan", "-no-color"]);
+        let out = self.ok(&["show", "-json", "tfplan"]);
+        let json = out.lines().find(|l| l.starts_with('{')).unwrap_or("{}");
+        serde_json::from_str(json).expect("plan JSON")
+    }
+
+    /// The actions planned for a resource address, like `["update"]` or `["delete","create"]`.
+    pub fn planned_actions(&self, address: &str) -> Vec<String> {
+        let plan = self.plan_json();
+        plan["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["address"] == address)
+            .map(|c| c["change"]["actions"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The attributes of a resource in state.
+    pub fn resource(&self, address: &str) -> Json {
+        let out = self.ok(&["show", "-json", "-no-color"]);
+        let json: Json = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap_or("{}")).expect("state JSON");
+        json["values"]["root_module"]["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"].clone())
+            .unwrap_or(Json::Null)
+    }
+
+    /// Removes an address from state (for import tests).
+    pub fn state_rm(&self, address: &str) {
+        self.ok(&["state", "rm", "-no-color", address]);
+    }
+
+    /// `terraform destroy`, which must succeed.
+    pub fn destroy(&mut self) {
+        self.ok(&["destroy", "-auto-approve", "-no-color"]);
+        self.destroyed = true;
+    }
+}
+
+impl Drop for Tf {
+    /// Cleans up even when a test failed half-way.
+    fn drop(&mut self) {
+        if !self.destroyed && self.dir.path().join("terraform.tfstate").exists() {
+            let _ = self.run(&["destroy", "-auto-approve", "-no-color"]);
+        }
+    }
+}
+
+/// stdout and stderr together.
+pub fn combined(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Looks at the backends directly, through the provider's own backend implementations.
+pub struct Backends {
+    rt: tokio::runtime::Runtime,
+    data: ProviderData,
+}
+
+impl Backends {
+    /// Backends configured like a test directory's provider.
+    pub fn for_prefix(prefix: &str) -> Self {
+        require_stack();
+        let mut config = ProviderConfig::default();
+        config.name_prefix = prefix.to_string();
+        config.catalog_bucket = format!("{prefix}-catalog");
+        config.aws.s3_force_path_style = true;
+        config.kafka.bootstrap_servers =
+            std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").unwrap_or_default().split(',').map(String::from).collect();
+        config.kafka.timeout = std::time::Duration::from_secs(15);
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        Self { rt, data: ProviderData::new(config) }
+    }
+
+    /// Runs a future to completion.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// Object storage.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.block_on(self.data.storage()).expect("storage")
+    }
+
+    /// IAM.
+    pub fn iam(&self) -> Arc<dyn Iam> {
+        self.block_on(self.data.iam()).expect("iam")
+    }
+
+    /// Kafka.
+    pub fn streaming(&self) -> Arc<dyn Streaming> {
+        self.block_on(self.data.streaming()).expect("streaming")
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.block_on(self.data.catalog()).expect("catalog")
+    }
+
+    /// Whether a catalog key exists.
+    pub fn catalog_has(&self, key: &str) -> bool {
+        let catalog = self.catalog();
+        self.block_on(catalog.get::<Json>(key)).expect("catalog get").is_some()
+    }
+}
