@@ -20,7 +20,12 @@ pub struct ProductFacts<'a> {
 }
 
 /// Checks a data product against the rules; problems go to `diags` at their attribute.
-pub fn check_data_product(rules: &Governance, default_tags: &BTreeMap<String, String>, p: &ProductFacts<'_>, diags: &mut Diagnostics) {
+pub fn check_data_product(
+    rules: &Governance,
+    default_tags: &BTreeMap<String, String>,
+    p: &ProductFacts<'_>,
+    diags: &mut Diagnostics,
+) {
     let allowed = rules.allowed_classifications.join(", ");
     if let Some(c) = p.classification {
         if rules.rank(c).is_none() {
@@ -103,7 +108,12 @@ mod tests {
     fn a_compliant_product_passes() {
         let tags = BTreeMap::from([("cost_center".to_string(), "42".to_string())]);
         let mut d = Diagnostics::new();
-        let p = ProductFacts { classification: Some("confidential"), contains_pii: Some(true), retention_days: Some(30), tags: Some(&tags) };
+        let p = ProductFacts {
+            classification: Some("confidential"),
+            contains_pii: Some(true),
+            retention_days: Some(30),
+            tags: Some(&tags),
+        };
         check_data_product(&rules(), &BTreeMap::new(), &p, &mut d);
         assert!(d.is_empty(), "{d:?}");
     }
@@ -111,7 +121,12 @@ mod tests {
     #[test]
     fn unknown_classification_is_rejected() {
         let mut d = Diagnostics::new();
-        check_data_product(&rules(), &BTreeMap::new(), &ProductFacts { classification: Some("secret"), ..Default::default() }, &mut d);
+        check_data_product(
+            &rules(),
+            &BTreeMap::new(),
+            &ProductFacts { classification: Some("secret"), ..Default::default() },
+            &mut d,
+        );
         assert_eq!(paths(&d), vec!["classification"]);
         assert!(d.0[0].detail.contains("public, internal, confidential, restricted"));
     }
@@ -133,7 +148,12 @@ mod tests {
     fn retention_is_bounded() {
         for (days, bad) in [(0, true), (-1, true), (1, false), (365, false), (366, true)] {
             let mut d = Diagnostics::new();
-            check_data_product(&rules(), &BTreeMap::new(), &ProductFacts { retention_days: Some(days), ..Default::default() }, &mut d);
+            check_data_product(
+                &rules(),
+                &BTreeMap::new(),
+                &ProductFacts { retention_days: Some(days), ..Default::default() },
+                &mut d,
+            );
             assert_eq!(d.has_errors(), bad, "retention {days}");
         }
     }

@@ -76,7 +76,11 @@ pub fn check_bucket_name(bucket: &str) -> Result<(), String> {
     if !edge_ok(bucket.chars().next()) || !edge_ok(bucket.chars().last()) {
         return Err(format!("The derived bucket name {bucket:?} must begin and end with a letter or digit. {fix}"));
     }
-    if bucket.starts_with("xn--") || bucket.starts_with("sthree-") || bucket.ends_with("-s3alias") || bucket.ends_with("--ol-s3") {
+    if bucket.starts_with("xn--")
+        || bucket.starts_with("sthree-")
+        || bucket.ends_with("-s3alias")
+        || bucket.ends_with("--ol-s3")
+    {
         return Err(format!("The derived bucket name {bucket:?} uses a prefix or suffix S3 reserves. {fix}"));
     }
     Ok(())
@@ -95,7 +99,9 @@ pub fn data_product_id(domain: &str, product: &str) -> String {
 /// Splits a data product ID into domain and product, checking both names.
 pub fn parse_data_product_id(id: &str) -> Result<(String, String), String> {
     let Some((domain, product)) = id.split_once('/') else {
-        return Err(format!("{id:?} is not a data product ID. Use \"<domain>/<product>\", for example \"sales/orders\"."));
+        return Err(format!(
+            "{id:?} is not a data product ID. Use \"<domain>/<product>\", for example \"sales/orders\"."
+        ));
     };
     check_domain(domain)?;
     check_data_product(product)?;

@@ -75,9 +75,10 @@ fn canonical(v: &Json) -> Json {
             for (k, val) in m {
                 let c = canonical(val);
                 let c = match (k.as_str(), c) {
-                    ("Action" | "NotAction" | "Resource" | "NotResource" | "AWS" | "Service" | "Federated", Json::String(s)) => {
-                        Json::Array(vec![Json::String(s)])
-                    }
+                    (
+                        "Action" | "NotAction" | "Resource" | "NotResource" | "AWS" | "Service" | "Federated",
+                        Json::String(s),
+                    ) => Json::Array(vec![Json::String(s)]),
                     ("Statement", obj @ Json::Object(_)) => Json::Array(vec![obj]),
                     (_, other) => other,
                 };
@@ -131,7 +132,8 @@ mod tests {
         let mut expected = p.clone();
         expected.sort();
         assert_eq!(trusted_principals(&doc), expected);
-        let single = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"sts:AssumeRole"}]}"#;
+        let single =
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"sts:AssumeRole"}]}"#;
         assert_eq!(trusted_principals(single), vec!["arn:aws:iam::1:root"]);
     }
 }

@@ -72,7 +72,12 @@ impl Catalog {
         self.ensure_bucket().await?;
         let Some(obj) = self.storage.get_object(&self.bucket, key).await? else { return Ok(None) };
         serde_json::from_slice(&obj.body).map(Some).map_err(|e| {
-            BackendError::new(ErrorKind::Other, "S3", "GetObject", format!("catalog object {key} is not a valid entry: {e}"))
+            BackendError::new(
+                ErrorKind::Other,
+                "S3",
+                "GetObject",
+                format!("catalog object {key} is not a valid entry: {e}"),
+            )
         })
     }
 
@@ -94,7 +99,9 @@ impl Catalog {
                 other => return other.map(|_| ()),
             }
         }
-        Err(last.unwrap_or_else(|| BackendError::new(ErrorKind::Conflict, "S3", "PutObject", "too many concurrent writers")))
+        Err(last.unwrap_or_else(|| {
+            BackendError::new(ErrorKind::Conflict, "S3", "PutObject", "too many concurrent writers")
+        }))
     }
 
     /// Deletes an entry (a missing one is fine).
@@ -111,8 +118,9 @@ impl Catalog {
 }
 
 fn encode<T: Serialize>(key: &str, entry: &T) -> Result<Vec<u8>, BackendError> {
-    serde_json::to_vec_pretty(entry)
-        .map_err(|e| BackendError::new(ErrorKind::Other, "S3", "PutObject", format!("cannot encode catalog entry {key}: {e}")))
+    serde_json::to_vec_pretty(entry).map_err(|e| {
+        BackendError::new(ErrorKind::Other, "S3", "PutObject", format!("cannot encode catalog entry {key}: {e}"))
+    })
 }
 
 #[cfg(test)]

@@ -115,7 +115,8 @@ mod tests {
 
     #[test]
     fn already_exists_suggests_import() {
-        let e = BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "taken").with_code("BucketAlreadyOwnedByYou");
+        let e = BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "taken")
+            .with_code("BucketAlreadyOwnedByYou");
         let d = e.diagnostic("bucket \"acme-sales-orders\"");
         assert_eq!(d.summary, "bucket \"acme-sales-orders\" already exists");
         assert!(d.detail.contains("terraform import"));
@@ -145,12 +146,31 @@ where
         ) => ErrorKind::AlreadyExists,
         (_, Some("PreconditionFailed" | "ConditionalRequestConflict"), _) | (_, _, Some(412)) => ErrorKind::Conflict,
         (_, Some("BucketNotEmpty" | "DeleteConflict"), _) => ErrorKind::NotEmpty,
-        (_, Some("SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "ServiceUnavailable" | "InternalError"), _) => {
-            ErrorKind::Transient
-        }
+        (
+            _,
+            Some(
+                "SlowDown"
+                | "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "ServiceUnavailable"
+                | "InternalError",
+            ),
+            _,
+        ) => ErrorKind::Transient,
         (_, Some(c), _) if c.starts_with("NoSuch") || c == "NotFound" => ErrorKind::NotFound,
         (_, _, Some(404)) => ErrorKind::NotFound,
-        (_, Some("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied" | "InvalidClientTokenId" | "ExpiredToken"), _)
+        (
+            _,
+            Some(
+                "InvalidAccessKeyId"
+                | "SignatureDoesNotMatch"
+                | "AccessDenied"
+                | "InvalidClientTokenId"
+                | "ExpiredToken",
+            ),
+            _,
+        )
         | (_, _, Some(401 | 403)) => ErrorKind::Auth,
         (_, _, Some(s)) if s >= 500 => ErrorKind::Transient,
         _ => ErrorKind::Other,

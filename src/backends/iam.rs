@@ -23,7 +23,13 @@ pub trait Iam: Send + Sync {
     /// The account ID of the caller's credentials.
     async fn caller_account(&self) -> Result<String, BackendError>;
     /// Creates a role; `AlreadyExists` when it exists. Returns its ARN.
-    async fn create_role(&self, name: &str, path: &str, trust_policy: &str, tags: &BTreeMap<String, String>) -> Result<String, BackendError>;
+    async fn create_role(
+        &self,
+        name: &str,
+        path: &str,
+        trust_policy: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, BackendError>;
     /// Reads a role; None when it does not exist.
     async fn get_role(&self, name: &str) -> Result<Option<Role>, BackendError>;
     /// Replaces the role's trust policy.

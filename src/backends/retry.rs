@@ -35,7 +35,11 @@ impl RetryPolicy {
 
 /// Runs `op` until it succeeds, fails with a non-transient error, the deadline passes, or
 /// `stop` fires.
-pub async fn with_retries<T, F, Fut>(policy: RetryPolicy, stop: &CancellationToken, mut op: F) -> Result<T, BackendError>
+pub async fn with_retries<T, F, Fut>(
+    policy: RetryPolicy,
+    stop: &CancellationToken,
+    mut op: F,
+) -> Result<T, BackendError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, BackendError>>,
@@ -81,7 +85,11 @@ mod tests {
     #[tokio::test]
     async fn transient_errors_are_retried_until_success() {
         let calls = AtomicU32::new(0);
-        let policy = RetryPolicy { deadline: Duration::from_secs(5), base: Duration::from_millis(1), cap: Duration::from_millis(2) };
+        let policy = RetryPolicy {
+            deadline: Duration::from_secs(5),
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(2),
+        };
         let r = with_retries(policy, &CancellationToken::new(), || async {
             if calls.fetch_add(1, Ordering::SeqCst) < 3 {
                 Err(BackendError::new(ErrorKind::Transient, "S3", "PutObject", "slow down"))
@@ -97,11 +105,12 @@ mod tests {
     #[tokio::test]
     async fn other_errors_are_not_retried() {
         let calls = AtomicU32::new(0);
-        let r: Result<(), _> = with_retries(RetryPolicy::within(Duration::from_secs(5)), &CancellationToken::new(), || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "x"))
-        })
-        .await;
+        let r: Result<(), _> =
+            with_retries(RetryPolicy::within(Duration::from_secs(5)), &CancellationToken::new(), || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "x"))
+            })
+            .await;
         assert!(r.unwrap_err().is(ErrorKind::AlreadyExists));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }

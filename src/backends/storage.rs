@@ -56,7 +56,13 @@ pub trait Storage: Send + Sync {
     /// Reads an object; None when it does not exist.
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<StoredObject>, BackendError>;
     /// Writes an object under a precondition; `Conflict` when the precondition fails. Returns the new ETag.
-    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, when: Option<Precondition>) -> Result<String, BackendError>;
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        when: Option<Precondition>,
+    ) -> Result<String, BackendError>;
     /// Deletes an object (a missing object is fine).
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackendError>;
     /// Every key under a prefix (paginated).

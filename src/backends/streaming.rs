@@ -38,7 +38,12 @@ pub trait Streaming: Send + Sync {
     /// Reads a topic; None when it does not exist.
     async fn describe_topic(&self, name: &str) -> Result<Option<TopicInfo>, BackendError>;
     /// Sets and deletes topic configs incrementally (IncrementalAlterConfigs).
-    async fn alter_topic_configs(&self, name: &str, set: &BTreeMap<String, String>, delete: &[String]) -> Result<(), BackendError>;
+    async fn alter_topic_configs(
+        &self,
+        name: &str,
+        set: &BTreeMap<String, String>,
+        delete: &[String],
+    ) -> Result<(), BackendError>;
     /// Grows the topic to `total` partitions (CreatePartitions).
     async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError>;
     /// Deletes a topic (a missing one is fine).

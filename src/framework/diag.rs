@@ -100,7 +100,13 @@ impl Diagnostics {
     pub fn attr_warning(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Severity::Warning, summary, detail, Some(path));
     }
-    fn push(&mut self, severity: Severity, summary: impl Into<String>, detail: impl Into<String>, path: Option<AttrPath>) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+        path: Option<AttrPath>,
+    ) {
         self.0.push(Diagnostic { severity, summary: summary.into(), detail: detail.into(), path });
     }
     /// Appends all of `other`.

@@ -96,9 +96,11 @@ mod tests {
 
     #[test]
     fn update_keeps_computed_values_and_flags_replacement() {
-        let prior = obj(&[("name", Value::string("a")), ("partitions", Value::Number(3.0)), ("id", Value::string("a"))]);
+        let prior =
+            obj(&[("name", Value::string("a")), ("partitions", Value::Number(3.0)), ("id", Value::string("a"))]);
         let config = obj(&[("name", Value::string("b")), ("partitions", Value::Null), ("id", Value::Null)]);
-        let proposed = obj(&[("name", Value::string("b")), ("partitions", Value::Number(3.0)), ("id", Value::string("a"))]);
+        let proposed =
+            obj(&[("name", Value::string("b")), ("partitions", Value::Number(3.0)), ("id", Value::string("a"))]);
         let planned = plan_defaults(&schema(), &prior, &config, &proposed);
         assert_eq!(planned.get("id"), &Value::string("a"));
         assert_eq!(requires_replace(&schema(), &prior, &planned), vec![AttrPath::attr("name")]);

@@ -165,8 +165,11 @@ mod tests {
     #[test]
     fn block_type_includes_single_nested_blocks_as_objects() {
         let inner = Block::new("", vec![Attribute::optional("region", Type::String, "r")]);
-        let b = Block::new("", vec![Attribute::required("name", Type::String, "n")])
-            .with_block("aws", Nesting::Single, inner);
+        let b = Block::new("", vec![Attribute::required("name", Type::String, "n")]).with_block(
+            "aws",
+            Nesting::Single,
+            inner,
+        );
         let Type::Object(fields) = b.ty() else { panic!("not an object") };
         assert_eq!(fields["name"], Type::String);
         assert!(matches!(fields["aws"], Type::Object(_)));

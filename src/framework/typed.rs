@@ -20,9 +20,9 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Diagnostic> {
 /// Drops null object members, so `#[serde(default)]` fields read unset attributes as empty.
 fn without_nulls(json: serde_json::Value) -> serde_json::Value {
     match json {
-        serde_json::Value::Object(map) => {
-            serde_json::Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
-        }
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect(),
+        ),
         serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(without_nulls).collect()),
         other => other,
     }
@@ -30,8 +30,9 @@ fn without_nulls(json: serde_json::Value) -> serde_json::Value {
 
 /// Writes a struct as a value of the schema's type (missing attributes become null).
 pub fn to_value<T: Serialize>(model: &T, ty: &Type) -> Result<Value, Diagnostic> {
-    let json = serde_json::to_value(model)
-        .map_err(|e| Diagnostic::error("Cannot encode state", format!("{e}. This is a bug in the provider; please report it.")))?;
+    let json = serde_json::to_value(model).map_err(|e| {
+        Diagnostic::error("Cannot encode state", format!("{e}. This is a bug in the provider; please report it."))
+    })?;
     Value::from_json_typed(&json, ty).map_err(|e| {
         Diagnostic::error("Cannot encode state", format!("{e}. This is a bug in the provider; please report it."))
     })
@@ -53,7 +54,8 @@ mod tests {
 
     #[test]
     fn structs_round_trip_through_values() {
-        let ty = Type::object([("name", Type::String), ("partitions", Type::Number), ("tags", Type::map(Type::String))]);
+        let ty =
+            Type::object([("name", Type::String), ("partitions", Type::Number), ("tags", Type::map(Type::String))]);
         let m = Model { name: "a".into(), partitions: Some(3), tags: BTreeMap::from([("k".into(), "v".into())]) };
         let v = to_value(&m, &ty).unwrap();
         assert_eq!(v.get("partitions"), &Value::Number(3.0));

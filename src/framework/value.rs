@@ -77,10 +77,7 @@ pub struct CodecError {
 impl CodecError {
     /// An error at the root (callers add path steps with [`CodecError::within`]).
     pub fn new(message: impl Into<String>) -> Self {
-        CodecError {
-            path: Vec::new(),
-            message: message.into(),
-        }
+        CodecError { path: Vec::new(), message: message.into() }
     }
 
     /// Puts `segment` in front of the path; errors are built at the leaf and
@@ -150,12 +147,7 @@ impl Type {
 
     /// `object({...})` from `(name, type)` pairs.
     pub fn object<I: IntoIterator<Item = (&'static str, Type)>>(fields: I) -> Type {
-        Type::Object(
-            fields
-                .into_iter()
-                .map(|(name, ty)| (name.to_string(), ty))
-                .collect(),
-        )
+        Type::Object(fields.into_iter().map(|(name, ty)| (name.to_string(), ty)).collect())
     }
 
     /// A short name for error messages (`list`, `object`, ...).
@@ -185,10 +177,8 @@ impl Type {
             Type::Set(t) => J::Array(vec![J::String("set".into()), t.to_json()]),
             Type::Map(t) => J::Array(vec![J::String("map".into()), t.to_json()]),
             Type::Object(attrs) => {
-                let fields: serde_json::Map<String, J> = attrs
-                    .iter()
-                    .map(|(name, ty)| (name.clone(), ty.to_json()))
-                    .collect();
+                let fields: serde_json::Map<String, J> =
+                    attrs.iter().map(|(name, ty)| (name.clone(), ty.to_json())).collect();
                 J::Array(vec![J::String("object".into()), J::Object(fields)])
             }
         }
@@ -231,21 +221,16 @@ impl Type {
                         })
                     }
                     ("object", 2 | 3) => {
-                        let fields = parts[1]
-                            .as_object()
-                            .ok_or_else(|| CodecError::new("object type needs a JSON object"))?;
+                        let fields =
+                            parts[1].as_object().ok_or_else(|| CodecError::new("object type needs a JSON object"))?;
                         let mut attrs = BTreeMap::new();
                         for (name, ty) in fields {
-                            let ty = Self::from_json_depth(ty, depth + 1)
-                                .map_err(|e| e.in_attr(name))?;
+                            let ty = Self::from_json_depth(ty, depth + 1).map_err(|e| e.in_attr(name))?;
                             attrs.insert(name.clone(), ty);
                         }
                         Ok(Type::Object(attrs))
                     }
-                    _ => Err(CodecError::new(format!(
-                        "unsupported type {kind:?} with {} parts",
-                        parts.len()
-                    ))),
+                    _ => Err(CodecError::new(format!("unsupported type {kind:?} with {} parts", parts.len()))),
                 }
             }
             _ => Err(CodecError::new("a type must be a JSON string or array")),
@@ -280,11 +265,7 @@ fn multiset_eq(a: &[Value], b: &[Value]) -> bool {
     }
     let mut used = vec![false; b.len()];
     a.iter().all(|x| {
-        let found = b
-            .iter()
-            .enumerate()
-            .find(|(i, y)| !used[*i] && x == *y)
-            .map(|(i, _)| i);
+        let found = b.iter().enumerate().find(|(i, y)| !used[*i] && x == *y).map(|(i, _)| i);
         match found {
             Some(i) => {
                 used[i] = true;
@@ -380,12 +361,7 @@ impl Value {
 
     /// An object value from `(name, value)` pairs.
     pub fn object<'a, I: IntoIterator<Item = (&'a str, Value)>>(attrs: I) -> Value {
-        Value::Object(
-            attrs
-                .into_iter()
-                .map(|(name, v)| (name.to_string(), v))
-                .collect(),
-        )
+        Value::Object(attrs.into_iter().map(|(name, v)| (name.to_string(), v)).collect())
     }
 
     /// The elements of a list or set; empty for anything else.
@@ -431,12 +407,9 @@ impl Value {
             Value::List(items) => Type::list(common_type(items.iter())),
             Value::Set(items) => Type::set(common_type(items.iter())),
             Value::Map(items) => Type::map(common_type(items.values())),
-            Value::Object(attrs) => Type::Object(
-                attrs
-                    .iter()
-                    .map(|(name, v)| (name.clone(), v.infer_type()))
-                    .collect(),
-            ),
+            Value::Object(attrs) => {
+                Type::Object(attrs.iter().map(|(name, v)| (name.clone(), v.infer_type())).collect())
+            }
         }
     }
 
@@ -467,15 +440,10 @@ impl Value {
                 None => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
             },
             Value::String(s) => J::String(s.clone()),
-            Value::List(items) | Value::Set(items) => {
-                J::Array(items.iter().map(Value::to_json).collect())
+            Value::List(items) | Value::Set(items) => J::Array(items.iter().map(Value::to_json).collect()),
+            Value::Map(attrs) | Value::Object(attrs) => {
+                J::Object(attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
-            Value::Map(attrs) | Value::Object(attrs) => J::Object(
-                attrs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
         }
     }
 }
@@ -512,9 +480,7 @@ pub fn f64_to_i64(f: f64) -> Option<i64> {
 /// an `f64` exactly that way). Only plain decimal syntax is accepted, so Rust's
 /// extra spellings (`inf`, `NaN`) are refused, as are results that overflow.
 pub fn parse_decimal(s: &str) -> Result<f64, CodecError> {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
     let parsed = if plain { s.parse::<f64>().ok() } else { None };
     match parsed {
         Some(n) if n.is_finite() => Ok(n),
@@ -550,10 +516,9 @@ fn from_json_depth(json: &serde_json::Value, ty: &Type, depth: usize) -> Result<
             "false" => Ok(Value::Bool(false)),
             _ => Err(CodecError::new(format!("expected bool, got string {s:?}"))),
         },
-        (Type::Number, J::Number(n)) => n
-            .as_f64()
-            .map(Value::Number)
-            .ok_or_else(|| CodecError::new("number is out of range")),
+        (Type::Number, J::Number(n)) => {
+            n.as_f64().map(Value::Number).ok_or_else(|| CodecError::new("number is out of range"))
+        }
         (Type::Number, J::String(s)) => parse_decimal(s).map(Value::Number),
         (Type::String, J::String(s)) => Ok(Value::String(s.clone())),
         (Type::String, J::Number(n)) => Ok(Value::String(n.to_string())),
@@ -563,19 +528,12 @@ fn from_json_depth(json: &serde_json::Value, ty: &Type, depth: usize) -> Result<
             for (i, item) in items.iter().enumerate() {
                 out.push(from_json_depth(item, el, depth + 1).map_err(|e| e.in_index(i))?);
             }
-            Ok(if matches!(ty, Type::List(_)) {
-                Value::List(out)
-            } else {
-                Value::Set(out)
-            })
+            Ok(if matches!(ty, Type::List(_)) { Value::List(out) } else { Value::Set(out) })
         }
         (Type::Map(el), J::Object(fields)) => {
             let mut out = BTreeMap::new();
             for (k, v) in fields {
-                out.insert(
-                    k.clone(),
-                    from_json_depth(v, el, depth + 1).map_err(|e| e.in_key(k))?,
-                );
+                out.insert(k.clone(), from_json_depth(v, el, depth + 1).map_err(|e| e.in_key(k))?);
             }
             Ok(Value::Map(out))
         }
@@ -614,18 +572,13 @@ fn dynamic_from_json(json: &serde_json::Value, depth: usize) -> Result<Value, Co
         }
         J::Object(fields) => {
             // cty's JSON form of a dynamic value names its type beside it.
-            if let (2, Some(value), Some(ty)) =
-                (fields.len(), fields.get("value"), fields.get("type"))
-            {
+            if let (2, Some(value), Some(ty)) = (fields.len(), fields.get("value"), fields.get("type")) {
                 let ty = Type::from_json(ty).map_err(|e| e.in_attr("type"))?;
                 return from_json_depth(value, &ty, depth + 1);
             }
             let mut out = BTreeMap::new();
             for (k, v) in fields {
-                out.insert(
-                    k.clone(),
-                    dynamic_from_json(v, depth + 1).map_err(|e| e.in_attr(k))?,
-                );
+                out.insert(k.clone(), dynamic_from_json(v, depth + 1).map_err(|e| e.in_attr(k))?);
             }
             Ok(Value::Object(out))
         }
@@ -645,10 +598,7 @@ mod tests {
             ("tags", Type::map(Type::String)),
             ("names", Type::list(Type::String)),
             ("ports", Type::set(Type::Number)),
-            (
-                "nested",
-                Type::object([("a", Type::String), ("b", Type::list(Type::Number))]),
-            ),
+            ("nested", Type::object([("a", Type::String), ("b", Type::list(Type::Number))])),
             ("extra", Type::Dynamic),
         ])
     }
@@ -676,10 +626,7 @@ mod tests {
     #[test]
     fn type_from_json_optional_attrs_form() {
         let j = json!(["object", {"a": "string", "b": "number"}, ["b"]]);
-        assert_eq!(
-            Type::from_json(&j).ok(),
-            Some(Type::object([("a", Type::String), ("b", Type::Number)]))
-        );
+        assert_eq!(Type::from_json(&j).ok(), Some(Type::object([("a", Type::String), ("b", Type::Number)])));
     }
 
     #[test]
@@ -749,10 +696,7 @@ mod tests {
     fn as_i64_edges() {
         assert_eq!(Value::Number(-0.0).as_i64(), Some(0));
         assert_eq!(Value::Number(9.3e18).as_i64(), None);
-        assert_eq!(
-            Value::Number(-9_223_372_036_854_775_808.0).as_i64(),
-            Some(i64::MIN)
-        );
+        assert_eq!(Value::Number(-9_223_372_036_854_775_808.0).as_i64(), Some(i64::MIN));
         assert_eq!(Value::Number(f64::NAN).as_i64(), None);
         assert_eq!(Value::Number(f64::INFINITY).as_i64(), None);
         assert_eq!(Value::string("1").as_i64(), None);
@@ -760,21 +704,9 @@ mod tests {
 
     #[test]
     fn set_equality_ignores_order() {
-        let a = Value::Set(vec![
-            Value::string("a"),
-            Value::string("b"),
-            Value::string("b"),
-        ]);
-        let b = Value::Set(vec![
-            Value::string("b"),
-            Value::string("a"),
-            Value::string("b"),
-        ]);
-        let c = Value::Set(vec![
-            Value::string("a"),
-            Value::string("a"),
-            Value::string("b"),
-        ]);
+        let a = Value::Set(vec![Value::string("a"), Value::string("b"), Value::string("b")]);
+        let b = Value::Set(vec![Value::string("b"), Value::string("a"), Value::string("b")]);
+        let c = Value::Set(vec![Value::string("a"), Value::string("a"), Value::string("b")]);
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(
@@ -788,17 +720,9 @@ mod tests {
 
     #[test]
     fn error_display_path() {
-        let e = CodecError::new("expected string, got number")
-            .in_key("a")
-            .in_attr("tags");
-        assert_eq!(
-            e.to_string(),
-            r#"expected string, got number at .tags["a"]"#
-        );
-        let e = CodecError::new("boom")
-            .in_index(2)
-            .in_attr("b")
-            .in_attr("a");
+        let e = CodecError::new("expected string, got number").in_key("a").in_attr("tags");
+        assert_eq!(e.to_string(), r#"expected string, got number at .tags["a"]"#);
+        let e = CodecError::new("boom").in_index(2).in_attr("b").in_attr("a");
         assert_eq!(e.to_string(), "boom at .a.b[2]");
         assert_eq!(CodecError::new("plain").to_string(), "plain");
     }
@@ -822,14 +746,8 @@ mod tests {
         assert_eq!(v.get("id"), &Value::string("i-1"));
         assert_eq!(v.get("count").as_i64(), Some(3));
         assert_eq!(v.get("enabled").as_bool(), Some(true));
-        assert_eq!(
-            v.get("tags"),
-            &Value::Map([("env".to_string(), Value::string("dev"))].into())
-        );
-        assert_eq!(
-            v.get("ports"),
-            &Value::Set(vec![Value::Number(443.0), Value::Number(80.0)])
-        );
+        assert_eq!(v.get("tags"), &Value::Map([("env".to_string(), Value::string("dev"))].into()));
+        assert_eq!(v.get("ports"), &Value::Set(vec![Value::Number(443.0), Value::Number(80.0)]));
         // Number converted to string as cty does; missing attributes are null.
         assert_eq!(v.get("nested").get("a"), &Value::string("1"));
         assert!(v.get("nested").get("b").is_null());
@@ -842,23 +760,13 @@ mod tests {
         let ty = sample_type();
         let e = Value::from_json_typed(&json!({"tags": {"a": [1]}}), &ty);
         let e = e.err().map(|e| e.to_string());
-        assert_eq!(
-            e.as_deref(),
-            Some(r#"expected string, got array at .tags["a"]"#)
-        );
+        assert_eq!(e.as_deref(), Some(r#"expected string, got array at .tags["a"]"#));
 
         let e = Value::from_json_typed(&json!({"nested": {"b": [1, "x"]}}), &ty);
-        assert_eq!(
-            e.err().map(|e| e.path_string()).as_deref(),
-            Some(".nested.b[1]")
-        );
+        assert_eq!(e.err().map(|e| e.path_string()).as_deref(), Some(".nested.b[1]"));
 
         let e = Value::from_json_typed(&json!({"bogus": 1}), &ty);
-        assert!(e
-            .err()
-            .map(|e| e.message)
-            .unwrap_or_default()
-            .contains("bogus"));
+        assert!(e.err().map(|e| e.message).unwrap_or_default().contains("bogus"));
 
         assert!(Value::from_json_typed(&json!("x"), &Type::Number).is_err());
         assert!(Value::from_json_typed(&json!("NaN"), &Type::Number).is_err());
@@ -871,13 +779,9 @@ mod tests {
         let v = Value::from_json_typed(&json!({"a": [1, "x"], "b": null}), &Type::Dynamic);
         assert_eq!(
             v.ok(),
-            Some(Value::object([
-                (
-                    "a",
-                    Value::List(vec![Value::Number(1.0), Value::string("x")])
-                ),
-                ("b", Value::Null),
-            ]))
+            Some(Value::object(
+                [("a", Value::List(vec![Value::Number(1.0), Value::string("x")])), ("b", Value::Null),]
+            ))
         );
         let wrapped = json!({"value": {"k": "v"}, "type": ["map", "string"]});
         assert_eq!(
@@ -898,10 +802,7 @@ mod tests {
             ("s", Value::Set(vec![Value::Bool(false)])),
         ]);
         let j = v.to_json();
-        assert_eq!(
-            j,
-            json!({"i": 42, "neg": -7, "f": 1.5, "big": 1e300, "u": null, "n": null, "s": [false]})
-        );
+        assert_eq!(j, json!({"i": 42, "neg": -7, "f": 1.5, "big": 1e300, "u": null, "n": null, "s": [false]}));
         assert!(j["i"].is_i64());
         assert!(j["big"].is_f64());
     }
@@ -921,10 +822,7 @@ mod tests {
         let v = Value::object([
             ("l", Value::List(vec![Value::Null, Value::string("a")])),
             ("m", Value::Map([("x".into(), Value::Number(1.0))].into())),
-            (
-                "mixed",
-                Value::Set(vec![Value::Bool(true), Value::Number(1.0)]),
-            ),
+            ("mixed", Value::Set(vec![Value::Bool(true), Value::Number(1.0)])),
             ("e", Value::List(vec![])),
         ]);
         assert_eq!(

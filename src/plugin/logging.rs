@@ -17,9 +17,7 @@ pub(super) fn init() {
         .map(|v| parse_level(&v))
         .unwrap_or(Some(Level::WARN));
     let Some(level) = level else { return };
-    let _ = tracing_subscriber::registry()
-        .with(HclogLayer { max: level })
-        .try_init();
+    let _ = tracing_subscriber::registry().with(HclogLayer { max: level }).try_init();
 }
 
 /// Terraform's level names; `off` disables logging.
@@ -53,10 +51,7 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
         line.insert("@level".into(), Json::String(hclog_level(meta.level()).into()));
         line.insert("@message".into(), message);
         line.insert("@module".into(), Json::String(format!("datamesh.{}", meta.target())));
-        line.insert(
-            "@timestamp".into(),
-            Json::String(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
-        );
+        line.insert("@timestamp".into(), Json::String(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()));
         let mut out = serde_json::to_vec(&line).unwrap_or_default();
         out.push(b'\n');
         // A log line that cannot be written has nowhere else to go.
@@ -66,9 +61,7 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
 
 /// SDK internals that would drown the provider's own lines even at debug.
 fn is_noisy(target: &str) -> bool {
-    ["h2", "hyper", "rustls", "tower", "aws_smithy", "aws_config", "tonic"]
-        .iter()
-        .any(|p| target.starts_with(p))
+    ["h2", "hyper", "rustls", "tower", "aws_smithy", "aws_config", "tonic"].iter().any(|p| target.starts_with(p))
 }
 
 fn hclog_level(level: &Level) -> &'static str {

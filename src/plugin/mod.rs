@@ -94,8 +94,8 @@ fn negotiate_protocol(offered: Option<&str>) -> Result<u32, String> {
 async fn serve(mode: Mode) -> Result<(), String> {
     let shutdown = CancellationToken::new();
     let socket = SocketPath::create()?;
-    let listener = UnixListener::bind(&socket.0)
-        .map_err(|e| format!("cannot listen on {}: {e}", socket.0.display()))?;
+    let listener =
+        UnixListener::bind(&socket.0).map_err(|e| format!("cannot listen on {}: {e}", socket.0.display()))?;
 
     let tls = match (mode, std::env::var("PLUGIN_CLIENT_CERT")) {
         (Mode::Managed, Ok(pem)) if !pem.trim().is_empty() => Some(tls::AutoMtls::new(&pem)?),
@@ -177,9 +177,7 @@ struct SocketPath(PathBuf);
 impl SocketPath {
     /// A fresh path in `PLUGIN_UNIX_SOCKET_DIR` (go-plugin's setting) or the temp dir.
     fn create() -> Result<Self, String> {
-        let dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
+        let dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
         let name = format!("plugin{}-{:08x}", std::process::id(), fastrand::u32(..));
         Ok(Self(dir.join(name)))
     }

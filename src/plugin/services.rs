@@ -30,7 +30,9 @@ pub(crate) async fn serve(
         .add_service(GrpcControllerServer::new(Controller { shutdown: shutdown.clone() }))
         .add_service(GrpcStdioServer::new(Idle { shutdown: shutdown.clone() }))
         .add_service(GrpcBrokerServer::new(Idle { shutdown: shutdown.clone() }))
-        .add_service(provider.into_server().max_decoding_message_size(MAX_MESSAGE).max_encoding_message_size(MAX_MESSAGE))
+        .add_service(
+            provider.into_server().max_decoding_message_size(MAX_MESSAGE).max_encoding_message_size(MAX_MESSAGE),
+        )
         .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned())
         .await;
     if let Err(e) = result {
@@ -78,10 +80,7 @@ impl GrpcStdio for Idle {
 
 #[tonic::async_trait]
 impl GrpcBroker for Idle {
-    async fn start_stream(
-        &self,
-        _: Request<Streaming<ConnInfo>>,
-    ) -> Result<Response<BoxStream<ConnInfo>>, Status> {
+    async fn start_stream(&self, _: Request<Streaming<ConnInfo>>) -> Result<Response<BoxStream<ConnInfo>>, Status> {
         Ok(Response::new(self.silent()))
     }
 }

@@ -109,7 +109,10 @@ pub(super) fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) ->
 /// Encodes a value of a known type as msgpack.
 pub(super) fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
     encode_msgpack(value, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
-        Diagnostic::error("Cannot encode a value for Terraform", format!("{e}. This is a bug in the provider; please report it."))
+        Diagnostic::error(
+            "Cannot encode a value for Terraform",
+            format!("{e}. This is a bug in the provider; please report it."),
+        )
     })
 }
 
@@ -122,7 +125,10 @@ mod tests {
         use pb::attribute_path::step::Selector;
         let p = path_to_proto(&AttrPath::attr("tags").key("team"));
         let steps: Vec<_> = p.steps.into_iter().map(|s| s.selector).collect();
-        assert_eq!(steps, vec![Some(Selector::AttributeName("tags".into())), Some(Selector::ElementKeyString("team".into()))]);
+        assert_eq!(
+            steps,
+            vec![Some(Selector::AttributeName("tags".into())), Some(Selector::ElementKeyString("team".into()))]
+        );
     }
 
     #[test]

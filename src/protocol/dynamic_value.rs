@@ -33,10 +33,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let raw = rmpv::decode::read_value_with_max_depth(&mut rest, RMPV_MAX_DEPTH)
         .map_err(|e| CodecError::new(format!("invalid msgpack: {e}")))?;
     if !rest.is_empty() {
-        return Err(CodecError::new(format!(
-            "{} unexpected bytes after the msgpack value",
-            rest.len()
-        )));
+        return Err(CodecError::new(format!("{} unexpected bytes after the msgpack value", rest.len())));
     }
     decode_value(&raw, ty, 0)
 }
@@ -50,8 +47,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let raw = encode_value(value, ty, 0)?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &raw)
-        .map_err(|e| CodecError::new(format!("msgpack write failed: {e}")))?;
+    rmpv::encode::write_value(&mut out, &raw).map_err(|e| CodecError::new(format!("msgpack write failed: {e}")))?;
     Ok(out)
 }
 
@@ -78,23 +74,14 @@ fn raw_kind(raw: &rmpv::Value) -> &'static str {
 }
 
 fn mismatch(ty: &Type, raw: &rmpv::Value) -> CodecError {
-    CodecError::new(format!(
-        "expected {}, got {}",
-        ty.kind_name(),
-        raw_kind(raw)
-    ))
+    CodecError::new(format!("expected {}, got {}", ty.kind_name(), raw_kind(raw)))
 }
 
 /// A msgpack map key, which cty always writes as a string.
 fn key_str(key: &rmpv::Value) -> Result<&str, CodecError> {
     match key {
-        rmpv::Value::String(s) => s
-            .as_str()
-            .ok_or_else(|| CodecError::new("map key is not valid UTF-8")),
-        other => Err(CodecError::new(format!(
-            "map key must be a string, got {}",
-            raw_kind(other)
-        ))),
+        rmpv::Value::String(s) => s.as_str().ok_or_else(|| CodecError::new("map key is not valid UTF-8")),
+        other => Err(CodecError::new(format!("map key must be a string, got {}", raw_kind(other)))),
     }
 }
 
@@ -108,9 +95,7 @@ fn decode_number(raw: &rmpv::Value) -> Result<Value, CodecError> {
         rmpv::Value::F32(f) => f64::from(*f),
         rmpv::Value::F64(f) => *f,
         rmpv::Value::String(s) => {
-            let text = s
-                .as_str()
-                .ok_or_else(|| CodecError::new("number string is not valid UTF-8"))?;
+            let text = s.as_str().ok_or_else(|| CodecError::new("number string is not valid UTF-8"))?;
             parse_decimal(text)?
         }
         other => return Err(mismatch(&Type::Number, other)),
@@ -136,20 +121,15 @@ fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize) -> Result<Value, Cod
     match (ty, raw) {
         (Type::Bool, rmpv::Value::Boolean(b)) => Ok(Value::Bool(*b)),
         (Type::Number, _) => decode_number(raw),
-        (Type::String, rmpv::Value::String(s)) => s
-            .as_str()
-            .map(Value::string)
-            .ok_or_else(|| CodecError::new("string is not valid UTF-8")),
+        (Type::String, rmpv::Value::String(s)) => {
+            s.as_str().map(Value::string).ok_or_else(|| CodecError::new("string is not valid UTF-8"))
+        }
         (Type::List(el) | Type::Set(el), rmpv::Value::Array(items)) => {
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 out.push(decode_value(item, el, depth + 1).map_err(|e| e.in_index(i))?);
             }
-            Ok(if matches!(ty, Type::List(_)) {
-                Value::List(out)
-            } else {
-                Value::Set(out)
-            })
+            Ok(if matches!(ty, Type::List(_)) { Value::List(out) } else { Value::Set(out) })
         }
         (Type::Map(el), rmpv::Value::Map(pairs)) => {
             let mut out = BTreeMap::new();
@@ -166,9 +146,7 @@ fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize) -> Result<Value, Cod
             let mut out = BTreeMap::new();
             for (k, v) in pairs {
                 let name = key_str(k)?;
-                let aty = attrs
-                    .get(name)
-                    .ok_or_else(|| CodecError::new(format!("unsupported attribute {name:?}")))?;
+                let aty = attrs.get(name).ok_or_else(|| CodecError::new(format!("unsupported attribute {name:?}")))?;
                 let v = decode_value(v, aty, depth + 1).map_err(|e| e.in_attr(name))?;
                 if out.insert(name.to_string(), v).is_some() {
                     return Err(CodecError::new("duplicate attribute").in_attr(name));
@@ -200,15 +178,10 @@ fn decode_type_json(raw: &rmpv::Value) -> Result<Type, CodecError> {
     let bytes = match raw {
         rmpv::Value::Binary(b) => b.as_slice(),
         rmpv::Value::String(s) => s.as_bytes(),
-        other => {
-            return Err(CodecError::new(format!(
-                "dynamic value's type must be bytes, got {}",
-                raw_kind(other)
-            )))
-        }
+        other => return Err(CodecError::new(format!("dynamic value's type must be bytes, got {}", raw_kind(other)))),
     };
-    let json: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| CodecError::new(format!("dynamic value's type is not JSON: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| CodecError::new(format!("dynamic value's type is not JSON: {e}")))?;
     Type::from_json(&json)
 }
 
@@ -216,13 +189,7 @@ fn encode_value(value: &Value, ty: &Type, depth: usize) -> Result<rmpv::Value, C
     if depth > MAX_DEPTH {
         return Err(CodecError::new("value nests too deeply"));
     }
-    let mismatch = || {
-        CodecError::new(format!(
-            "expected {}, got {}",
-            ty.kind_name(),
-            value.kind_name()
-        ))
-    };
+    let mismatch = || CodecError::new(format!("expected {}, got {}", ty.kind_name(), value.kind_name()));
     match (ty, value) {
         // rmpv writes a one-byte ext as fixext1: `d4 00 00`, cty's unknown.
         (_, Value::Unknown) => Ok(rmpv::Value::Ext(0, vec![0])),
@@ -268,10 +235,7 @@ fn encode_value(value: &Value, ty: &Type, depth: usize) -> Result<rmpv::Value, C
             let type_json = serde_json::to_vec(&concrete.to_json())
                 .map_err(|e| CodecError::new(format!("type JSON failed: {e}")))?;
             let inner = encode_value(value, &concrete, depth + 1)?;
-            Ok(rmpv::Value::Array(vec![
-                rmpv::Value::Binary(type_json),
-                inner,
-            ]))
+            Ok(rmpv::Value::Array(vec![rmpv::Value::Binary(type_json), inner]))
         }
         _ => Err(mismatch()),
     }
@@ -290,12 +254,7 @@ mod tests {
     }
 
     fn map(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
+        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 
     fn enc(v: &Value, ty: &Type) -> Vec<u8> {
@@ -328,13 +287,9 @@ mod tests {
 
     #[test]
     fn unknown_is_d4_00_00() {
-        for ty in [
-            Type::String,
-            Type::Number,
-            Type::list(Type::Bool),
-            Type::object([("a", Type::String)]),
-            Type::Dynamic,
-        ] {
+        for ty in
+            [Type::String, Type::Number, Type::list(Type::Bool), Type::object([("a", Type::String)]), Type::Dynamic]
+        {
             assert_eq!(enc(&Value::Unknown, &ty), UNKNOWN_BYTES.to_vec());
             assert_eq!(dec(&UNKNOWN_BYTES, &ty), Value::Unknown);
         }
@@ -384,17 +339,10 @@ mod tests {
             (200.0, &[0xcc, 0xc8]),
             (-200.0, &[0xd1, 0xff, 0x38]),
             (65535.0, &[0xcd, 0xff, 0xff]),
-            (
-                9_007_199_254_740_992.0,
-                &[0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 0],
-            ),
+            (9_007_199_254_740_992.0, &[0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 0]),
         ];
         for (n, bytes) in cases {
-            assert_eq!(
-                enc(&Value::Number(*n), &Type::Number),
-                bytes.to_vec(),
-                "{n}"
-            );
+            assert_eq!(enc(&Value::Number(*n), &Type::Number), bytes.to_vec(), "{n}");
             assert_eq!(dec(bytes, &Type::Number), Value::Number(*n));
         }
     }
@@ -414,14 +362,8 @@ mod tests {
     fn numbers_decode_from_every_msgpack_number() {
         let cases: &[(&[u8], f64)] = &[
             (&[0xd0, 0xff], -1.0),
-            (
-                &[0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0],
-                -9_223_372_036_854_775_808.0,
-            ),
-            (
-                &[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-                18_446_744_073_709_551_615.0,
-            ),
+            (&[0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0], -9_223_372_036_854_775_808.0),
+            (&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 18_446_744_073_709_551_615.0),
             (&[0xca, 0x3f, 0xc0, 0x00, 0x00], 1.5),
             (&[0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0], 1.5),
         ];
@@ -439,10 +381,7 @@ mod tests {
         let text = "12345678901234567890123";
         let mut bytes = vec![0xa0 | text.len() as u8];
         bytes.extend_from_slice(text.as_bytes());
-        assert_eq!(
-            dec(&bytes, &Type::Number),
-            Value::Number(1.234_567_890_123_456_8e22)
-        );
+        assert_eq!(dec(&bytes, &Type::Number), Value::Number(1.234_567_890_123_456_8e22));
         assert_eq!(dec(&fixstr("-0.25"), &Type::Number), Value::Number(-0.25));
         assert!(decode_msgpack(&fixstr("abc"), &Type::Number).is_err());
         assert!(decode_msgpack(&fixstr("NaN"), &Type::Number).is_err());
@@ -488,10 +427,7 @@ mod tests {
             ("enabled", Value::Bool(true)),
             ("id", Value::Unknown),
             ("name", Value::string("foo")),
-            (
-                "ports",
-                Value::Set(vec![Value::Number(80.0), Value::Number(443.0)]),
-            ),
+            ("ports", Value::Set(vec![Value::Number(80.0), Value::Number(443.0)])),
             ("tags", map(&[("env", Value::string("dev"))])),
         ])
     }
@@ -524,14 +460,8 @@ mod tests {
         let mut bytes = vec![0x81];
         bytes.extend(fixstr("a"));
         bytes.extend(fixstr("x"));
-        assert_eq!(
-            dec(&bytes, &ty),
-            obj(&[("a", Value::string("x")), ("b", Value::Null)])
-        );
-        assert_eq!(
-            dec(&[0x80], &ty),
-            obj(&[("a", Value::Null), ("b", Value::Null)])
-        );
+        assert_eq!(dec(&bytes, &ty), obj(&[("a", Value::string("x")), ("b", Value::Null)]));
+        assert_eq!(dec(&[0x80], &ty), obj(&[("a", Value::Null), ("b", Value::Null)]));
     }
 
     #[test]
@@ -554,27 +484,15 @@ mod tests {
         bytes.extend(fixstr("a"));
         bytes.push(0x05);
         let e = dec_err(&bytes, &ty);
-        assert_eq!(
-            e.to_string(),
-            r#"expected string, got integer at .tags["a"]"#
-        );
+        assert_eq!(e.to_string(), r#"expected string, got integer at .tags["a"]"#);
         assert_eq!(e.path, vec!["tags".to_string(), r#"["a"]"#.to_string()]);
 
         let v = obj(&[("tags", map(&[("a", Value::Number(5.0))]))]);
         let e = encode_msgpack(&v, &ty).err();
-        assert_eq!(
-            e.map(|e| e.to_string()).as_deref(),
-            Some(r#"expected string, got number at .tags["a"]"#)
-        );
+        assert_eq!(e.map(|e| e.to_string()).as_deref(), Some(r#"expected string, got number at .tags["a"]"#));
 
         let ty = Type::object([("a", Type::object([("b", Type::list(Type::Bool))]))]);
-        let v = obj(&[(
-            "a",
-            obj(&[(
-                "b",
-                Value::List(vec![Value::Bool(true), Value::string("no")]),
-            )]),
-        )]);
+        let v = obj(&[("a", obj(&[("b", Value::List(vec![Value::Bool(true), Value::string("no")]))]))]);
         let e = encode_msgpack(&v, &ty).err();
         assert_eq!(e.map(|e| e.path_string()).as_deref(), Some(".a.b[1]"));
         let mut bytes = vec![0x81];
@@ -645,10 +563,7 @@ mod tests {
             ("n", Value::Number(1.0)),
             ("l", Value::List(vec![Value::string("a"), Value::Null])),
             ("m", map(&[("k", Value::Bool(true))])),
-            (
-                "s",
-                Value::Set(vec![Value::Number(2.0), Value::string("x")]),
-            ),
+            ("s", Value::Set(vec![Value::Number(2.0), Value::string("x")])),
             ("u", Value::Unknown),
         ]);
         let bytes = enc(&v, &Type::Dynamic);
@@ -686,18 +601,15 @@ mod tests {
         // (rmpv reads the never-used marker 0xc1 as nil, so it isn't listed.)
         for bytes in [
             &[][..],
-            &[0xdd, 0xff, 0xff, 0xff, 0xff], // array32 claiming 4G elements
-            &[0xdb, 0xff, 0xff, 0xff, 0xff], // str32 claiming 4 GiB
-            &[0xdf, 0xff, 0xff, 0xff, 0xff], // map32 claiming 4G entries
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],       // array32 claiming 4G elements
+            &[0xdb, 0xff, 0xff, 0xff, 0xff],       // str32 claiming 4 GiB
+            &[0xdf, 0xff, 0xff, 0xff, 0xff],       // map32 claiming 4G entries
             &[0xc9, 0xff, 0xff, 0xff, 0xff, 0x01], // ext32 claiming 4 GiB
-            &[0x81, 0xa1],                   // truncated
-            &[0xc0, 0xc0],                   // trailing bytes
+            &[0x81, 0xa1],                         // truncated
+            &[0xc0, 0xc0],                         // trailing bytes
         ] {
             assert!(decode_msgpack(bytes, &ty).is_err(), "{bytes:02x?}");
-            assert!(
-                decode_msgpack(bytes, &Type::Dynamic).is_err(),
-                "{bytes:02x?}"
-            );
+            assert!(decode_msgpack(bytes, &Type::Dynamic).is_err(), "{bytes:02x?}");
         }
     }
 
@@ -745,13 +657,7 @@ mod tests {
 
     fn arb_type(depth: u32, allow_dynamic: bool) -> BoxedStrategy<Type> {
         let leaf = if allow_dynamic {
-            prop_oneof![
-                Just(Type::Bool),
-                Just(Type::Number),
-                Just(Type::String),
-                Just(Type::Dynamic)
-            ]
-            .boxed()
+            prop_oneof![Just(Type::Bool), Just(Type::Number), Just(Type::String), Just(Type::Dynamic)].boxed()
         } else {
             prop_oneof![Just(Type::Bool), Just(Type::Number), Just(Type::String)].boxed()
         };
@@ -788,37 +694,29 @@ mod tests {
             Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
             Type::Number => arb_number().prop_map(Value::Number).boxed(),
             Type::String => "\\PC{0,10}".prop_map(Value::String).boxed(),
-            Type::List(el) => prop::collection::vec(arb_value(el, unknowns, dyn_budget), 0..4)
-                .prop_map(Value::List)
-                .boxed(),
-            Type::Set(el) => prop::collection::vec(arb_value(el, unknowns, dyn_budget), 0..4)
-                .prop_map(Value::Set)
-                .boxed(),
-            Type::Map(el) => {
-                prop::collection::btree_map("\\PC{0,6}", arb_value(el, unknowns, dyn_budget), 0..4)
-                    .prop_map(Value::Map)
-                    .boxed()
+            Type::List(el) => {
+                prop::collection::vec(arb_value(el, unknowns, dyn_budget), 0..4).prop_map(Value::List).boxed()
             }
+            Type::Set(el) => {
+                prop::collection::vec(arb_value(el, unknowns, dyn_budget), 0..4).prop_map(Value::Set).boxed()
+            }
+            Type::Map(el) => prop::collection::btree_map("\\PC{0,6}", arb_value(el, unknowns, dyn_budget), 0..4)
+                .prop_map(Value::Map)
+                .boxed(),
             Type::Object(attrs) => {
                 let fields: Vec<BoxedStrategy<(String, Value)>> = attrs
                     .iter()
                     .map(|(name, aty)| {
                         let name = name.clone();
-                        arb_value(aty, unknowns, dyn_budget)
-                            .prop_map(move |v| (name.clone(), v))
-                            .boxed()
+                        arb_value(aty, unknowns, dyn_budget).prop_map(move |v| (name.clone(), v)).boxed()
                     })
                     .collect();
-                fields
-                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect()))
-                    .boxed()
+                fields.prop_map(|pairs| Value::Object(pairs.into_iter().collect())).boxed()
             }
             Type::Dynamic => {
                 let depth = if dyn_budget == 0 { 0 } else { 2 };
                 let next = dyn_budget.saturating_sub(1);
-                arb_type(depth, next > 0)
-                    .prop_flat_map(move |t| arb_value(&t, unknowns, next))
-                    .boxed()
+                arb_type(depth, next > 0).prop_flat_map(move |t| arb_value(&t, unknowns, next)).boxed()
             }
         };
         if unknowns {
@@ -849,11 +747,7 @@ mod tests {
                 xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| nearly_equal(x, y))
             }
             (Value::Map(xs), Value::Map(ys)) | (Value::Object(xs), Value::Object(ys)) => {
-                xs.len() == ys.len()
-                    && xs
-                        .iter()
-                        .zip(ys)
-                        .all(|((kx, x), (ky, y))| kx == ky && nearly_equal(x, y))
+                xs.len() == ys.len() && xs.iter().zip(ys).all(|((kx, x), (ky, y))| kx == ky && nearly_equal(x, y))
             }
             _ => a == b,
         }

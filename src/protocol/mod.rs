@@ -1,8 +1,8 @@
 //! The wire layer: generated tfplugin6 types (kept private), conversions between them and the
 //! framework, and the gRPC service that hands each call to the provider.
 
-pub mod dynamic_value;
 mod convert;
+pub mod dynamic_value;
 mod server;
 
 pub use server::ProviderService;

@@ -47,7 +47,9 @@ impl ProviderService {
         self.provider.resource(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown resource type",
-                format!("This provider has no resource type {type_name:?}. Check the spelling, or upgrade the provider."),
+                format!(
+                    "This provider has no resource type {type_name:?}. Check the spelling, or upgrade the provider."
+                ),
             )
         })
     }
@@ -63,7 +65,11 @@ impl ProviderService {
 }
 
 /// Runs a handler, turning a panic into an error response built by `on_error`.
-async fn guarded<T, F>(name: &'static str, work: F, on_error: impl FnOnce(Vec<pb::Diagnostic>) -> T) -> Result<Response<T>, Status>
+async fn guarded<T, F>(
+    name: &'static str,
+    work: F,
+    on_error: impl FnOnce(Vec<pb::Diagnostic>) -> T,
+) -> Result<Response<T>, Status>
 where
     F: Future<Output = T>,
 {
@@ -100,7 +106,10 @@ fn take<T>(r: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
 
 #[tonic::async_trait]
 impl Provider for ProviderService {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Result<Response<pb::get_metadata::Response>, Status> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
         guarded(
             "GetMetadata",
             async {
@@ -129,7 +138,11 @@ impl Provider for ProviderService {
                 self.schema_response
                     .get_or_init(|| pb::get_provider_schema::Response {
                         provider: Some(schema_to_proto(self.provider.schema())),
-                        resource_schemas: self.provider.resources().map(|(n, _, s)| (n.to_string(), schema_to_proto(s))).collect(),
+                        resource_schemas: self
+                            .provider
+                            .resources()
+                            .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
+                            .collect(),
                         server_capabilities: Some(Self::capabilities()),
                         ..Default::default()
                     })
@@ -144,10 +157,16 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(pb::get_resource_identity_schemas::Response { identity_schemas: HashMap::new(), diagnostics: vec![] }))
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: HashMap::new(),
+            diagnostics: vec![],
+        }))
     }
 
-    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Result<Response<pb::get_functions::Response>, Status> {
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
         Ok(Response::new(pb::get_functions::Response::default()))
     }
 
@@ -160,7 +179,10 @@ impl Provider for ProviderService {
             "ValidateProviderConfig",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some(config) = take(decode(req.config.as_ref(), &self.provider.schema().ty(), "provider configuration"), &mut diags) {
+                if let Some(config) = take(
+                    decode(req.config.as_ref(), &self.provider.schema().ty(), "provider configuration"),
+                    &mut diags,
+                ) {
                     config::validate(&config, &mut diags);
                 }
                 pb::validate_provider_config::Response { diagnostics: diagnostics_to_proto(&diags) }
@@ -194,7 +216,10 @@ impl Provider for ProviderService {
         .await
     }
 
-    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> Result<Response<pb::stop_provider::Response>, Status> {
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
         tracing::info!("StopProvider: cancelling in-flight work");
         self.stop.cancel();
         Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
@@ -254,7 +279,10 @@ impl Provider for ProviderService {
         .await
     }
 
-    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> Result<Response<pb::read_resource::Response>, Status> {
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = req.into_inner();
         guarded(
             "ReadResource",
@@ -294,7 +322,10 @@ impl Provider for ProviderService {
             "PlanResourceChange",
             async {
                 let mut diags = Diagnostics::new();
-                let mut resp = pb::plan_resource_change::Response { planned_private: req.prior_private.clone(), ..Default::default() };
+                let mut resp = pb::plan_resource_change::Response {
+                    planned_private: req.prior_private.clone(),
+                    ..Default::default()
+                };
                 let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) else {
                     resp.diagnostics = diagnostics_to_proto(&diags);
                     return resp;
@@ -315,7 +346,8 @@ impl Provider for ProviderService {
                     let mut planned = plan_defaults(schema, &prior, &config, &proposed);
                     let plan_req = PlanRequest { prior: &prior, config: &config, proposed: &proposed };
                     resource.modify_plan(&self.context(), plan_req, &mut planned, &mut diags).await;
-                    resp.requires_replace = requires_replace(schema, &prior, &planned).iter().map(path_to_proto).collect();
+                    resp.requires_replace =
+                        requires_replace(schema, &prior, &planned).iter().map(path_to_proto).collect();
                     planned
                 };
                 resp.planned_state = take(encode(&planned, &ty), &mut diags);
@@ -336,7 +368,8 @@ impl Provider for ProviderService {
             "ApplyResourceChange",
             async {
                 let mut diags = Diagnostics::new();
-                let mut resp = pb::apply_resource_change::Response { private: req.planned_private.clone(), ..Default::default() };
+                let mut resp =
+                    pb::apply_resource_change::Response { private: req.planned_private.clone(), ..Default::default() };
                 let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) else {
                     resp.diagnostics = diagnostics_to_proto(&diags);
                     return resp;
@@ -355,7 +388,11 @@ impl Provider for ProviderService {
                 let mut new_state = if planned.is_null() {
                     resource.delete(&ctx, &prior, &mut diags).await;
                     // A failed delete leaves the resource in state, as it still exists.
-                    if diags.has_errors() { prior } else { Value::Null }
+                    if diags.has_errors() {
+                        prior
+                    } else {
+                        Value::Null
+                    }
                 } else if prior.is_null() {
                     resource.create(&ctx, &planned, &mut diags).await
                 } else {
@@ -409,7 +446,10 @@ impl Provider for ProviderService {
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let mut diags = Diagnostics::new();
-        diags.error("Unknown data source", format!("This provider has no data source {:?}.", req.into_inner().type_name));
+        diags.error(
+            "Unknown data source",
+            format!("This provider has no data source {:?}.", req.into_inner().type_name),
+        );
         Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }))
     }
 
@@ -418,7 +458,13 @@ impl Provider for ProviderService {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let mut diags = Diagnostics::new();
-        diags.error("Unknown data source", format!("This provider has no data source {:?}.", req.into_inner().type_name));
-        Ok(Response::new(pb::read_data_source::Response { diagnostics: diagnostics_to_proto(&diags), ..Default::default() }))
+        diags.error(
+            "Unknown data source",
+            format!("This provider has no data source {:?}.", req.into_inner().type_name),
+        );
+        Ok(Response::new(pb::read_data_source::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+            ..Default::default()
+        }))
     }
 }

@@ -162,15 +162,39 @@ pub fn schema() -> Schema {
     let kafka = Block::new(
         "Where and how to reach the Kafka-protocol brokers.",
         vec![
-            Attribute::optional("bootstrap_servers", Type::list(Type::String), "Bootstrap brokers as `host:port`. Default: `DATAMESH_KAFKA_BOOTSTRAP_SERVERS` (comma separated)."),
-            Attribute::optional("security_protocol", Type::String, "`PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`."),
+            Attribute::optional(
+                "bootstrap_servers",
+                Type::list(Type::String),
+                "Bootstrap brokers as `host:port`. Default: `DATAMESH_KAFKA_BOOTSTRAP_SERVERS` (comma separated).",
+            ),
+            Attribute::optional(
+                "security_protocol",
+                Type::String,
+                "`PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.",
+            ),
             Attribute::optional("sasl_mechanism", Type::String, "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`."),
             Attribute::optional("sasl_username", Type::String, "SASL user name."),
             Attribute::optional("sasl_password", Type::String, "SASL password.").sensitive(),
-            Attribute::optional("ca_cert_pem", Type::String, "PEM CA certificate that signs the brokers' TLS certificates."),
-            Attribute::optional("default_replication_factor", Type::Number, "Replication factor of streams that don't set one. Default `3`."),
-            Attribute::optional("manage_acls", Type::Bool, "Manage Kafka ACLs for domains and grants. Default `true`; `false` for brokers without the ACL API."),
-            Attribute::optional("timeout_seconds", Type::Number, "Timeout of one broker call, in seconds. Default `30`."),
+            Attribute::optional(
+                "ca_cert_pem",
+                Type::String,
+                "PEM CA certificate that signs the brokers' TLS certificates.",
+            ),
+            Attribute::optional(
+                "default_replication_factor",
+                Type::Number,
+                "Replication factor of streams that don't set one. Default `3`.",
+            ),
+            Attribute::optional(
+                "manage_acls",
+                Type::Bool,
+                "Manage Kafka ACLs for domains and grants. Default `true`; `false` for brokers without the ACL API.",
+            ),
+            Attribute::optional(
+                "timeout_seconds",
+                Type::Number,
+                "Timeout of one broker call, in seconds. Default `30`.",
+            ),
         ],
     );
     let governance = Block::new(
@@ -239,7 +263,8 @@ impl ProviderConfig {
         if let Some(p) = r.string(config, "", "name_prefix") {
             c.name_prefix = p;
         }
-        c.catalog_bucket = r.string(config, "", "catalog_bucket").unwrap_or_else(|| format!("{}-catalog", c.name_prefix));
+        c.catalog_bucket =
+            r.string(config, "", "catalog_bucket").unwrap_or_else(|| format!("{}-catalog", c.name_prefix));
         if let Some(tags) = r.known(config.get("default_tags"), "default_tags") {
             if let Value::Map(m) = tags {
                 c.default_tags = m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
@@ -270,7 +295,9 @@ impl ProviderConfig {
             sasl_username: r.string(kafka, "kafka", "sasl_username"),
             sasl_password: r.string(kafka, "kafka", "sasl_password").map(Secret),
             ca_cert_pem: r.string(kafka, "kafka", "ca_cert_pem"),
-            default_replication_factor: r.int(kafka, "kafka", "default_replication_factor").unwrap_or(defaults.default_replication_factor),
+            default_replication_factor: r
+                .int(kafka, "kafka", "default_replication_factor")
+                .unwrap_or(defaults.default_replication_factor),
             manage_acls: r.bool(kafka, "kafka", "manage_acls").unwrap_or(true),
             timeout: r
                 .int(kafka, "kafka", "timeout_seconds")
@@ -290,7 +317,9 @@ impl ProviderConfig {
             pii_min_classification: r
                 .string(gov, "governance", "pii_min_classification")
                 .unwrap_or(defaults.pii_min_classification),
-            restricted_grants_require_expiry: r.bool(gov, "governance", "restricted_grants_require_expiry").unwrap_or(true),
+            restricted_grants_require_expiry: r
+                .bool(gov, "governance", "restricted_grants_require_expiry")
+                .unwrap_or(true),
         };
         c.unknown = r.unknown;
         c
@@ -323,7 +352,10 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         diags.attr_error(
             kafka.clone().then("security_protocol"),
             "Invalid security_protocol",
-            format!("{:?} is not a security protocol. Use one of PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.", c.kafka.security_protocol),
+            format!(
+                "{:?} is not a security protocol. Use one of PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
+                c.kafka.security_protocol
+            ),
         );
     }
     if let Some(m) = &c.kafka.sasl_mechanism {
@@ -344,7 +376,11 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     }
     if let Some(t) = config.get("kafka").get("timeout_seconds").as_i64() {
         if t < 1 {
-            diags.attr_error(kafka.then("timeout_seconds"), "Invalid timeout_seconds", "The timeout must be at least 1 second.");
+            diags.attr_error(
+                kafka.then("timeout_seconds"),
+                "Invalid timeout_seconds",
+                "The timeout must be at least 1 second.",
+            );
         }
     }
     let gov = AttrPath::attr("governance");
@@ -366,7 +402,9 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
-    if !config.get("governance").get("pii_min_classification").is_unknown() && g.rank(&g.pii_min_classification).is_none() {
+    if !config.get("governance").get("pii_min_classification").is_unknown()
+        && g.rank(&g.pii_min_classification).is_none()
+    {
         diags.attr_error(
             gov.clone().then("pii_min_classification"),
             "Unknown classification",
@@ -379,7 +417,11 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     }
     if let Some(days) = g.max_retention_days {
         if days < 1 {
-            diags.attr_error(gov.then("max_retention_days"), "Invalid max_retention_days", "The limit must be at least 1 day.");
+            diags.attr_error(
+                gov.then("max_retention_days"),
+                "Invalid max_retention_days",
+                "The limit must be at least 1 day.",
+            );
         }
     }
 }

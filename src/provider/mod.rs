@@ -95,7 +95,12 @@ impl ProviderData {
     }
 
     /// Data whose backends are given (tests, benchmarks).
-    pub fn with_backends(config: ProviderConfig, storage: Arc<dyn Storage>, iam: Arc<dyn Iam>, streaming: Arc<dyn Streaming>) -> Self {
+    pub fn with_backends(
+        config: ProviderConfig,
+        storage: Arc<dyn Storage>,
+        iam: Arc<dyn Iam>,
+        streaming: Arc<dyn Streaming>,
+    ) -> Self {
         let catalog = Arc::new(Catalog::new(storage.clone(), config.catalog_bucket.clone()));
         Self {
             config,
@@ -192,7 +197,13 @@ async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic>
     }
     match (&a.access_key, &a.secret_key) {
         (Some(ak), Some(sk)) => {
-            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(ak, &sk.0, None, None, "datamesh-provider-config"));
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                ak,
+                &sk.0,
+                None,
+                None,
+                "datamesh-provider-config",
+            ));
         }
         (None, None) => {}
         _ => {
@@ -207,7 +218,8 @@ async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic>
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let region_value = aws_config::Region::new(region.clone());
 
-    let mut s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(a.s3_force_path_style).region(region_value.clone());
+    let mut s3 =
+        aws_sdk_s3::config::Builder::from(&sdk).force_path_style(a.s3_force_path_style).region(region_value.clone());
     if let Some(e) = &a.s3_endpoint {
         s3 = s3.endpoint_url(e);
     }
@@ -220,7 +232,8 @@ async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic>
     let s3_endpoint = a.s3_endpoint.clone().or_else(|| endpoint_from_env("S3")).unwrap_or_else(|| "AWS S3".into());
     let iam_endpoint = a.iam_endpoint.clone().or_else(|| endpoint_from_env("IAM")).unwrap_or_else(|| "AWS IAM".into());
 
-    let storage: Arc<dyn Storage> = Arc::new(S3Storage::new(aws_sdk_s3::Client::from_conf(s3.build()), region, s3_endpoint));
+    let storage: Arc<dyn Storage> =
+        Arc::new(S3Storage::new(aws_sdk_s3::Client::from_conf(s3.build()), region, s3_endpoint));
     let iam: Arc<dyn Iam> = Arc::new(AwsIam::new(
         aws_sdk_iam::Client::from_conf(iam.build()),
         aws_sdk_sts::Client::from_conf(sts.build()),

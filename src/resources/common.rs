@@ -38,7 +38,9 @@ pub(super) fn known_map(v: &Value, attr: &str) -> Option<BTreeMap<String, String
         return None;
     }
     Some(match a {
-        Value::Map(m) | Value::Object(m) => m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
+        Value::Map(m) | Value::Object(m) => {
+            m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect()
+        }
         _ => BTreeMap::new(),
     })
 }
@@ -59,12 +61,18 @@ pub(super) fn validate_tags(config: &Value, diags: &mut Diagnostics) {
             diags.attr_error(
                 path,
                 "Reserved tag key",
-                format!("Tag keys starting with {RESERVED_TAG_PREFIX:?} are set by the provider itself. Use another key."),
+                format!(
+                    "Tag keys starting with {RESERVED_TAG_PREFIX:?} are set by the provider itself. Use another key."
+                ),
             );
         } else if v.len() > 256 {
             diags.attr_error(path, "Tag value too long", "Tag values have at most 256 characters. Shorten it.");
         } else if k.chars().chain(v.chars()).any(char::is_control) {
-            diags.attr_error(path, "Invalid tag", "Tags may not contain control characters such as newlines. Remove them.");
+            diags.attr_error(
+                path,
+                "Invalid tag",
+                "Tags may not contain control characters such as newlines. Remove them.",
+            );
         }
     }
 }

@@ -185,13 +185,23 @@ impl Resource for DataProduct {
         }
         if let Some(Some(owner)) = known_str(config, "owner") {
             if owner.trim().is_empty() {
-                diags.attr_error(AttrPath::attr("owner"), "Empty owner", "Set owner to a team e-mail or handle, or remove it to use the domain's owner.");
+                diags.attr_error(
+                    AttrPath::attr("owner"),
+                    "Empty owner",
+                    "Set owner to a team e-mail or handle, or remove it to use the domain's owner.",
+                );
             }
         }
         common::validate_tags(config, diags);
     }
 
-    async fn modify_plan(&self, ctx: &ResourceContext, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
+    async fn modify_plan(
+        &self,
+        ctx: &ResourceContext,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
         let cfg = &ctx.provider.config;
         if let (Some(Some(domain)), Some(Some(name))) = (known_str(planned, "domain"), known_str(planned, "name")) {
             let bucket = naming::bucket_name(&cfg.name_prefix, domain, name);
@@ -200,7 +210,13 @@ impl Resource for DataProduct {
             }
             let mut m = ProductModel { domain: domain.into(), name: name.into(), ..Default::default() };
             derive_names(&mut m, &cfg.name_prefix);
-            for (attr, v) in [("id", &m.id), ("bucket", &m.bucket), ("bucket_arn", &m.bucket_arn), ("s3_uri", &m.s3_uri), ("manifest_key", &m.manifest_key)] {
+            for (attr, v) in [
+                ("id", &m.id),
+                ("bucket", &m.bucket),
+                ("bucket_arn", &m.bucket_arn),
+                ("s3_uri", &m.s3_uri),
+                ("manifest_key", &m.manifest_key),
+            ] {
                 planned.set(attr, v.clone().map(Value::string).unwrap_or(Value::Null));
             }
             planned.set("encryption", Value::string(SSE_ALGORITHM));
@@ -304,10 +320,9 @@ impl Resource for DataProduct {
             iam.put_role_policy(&role, &naming::owner_policy_name(&m.name), &policy_doc)
                 .await
                 .map_err(|e| e.diagnostic(&format!("owner policy on IAM role {role:?}")))?;
-            catalog
-                .put(&data_product_key(&m.domain, &m.name), &entry(&m))
-                .await
-                .map_err(|e| e.diagnostic(&format!("catalog descriptor of {:?}", naming::data_product_id(&m.domain, &m.name))))
+            catalog.put(&data_product_key(&m.domain, &m.name), &entry(&m)).await.map_err(|e| {
+                e.diagnostic(&format!("catalog descriptor of {:?}", naming::data_product_id(&m.domain, &m.name)))
+            })
         };
         if let Err(d) = steps.await {
             diags.0.push(d);
@@ -329,7 +344,9 @@ impl Resource for DataProduct {
         derive_names(&mut m, &cfg.name_prefix);
         let bucket = m.bucket.clone().unwrap_or_default();
         let what = format!("bucket {bucket:?}");
-        let Some(exists) = ok_or_report(storage.bucket_exists(&bucket).await, &what, diags) else { return state.clone() };
+        let Some(exists) = ok_or_report(storage.bucket_exists(&bucket).await, &what, diags) else {
+            return state.clone();
+        };
         if !exists {
             return Value::Null;
         }
@@ -384,7 +401,9 @@ impl Resource for DataProduct {
     }
 
     async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
-        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else { return prior.clone() };
+        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
+            return prior.clone();
+        };
         let cfg = &ctx.provider.config;
         let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);
         let (storage, iam, catalog) = match backends {
@@ -423,10 +442,9 @@ impl Resource for DataProduct {
                     .await
                     .map_err(|e| e.diagnostic(&format!("owner policy on IAM role {role:?}")))?;
             }
-            catalog
-                .put(&data_product_key(&m.domain, &m.name), &entry(&m))
-                .await
-                .map_err(|e| e.diagnostic(&format!("catalog descriptor of {:?}", naming::data_product_id(&m.domain, &m.name))))
+            catalog.put(&data_product_key(&m.domain, &m.name), &entry(&m)).await.map_err(|e| {
+                e.diagnostic(&format!("catalog descriptor of {:?}", naming::data_product_id(&m.domain, &m.name)))
+            })
         };
         if let Err(d) = steps.await {
             diags.0.push(d);
@@ -490,7 +508,11 @@ impl Resource for DataProduct {
             }
         }
         let role = naming::role_name(&cfg.name_prefix, &m.domain);
-        ok_or_report(iam.delete_role_policy(&role, &naming::owner_policy_name(&m.name)).await, &format!("owner policy on IAM role {role:?}"), diags);
+        ok_or_report(
+            iam.delete_role_policy(&role, &naming::owner_policy_name(&m.name)).await,
+            &format!("owner policy on IAM role {role:?}"),
+            diags,
+        );
         ok_or_report(catalog.delete(&data_product_key(&m.domain, &m.name)).await, "catalog descriptor", diags);
     }
 
@@ -525,7 +547,13 @@ mod tests {
 
     #[test]
     fn standard_tags_describe_the_product() {
-        let m = ProductModel { domain: "sales".into(), name: "orders".into(), classification: Some("internal".into()), contains_pii: Some(true), ..Default::default() };
+        let m = ProductModel {
+            domain: "sales".into(),
+            name: "orders".into(),
+            classification: Some("internal".into()),
+            contains_pii: Some(true),
+            ..Default::default()
+        };
         let tags: BTreeMap<_, _> = standard_tags(&m, "team").into_iter().collect();
         assert_eq!(tags["datamesh:classification"], "internal");
         assert_eq!(tags["datamesh:contains-pii"], "true");

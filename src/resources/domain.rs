@@ -122,7 +122,11 @@ impl Resource for Domain {
         common::validate_name(config, "name", naming::check_domain, diags);
         if let Some(Some(owner)) = known_str(config, "owner") {
             if owner.trim().is_empty() {
-                diags.attr_error(AttrPath::attr("owner"), "Empty owner", "Set owner to the owning team's e-mail or handle.");
+                diags.attr_error(
+                    AttrPath::attr("owner"),
+                    "Empty owner",
+                    "Set owner to the owning team's e-mail or handle.",
+                );
             }
         }
         if let Some(Some(p)) = known_str(config, "kafka_principal") {
@@ -144,7 +148,13 @@ impl Resource for Domain {
         common::validate_tags(config, diags);
     }
 
-    async fn modify_plan(&self, ctx: &ResourceContext, req: PlanRequest<'_>, planned: &mut Value, _diags: &mut Diagnostics) {
+    async fn modify_plan(
+        &self,
+        ctx: &ResourceContext,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        _diags: &mut Diagnostics,
+    ) {
         let cfg = &ctx.provider.config;
         match known_str(planned, "name") {
             Some(Some(name)) => {
@@ -165,11 +175,16 @@ impl Resource for Domain {
         // asked) shows it in the plan and brings a drifted trust policy back.
         if req.config.get("trusted_principal_arns").is_null() {
             if let Ok(account) = ctx.provider.account_id().await {
-                planned.set("trusted_principal_arns", Value::Set(vec![Value::string(format!("arn:aws:iam::{account}:root"))]));
+                planned.set(
+                    "trusted_principal_arns",
+                    Value::Set(vec![Value::string(format!("arn:aws:iam::{account}:root"))]),
+                );
             }
         }
         let all = match (known_str(planned, "name"), known_str(planned, "owner"), known_map(planned, "tags")) {
-            (Some(Some(name)), Some(Some(owner)), Some(tags)) => map_value(&tags_all(&cfg.default_tags, &tags, &standard_tags(name, owner))),
+            (Some(Some(name)), Some(Some(owner)), Some(tags)) => {
+                map_value(&tags_all(&cfg.default_tags, &tags, &standard_tags(name, owner)))
+            }
             _ => Value::Unknown,
         };
         planned.set("tags_all", all);
@@ -184,7 +199,8 @@ impl Resource for Domain {
                 return Value::Null;
             }
         };
-        let role_name = m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
+        let role_name =
+            m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
         if m.trusted_principal_arns.is_none() {
             match ctx.provider.account_id().await {
                 Ok(account) => m.trusted_principal_arns = Some(vec![format!("arn:aws:iam::{account}:root")]),
@@ -197,7 +213,11 @@ impl Resource for Domain {
         let trusted = m.trusted_principal_arns.clone().unwrap_or_default();
         let tags = m.tags_all.clone().unwrap_or_default();
         let what = format!("IAM role {role_name:?} of domain {:?}", m.name);
-        let Some(arn) = ok_or_report(iam.create_role(&role_name, naming::ROLE_PATH, &policy::trust_policy(&trusted), &tags).await, &what, diags) else {
+        let Some(arn) = ok_or_report(
+            iam.create_role(&role_name, naming::ROLE_PATH, &policy::trust_policy(&trusted), &tags).await,
+            &what,
+            diags,
+        ) else {
             return Value::Null;
         };
         m.role_arn = Some(arn);
@@ -246,7 +266,9 @@ impl Resource for Domain {
     }
 
     async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
-        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else { return prior.clone() };
+        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
+            return prior.clone();
+        };
         let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
             (Ok(i), Ok(c)) => (i, c),
             (Err(d), _) | (_, Err(d)) => {
@@ -266,7 +288,9 @@ impl Resource for Domain {
         };
         if sorted(&m.trusted_principal_arns) != sorted(&old.trusted_principal_arns) {
             let trusted = m.trusted_principal_arns.clone().unwrap_or_default();
-            if ok_or_report(iam.update_trust_policy(&role_name, &policy::trust_policy(&trusted)).await, &what, diags).is_none() {
+            if ok_or_report(iam.update_trust_policy(&role_name, &policy::trust_policy(&trusted)).await, &what, diags)
+                .is_none()
+            {
                 return prior.clone();
             }
         }
@@ -283,7 +307,11 @@ impl Resource for Domain {
             _ => None,
         };
         let what = format!("catalog entry of domain {:?}", m.name);
-        ok_or_report(catalog.put(&key, &entry(&m, created.or_else(|| Some(common::now_rfc3339())))).await, &what, diags);
+        ok_or_report(
+            catalog.put(&key, &entry(&m, created.or_else(|| Some(common::now_rfc3339())))).await,
+            &what,
+            diags,
+        );
         self.state(&m, diags)
     }
 
@@ -296,7 +324,8 @@ impl Resource for Domain {
                 return;
             }
         };
-        let role_name = m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
+        let role_name =
+            m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
         match iam.delete_role(&role_name).await {
             Ok(()) => {}
             Err(e) if e.is(ErrorKind::NotEmpty) => {
@@ -318,7 +347,11 @@ impl Resource for Domain {
                 return;
             }
         }
-        ok_or_report(catalog.delete(&domain_key(&m.name)).await, &format!("catalog entry of domain {:?}", m.name), diags);
+        ok_or_report(
+            catalog.delete(&domain_key(&m.name)).await,
+            &format!("catalog entry of domain {:?}", m.name),
+            diags,
+        );
     }
 
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {

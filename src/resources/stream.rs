@@ -132,22 +132,38 @@ impl Resource for Stream {
         }
         if let Some(n) = config.get("partitions").as_f64() {
             if n < 1.0 || n.fract() != 0.0 || n > 100_000.0 {
-                diags.attr_error(AttrPath::attr("partitions"), "Invalid partitions", "partitions must be a whole number from 1 to 100000.");
+                diags.attr_error(
+                    AttrPath::attr("partitions"),
+                    "Invalid partitions",
+                    "partitions must be a whole number from 1 to 100000.",
+                );
             }
         }
         if let Some(n) = config.get("replication_factor").as_f64() {
             if n < 1.0 || n.fract() != 0.0 || n > 32.0 {
-                diags.attr_error(AttrPath::attr("replication_factor"), "Invalid replication_factor", "replication_factor must be a whole number from 1 to 32.");
+                diags.attr_error(
+                    AttrPath::attr("replication_factor"),
+                    "Invalid replication_factor",
+                    "replication_factor must be a whole number from 1 to 32.",
+                );
             }
         }
         if let Some(n) = config.get("retention_ms").as_f64() {
             if n < -1.0 || n.fract() != 0.0 {
-                diags.attr_error(AttrPath::attr("retention_ms"), "Invalid retention_ms", "retention_ms must be a whole number of milliseconds, or -1 to keep messages forever.");
+                diags.attr_error(
+                    AttrPath::attr("retention_ms"),
+                    "Invalid retention_ms",
+                    "retention_ms must be a whole number of milliseconds, or -1 to keep messages forever.",
+                );
             }
         }
         if let Some(Some(p)) = known_str(config, "cleanup_policy") {
             if !["delete", "compact", "compact,delete", "delete,compact"].contains(&p) {
-                diags.attr_error(AttrPath::attr("cleanup_policy"), "Invalid cleanup_policy", format!("{p:?} is not a cleanup policy. Use \"delete\", \"compact\" or \"compact,delete\"."));
+                diags.attr_error(
+                    AttrPath::attr("cleanup_policy"),
+                    "Invalid cleanup_policy",
+                    format!("{p:?} is not a cleanup policy. Use \"delete\", \"compact\" or \"compact,delete\"."),
+                );
             }
         }
         if let Value::Map(m) = config.get("config") {
@@ -155,17 +171,37 @@ impl Resource for Stream {
                 let path = AttrPath::attr("config").key(k);
                 if k == RETENTION_MS || k == CLEANUP_POLICY {
                     let attr = k.replace('.', "_");
-                    diags.attr_error(path, "Use the dedicated attribute", format!("{k:?} has its own attribute: set {attr} instead of config[{k:?}]."));
-                } else if k.is_empty() || !k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_') {
-                    diags.attr_error(path, "Invalid topic config name", format!("{k:?} is not a Kafka topic config name. Names look like \"max.message.bytes\"."));
+                    diags.attr_error(
+                        path,
+                        "Use the dedicated attribute",
+                        format!("{k:?} has its own attribute: set {attr} instead of config[{k:?}]."),
+                    );
+                } else if k.is_empty()
+                    || !k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+                {
+                    diags.attr_error(
+                        path,
+                        "Invalid topic config name",
+                        format!("{k:?} is not a Kafka topic config name. Names look like \"max.message.bytes\"."),
+                    );
                 } else if v.as_str().is_some_and(|s| s.chars().any(char::is_control)) {
-                    diags.attr_error(path, "Invalid topic config value", "Topic config values may not contain control characters.");
+                    diags.attr_error(
+                        path,
+                        "Invalid topic config value",
+                        "Topic config values may not contain control characters.",
+                    );
                 }
             }
         }
     }
 
-    async fn modify_plan(&self, ctx: &ResourceContext, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
+    async fn modify_plan(
+        &self,
+        ctx: &ResourceContext,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
         match (known_str(planned, "data_product"), known_str(planned, "name")) {
             (Some(Some(product)), Some(Some(name))) => match naming::parse_data_product_id(product) {
                 Ok((domain, product)) => {
@@ -184,7 +220,8 @@ impl Resource for Stream {
             }
         }
         if req.config.get("replication_factor").is_null() && req.prior.is_null() {
-            planned.set("replication_factor", Value::Number(ctx.provider.config.kafka.default_replication_factor as f64));
+            planned
+                .set("replication_factor", Value::Number(ctx.provider.config.kafka.default_replication_factor as f64));
         }
         if let (Some(old), Some(new)) = (req.prior.get("partitions").as_i64(), planned.get("partitions").as_i64()) {
             if new < old {
@@ -237,7 +274,8 @@ impl Resource for Stream {
         let spec = TopicSpec {
             name: topic.clone(),
             partitions: m.partitions.unwrap_or(3) as i32,
-            replication_factor: m.replication_factor.unwrap_or(ctx.provider.config.kafka.default_replication_factor) as i32,
+            replication_factor: m.replication_factor.unwrap_or(ctx.provider.config.kafka.default_replication_factor)
+                as i32,
             configs: m.topic_configs(),
         };
         let what = format!("topic {topic:?}");
@@ -256,7 +294,11 @@ impl Resource for Stream {
             configs: spec.configs.clone(),
             created_at: Some(common::now_rfc3339()),
         };
-        ok_or_report(catalog.put(&stream_key(&domain, &product, &m.name), &entry).await, &format!("catalog entry of {what}"), diags);
+        ok_or_report(
+            catalog.put(&stream_key(&domain, &product, &m.name), &entry).await,
+            &format!("catalog entry of {what}"),
+            diags,
+        );
         self.state(&m, diags)
     }
 
@@ -271,7 +313,9 @@ impl Resource for Stream {
         };
         let Some(topic) = topic_of(&m) else { return state.clone() };
         let what = format!("topic {topic:?}");
-        let Some(info) = ok_or_report(streaming.describe_topic(&topic).await, &what, diags) else { return state.clone() };
+        let Some(info) = ok_or_report(streaming.describe_topic(&topic).await, &what, diags) else {
+            return state.clone();
+        };
         let Some(TopicInfo { partitions, replication_factor, mut configs }) = info else { return Value::Null };
         // Only configs Terraform set are tracked: those in state, or on import those the
         // catalog entry records.
@@ -306,8 +350,11 @@ impl Resource for Stream {
         let Some(topic) = topic_of(&m) else { return prior.clone() };
         let what = format!("topic {topic:?}");
         let (new_configs, old_configs) = (m.topic_configs(), old.topic_configs());
-        let set: BTreeMap<String, String> =
-            new_configs.iter().filter(|(k, v)| old_configs.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let set: BTreeMap<String, String> = new_configs
+            .iter()
+            .filter(|(k, v)| old_configs.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let delete: Vec<String> = old_configs.keys().filter(|k| !new_configs.contains_key(*k)).cloned().collect();
         if ok_or_report(streaming.alter_topic_configs(&topic, &set, &delete).await, &what, diags).is_none() {
             return prior.clone();
@@ -368,7 +415,11 @@ impl Resource for Stream {
         if ok_or_report(streaming.delete_topic(&topic).await, &format!("topic {topic:?}"), diags).is_none() {
             return;
         }
-        ok_or_report(catalog.delete(&stream_key(&domain, &product, &m.name)).await, &format!("catalog entry of topic {topic:?}"), diags);
+        ok_or_report(
+            catalog.delete(&stream_key(&domain, &product, &m.name)).await,
+            &format!("catalog entry of topic {topic:?}"),
+            diags,
+        );
     }
 
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {

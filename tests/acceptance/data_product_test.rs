@@ -84,7 +84,9 @@ fn data_product_lifecycle_create_update_drift_import_destroy() {
   tags           = { cost_center = "43" }
 "#
     .replace("  classification_note = null\n", "");
-    tf.write(&hcl(&n.domain, "orders", &v2).replace("classification = \"internal\"", "classification = \"confidential\""));
+    tf.write(
+        &hcl(&n.domain, "orders", &v2).replace("classification = \"internal\"", "classification = \"confidential\""),
+    );
     assert_eq!(tf.planned_actions("datamesh_data_product.p"), vec!["update"]);
     tf.apply();
     tf.assert_no_changes();
@@ -103,19 +105,36 @@ fn data_product_lifecycle_create_update_drift_import_destroy() {
         ("versioning suspended", Box::new(|| b.block_on(storage.set_versioning(&n.bucket, false)).unwrap())),
         ("lifecycle rule changed", Box::new(|| b.block_on(storage.set_expiration(&n.bucket, Some(7))).unwrap())),
         ("lifecycle rule removed", Box::new(|| b.block_on(storage.set_expiration(&n.bucket, None)).unwrap())),
-        ("tag removed", Box::new(|| {
-            let mut t = b.block_on(storage.tags(&n.bucket)).unwrap();
-            t.remove("cost_center");
-            b.block_on(storage.set_tags(&n.bucket, &t)).unwrap()
-        })),
-        ("owner policy deleted", Box::new(|| b.block_on(iam.delete_role_policy(&n.role, "datamesh-owner-orders")).unwrap())),
-        ("owner policy edited", Box::new(|| {
-            b.block_on(iam.put_role_policy(&n.role, "datamesh-owner-orders", &terraform_provider_datamesh::policy::owner_policy("someone-else"))).unwrap()
-        })),
-        ("catalog descriptor deleted", Box::new(|| {
-            let c = b.catalog();
-            b.block_on(c.delete(&format!("data-products/{}/orders.json", n.domain))).unwrap()
-        })),
+        (
+            "tag removed",
+            Box::new(|| {
+                let mut t = b.block_on(storage.tags(&n.bucket)).unwrap();
+                t.remove("cost_center");
+                b.block_on(storage.set_tags(&n.bucket, &t)).unwrap()
+            }),
+        ),
+        (
+            "owner policy deleted",
+            Box::new(|| b.block_on(iam.delete_role_policy(&n.role, "datamesh-owner-orders")).unwrap()),
+        ),
+        (
+            "owner policy edited",
+            Box::new(|| {
+                b.block_on(iam.put_role_policy(
+                    &n.role,
+                    "datamesh-owner-orders",
+                    &terraform_provider_datamesh::policy::owner_policy("someone-else"),
+                ))
+                .unwrap()
+            }),
+        ),
+        (
+            "catalog descriptor deleted",
+            Box::new(|| {
+                let c = b.catalog();
+                b.block_on(c.delete(&format!("data-products/{}/orders.json", n.domain))).unwrap()
+            }),
+        ),
     ];
     for (what, drift) in drifts {
         drift();

@@ -58,8 +58,11 @@ fn domain_lifecycle_create_update_drift_import_replace_destroy() {
     assert_eq!(r.tags["team"], "revenue");
 
     // Drift: a trust policy edited outside Terraform is planned back.
-    b.block_on(iam.update_trust_policy(&role, &terraform_provider_datamesh::policy::trust_policy(&["arn:aws:iam::999999999999:root".into()])))
-        .unwrap();
+    b.block_on(iam.update_trust_policy(
+        &role,
+        &terraform_provider_datamesh::policy::trust_policy(&["arn:aws:iam::999999999999:root".into()]),
+    ))
+    .unwrap();
     assert_eq!(tf.planned_actions("datamesh_domain.d"), vec!["update"]);
     tf.apply();
     tf.assert_no_changes();
@@ -102,7 +105,13 @@ fn creating_a_domain_whose_role_exists_is_an_error_suggesting_import() {
     let name = format!("{}-taken", tf.prefix);
     let role = format!("{}-domain-{name}", tf.prefix);
     let iam = b.iam();
-    b.block_on(iam.create_role(&role, "/datamesh/", &terraform_provider_datamesh::policy::trust_policy(&[]), &BTreeMap::new())).unwrap();
+    b.block_on(iam.create_role(
+        &role,
+        "/datamesh/",
+        &terraform_provider_datamesh::policy::trust_policy(&[]),
+        &BTreeMap::new(),
+    ))
+    .unwrap();
     tf.write(&domain_hcl(&name, "x@example.com", "{}"));
     let out = tf.apply_fails();
     assert!(out.contains("already exists"), "{out}");

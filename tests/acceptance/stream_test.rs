@@ -35,7 +35,8 @@ fn stream_lifecycle_create_update_drift_import_replace_destroy() {
     let topic = format!("{domain}.orders.order-events");
     let kafka = b.streaming();
 
-    let v1 = "  partitions   = 2\n  retention_ms = 86400000\n  config       = { \"max.message.bytes\" = \"1048576\" }\n";
+    let v1 =
+        "  partitions   = 2\n  retention_ms = 86400000\n  config       = { \"max.message.bytes\" = \"1048576\" }\n";
     tf.write(&hcl(&domain, "order-events", v1));
     tf.apply();
     tf.assert_no_changes();
@@ -61,7 +62,12 @@ fn stream_lifecycle_create_update_drift_import_replace_destroy() {
     assert!(!info.configs.contains_key("max.message.bytes"), "removed config deleted: {:?}", info.configs);
 
     // Drift: a config changed outside Terraform is planned back.
-    b.block_on(kafka.alter_topic_configs(&topic, &BTreeMap::from([("retention.ms".to_string(), "1".to_string())]), &[])).unwrap();
+    b.block_on(kafka.alter_topic_configs(
+        &topic,
+        &BTreeMap::from([("retention.ms".to_string(), "1".to_string())]),
+        &[],
+    ))
+    .unwrap();
     assert_eq!(tf.planned_actions("datamesh_stream.s"), vec!["update"]);
     tf.apply();
     tf.assert_no_changes();
@@ -86,7 +92,10 @@ fn stream_lifecycle_create_update_drift_import_replace_destroy() {
 
     // Import with an import block: no diff afterwards.
     tf.state_rm("datamesh_stream.s");
-    tf.write(&format!("{}\nimport {{\n  to = datamesh_stream.s\n  id = \"{topic}\"\n}}\n", hcl(&domain, "order-events", v2)));
+    tf.write(&format!(
+        "{}\nimport {{\n  to = datamesh_stream.s\n  id = \"{topic}\"\n}}\n",
+        hcl(&domain, "order-events", v2)
+    ));
     let out = tf.apply();
     assert!(out.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{out}");
     tf.assert_no_changes();
@@ -130,7 +139,13 @@ fn creating_a_stream_whose_topic_exists_is_an_error_suggesting_import() {
     let tf = Tf::new();
     let b = Backends::for_prefix(&tf.prefix);
     let domain = format!("{}-sales", tf.prefix);
-    tf.write(&hcl(&domain, "events", "").replace("resource \"datamesh_stream\"", "# resource \"datamesh_stream\"").split("# resource").next().unwrap_or_default());
+    tf.write(
+        &hcl(&domain, "events", "")
+            .replace("resource \"datamesh_stream\"", "# resource \"datamesh_stream\"")
+            .split("# resource")
+            .next()
+            .unwrap_or_default(),
+    );
     tf.apply();
     let topic = format!("{domain}.orders.events");
     let spec = terraform_provider_datamesh::backends::streaming::TopicSpec {

@@ -21,7 +21,11 @@ impl AwsIam {
         Self { iam, sts, endpoint }
     }
 
-    fn err<E>(&self, op: &'static str, e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> BackendError
+    fn err<E>(
+        &self,
+        op: &'static str,
+        e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+    ) -> BackendError
     where
         E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -63,12 +67,18 @@ impl Iam for AwsIam {
             .send()
             .await
             .map_err(|e| from_aws("STS", "GetCallerIdentity", &self.endpoint, e))?;
-        out.account()
-            .map(str::to_string)
-            .ok_or_else(|| BackendError::new(ErrorKind::Other, "STS", "GetCallerIdentity", "the answer names no account"))
+        out.account().map(str::to_string).ok_or_else(|| {
+            BackendError::new(ErrorKind::Other, "STS", "GetCallerIdentity", "the answer names no account")
+        })
     }
 
-    async fn create_role(&self, name: &str, path: &str, trust_policy: &str, tags: &BTreeMap<String, String>) -> Result<String, BackendError> {
+    async fn create_role(
+        &self,
+        name: &str,
+        path: &str,
+        trust_policy: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, BackendError> {
         let out = self
             .iam
             .create_role()
@@ -154,7 +164,9 @@ impl Iam for AwsIam {
     }
 
     async fn delete_role(&self, name: &str) -> Result<(), BackendError> {
-        not_found_ok(self.iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(|e| self.err("DeleteRole", e)))
+        not_found_ok(
+            self.iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(|e| self.err("DeleteRole", e)),
+        )
     }
 
     async fn put_role_policy(&self, role: &str, policy: &str, document: &str) -> Result<(), BackendError> {

@@ -98,7 +98,10 @@ pub(super) fn alter_topic(
         let mut resources = [resource.ptr];
         rd::rd_kafka_IncrementalAlterConfigs(rk, resources.as_mut_ptr(), 1, options.ptr, queue.ptr);
 
-        let event = Owned { ptr: rd::rd_kafka_queue_poll(queue.ptr, timeout_ms.saturating_add(1000)), destroy: rd::rd_kafka_event_destroy };
+        let event = Owned {
+            ptr: rd::rd_kafka_queue_poll(queue.ptr, timeout_ms.saturating_add(1000)),
+            destroy: rd::rd_kafka_event_destroy,
+        };
         if event.ptr.is_null() {
             return Err((RDKafkaErrorCode::OperationTimedOut, "no answer from the broker in time".into()));
         }
@@ -118,7 +121,11 @@ pub(super) fn alter_topic(
             let code = rd::rd_kafka_ConfigResource_error(res);
             if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
                 let text_ptr = rd::rd_kafka_ConfigResource_error_string(res);
-                let text = if text_ptr.is_null() { String::new() } else { CStr::from_ptr(text_ptr).to_string_lossy().into_owned() };
+                let text = if text_ptr.is_null() {
+                    String::new()
+                } else {
+                    CStr::from_ptr(text_ptr).to_string_lossy().into_owned()
+                };
                 return Err((RDKafkaErrorCode::from(code), text));
             }
         }

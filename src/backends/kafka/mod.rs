@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -77,7 +79,12 @@ impl KafkaStreaming {
             config.set("ssl.ca.pem", ca);
         }
         let admin = config.create::<AdminClient<DefaultClientContext>>().map_err(|e| {
-            BackendError::new(ErrorKind::Other, "Kafka", "Connect", format!("cannot create a client for {servers}: {e}"))
+            BackendError::new(
+                ErrorKind::Other,
+                "Kafka",
+                "Connect",
+                format!("cannot create a client for {servers}: {e}"),
+            )
         })?;
         Ok(Self { admin: Arc::new(admin), timeout: conn.timeout, servers })
     }
@@ -153,7 +160,8 @@ impl Streaming for KafkaStreaming {
         for (k, v) in &spec.configs {
             topic = topic.set(k, v);
         }
-        let results = self.admin.create_topics([&topic], &self.options()).await.map_err(|e| self.err("CreateTopics", e))?;
+        let results =
+            self.admin.create_topics([&topic], &self.options()).await.map_err(|e| self.err("CreateTopics", e))?;
         match results.into_iter().next() {
             Some(Err((_, code))) => Err(self.code_err("CreateTopics", code, None)),
             _ => Ok(()),
@@ -198,23 +206,32 @@ impl Streaming for KafkaStreaming {
         Ok(Some(TopicInfo { partitions, replication_factor, configs }))
     }
 
-    async fn alter_topic_configs(&self, name: &str, set: &BTreeMap<String, String>, delete: &[String]) -> Result<(), BackendError> {
+    async fn alter_topic_configs(
+        &self,
+        name: &str,
+        set: &BTreeMap<String, String>,
+        delete: &[String],
+    ) -> Result<(), BackendError> {
         if set.is_empty() && delete.is_empty() {
             return Ok(());
         }
         let admin = self.admin.clone();
         let (topic, set, delete, timeout) = (name.to_string(), set.clone(), delete.to_vec(), self.timeout);
-        let outcome = tokio::task::spawn_blocking(move || incremental::alter_topic(&admin, &topic, &set, &delete, timeout))
-            .await
-            .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", "IncrementalAlterConfigs", e.to_string()))?;
+        let outcome =
+            tokio::task::spawn_blocking(move || incremental::alter_topic(&admin, &topic, &set, &delete, timeout))
+                .await
+                .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", "IncrementalAlterConfigs", e.to_string()))?;
         outcome.map_err(|(code, detail)| self.code_err("IncrementalAlterConfigs", code, Some(&detail)))
     }
 
     async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError> {
         let total = usize::try_from(total).unwrap_or(0);
         let request = NewPartitions::new(name, total);
-        let results =
-            self.admin.create_partitions([&request], &self.options()).await.map_err(|e| self.err("CreatePartitions", e))?;
+        let results = self
+            .admin
+            .create_partitions([&request], &self.options())
+            .await
+            .map_err(|e| self.err("CreatePartitions", e))?;
         match results.into_iter().next() {
             Some(Err((_, code))) => Err(self.code_err("CreatePartitions", code, None)),
             _ => Ok(()),
@@ -222,9 +239,12 @@ impl Streaming for KafkaStreaming {
     }
 
     async fn delete_topic(&self, name: &str) -> Result<(), BackendError> {
-        let results = self.admin.delete_topics(&[name], &self.options()).await.map_err(|e| self.err("DeleteTopics", e))?;
+        let results =
+            self.admin.delete_topics(&[name], &self.options()).await.map_err(|e| self.err("DeleteTopics", e))?;
         match results.into_iter().next() {
-            Some(Err((_, code))) if classify(code) != ErrorKind::NotFound => Err(self.code_err("DeleteTopics", code, None)),
+            Some(Err((_, code))) if classify(code) != ErrorKind::NotFound => {
+                Err(self.code_err("DeleteTopics", code, None))
+            }
             _ => Ok(()),
         }
     }
@@ -241,7 +261,10 @@ mod tests {
             ("segment.bytes".to_string(), Some("1073741824".to_string()), ConfigSource::Default),
             ("min.insync.replicas".to_string(), Some("2".to_string()), ConfigSource::StaticBroker),
         ];
-        assert_eq!(explicit_configs(kafka.into_iter()), BTreeMap::from([("retention.ms".to_string(), "1000".to_string())]));
+        assert_eq!(
+            explicit_configs(kafka.into_iter()),
+            BTreeMap::from([("retention.ms".to_string(), "1000".to_string())])
+        );
         let tansu = vec![("retention.ms".to_string(), Some("1000".to_string()), ConfigSource::Default)];
         assert_eq!(explicit_configs(tansu.into_iter()).len(), 1);
     }

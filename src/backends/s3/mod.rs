@@ -31,7 +31,11 @@ impl S3Storage {
         Self { client, region, endpoint }
     }
 
-    fn err<E>(&self, op: &'static str, e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> BackendError
+    fn err<E>(
+        &self,
+        op: &'static str,
+        e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> BackendError
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -99,7 +103,13 @@ impl Storage for S3Storage {
     }
 
     async fn versioning(&self, bucket: &str) -> Result<bool, BackendError> {
-        let out = self.client.get_bucket_versioning().bucket(bucket).send().await.map_err(|e| self.err("GetBucketVersioning", e))?;
+        let out = self
+            .client
+            .get_bucket_versioning()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| self.err("GetBucketVersioning", e))?;
         Ok(out.status() == Some(&BucketVersioningStatus::Enabled))
     }
 
@@ -131,7 +141,9 @@ impl Storage for S3Storage {
                 .map(|d| d.sse_algorithm().as_str().to_string())),
             Err(e) => {
                 let e = self.err("GetBucketEncryption", e);
-                if e.is(ErrorKind::NotFound) || e.code.as_deref() == Some("ServerSideEncryptionConfigurationNotFoundError") {
+                if e.is(ErrorKind::NotFound)
+                    || e.code.as_deref() == Some("ServerSideEncryptionConfigurationNotFoundError")
+                {
                     Ok(None)
                 } else {
                     Err(e)
@@ -151,8 +163,9 @@ impl Storage for S3Storage {
                 .map(|_| ())
                 .map_err(|e| self.err("DeleteBucketLifecycle", e));
         };
-        let days = i32::try_from(days)
-            .map_err(|_| BackendError::new(ErrorKind::Other, "S3", "PutBucketLifecycleConfiguration", "retention is too long"))?;
+        let days = i32::try_from(days).map_err(|_| {
+            BackendError::new(ErrorKind::Other, "S3", "PutBucketLifecycleConfiguration", "retention is too long")
+        })?;
         let rule = LifecycleRule::builder()
             .id(RETENTION_RULE_ID)
             .status(ExpirationStatus::Enabled)
@@ -208,7 +221,8 @@ impl Storage for S3Storage {
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| build_err("PutBucketTagging", e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let tagging = Tagging::builder().set_tag_set(Some(tag_set)).build().map_err(|e| build_err("PutBucketTagging", e))?;
+        let tagging =
+            Tagging::builder().set_tag_set(Some(tag_set)).build().map_err(|e| build_err("PutBucketTagging", e))?;
         self.client
             .put_bucket_tagging()
             .bucket(bucket)
@@ -261,13 +275,21 @@ impl Storage for S3Storage {
                 .map(|v| (v.key(), v.version_id()))
                 .chain(out.delete_markers().iter().map(|m| (m.key(), m.version_id())))
                 .filter_map(|(key, version)| {
-                    ObjectIdentifier::builder().set_key(key.map(str::to_string)).set_version_id(version.map(str::to_string)).build().ok()
+                    ObjectIdentifier::builder()
+                        .set_key(key.map(str::to_string))
+                        .set_version_id(version.map(str::to_string))
+                        .build()
+                        .ok()
                 })
                 .collect::<Vec<_>>();
             if ids.is_empty() {
                 return Ok(());
             }
-            let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| build_err("DeleteObjects", e))?;
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| build_err("DeleteObjects", e))?;
             let result = self
                 .client
                 .delete_objects()
@@ -281,7 +303,11 @@ impl Storage for S3Storage {
                     ErrorKind::Other,
                     "S3",
                     "DeleteObjects",
-                    format!("cannot delete {}: {}", first.key().unwrap_or("?"), first.message().unwrap_or("unknown error")),
+                    format!(
+                        "cannot delete {}: {}",
+                        first.key().unwrap_or("?"),
+                        first.message().unwrap_or("unknown error")
+                    ),
                 )
                 .with_code(first.code().unwrap_or("Unknown")));
             }
@@ -297,16 +323,27 @@ impl Storage for S3Storage {
             }
         };
         let etag = out.e_tag().unwrap_or_default().to_string();
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| BackendError::new(ErrorKind::Transient, "S3", "GetObject", format!("reading {key}: {e}")))?;
+        let body =
+            out.body.collect().await.map_err(|e| {
+                BackendError::new(ErrorKind::Transient, "S3", "GetObject", format!("reading {key}: {e}"))
+            })?;
         Ok(Some(StoredObject { body: body.into_bytes().to_vec(), etag }))
     }
 
-    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, when: Option<Precondition>) -> Result<String, BackendError> {
-        let mut req = self.client.put_object().bucket(bucket).key(key).content_type("application/json").body(ByteStream::from(body));
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        when: Option<Precondition>,
+    ) -> Result<String, BackendError> {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body));
         req = match when {
             Some(Precondition::IfAbsent) => req.if_none_match("*"),
             Some(Precondition::IfMatch(etag)) => req.if_match(etag),

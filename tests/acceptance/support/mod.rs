@@ -218,14 +218,22 @@ provider "datamesh" {{
             .into_iter()
             .flatten()
             .find(|c| c["address"] == address)
-            .map(|c| c["change"]["actions"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect())
+            .map(|c| {
+                c["change"]["actions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The attributes of a resource in state.
     pub fn resource(&self, address: &str) -> Json {
         let out = self.ok(&["show", "-json", "-no-color"]);
-        let json: Json = serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap_or("{}")).expect("state JSON");
+        let json: Json =
+            serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap_or("{}")).expect("state JSON");
         json["values"]["root_module"]["resources"]
             .as_array()
             .into_iter()
@@ -275,8 +283,11 @@ impl Backends {
         config.name_prefix = prefix.to_string();
         config.catalog_bucket = format!("{prefix}-catalog");
         config.aws.s3_force_path_style = true;
-        config.kafka.bootstrap_servers =
-            std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").unwrap_or_default().split(',').map(String::from).collect();
+        config.kafka.bootstrap_servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
+            .unwrap_or_default()
+            .split(',')
+            .map(String::from)
+            .collect();
         config.kafka.timeout = std::time::Duration::from_secs(15);
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         Self { rt, data: ProviderData::new(config) }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make demo`: build the provider, bring the local stack up (it stays up: `make stack-down`),
+# and apply examples/terraform/quickstart in target/demo with the freshly built provider.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(pwd)"
+
+cargo build
+bash scripts/stack-up.sh
+stack_dir="${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}"
+# shellcheck disable=SC1091
+. "$stack_dir/stack.env"
+terraform="${TF_ACC_TERRAFORM_PATH:-$DATAMESH_TERRAFORM}"
+
+work="$root/target/demo"
+mkdir -p "$work"
+cp examples/terraform/quickstart/*.tf "$work/"
+# Our own CLI config: the freshly built provider, never the user's home configuration.
+cat > "$work/terraform.rc" <<RC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/datamesh/datamesh" = "$root/target/debug"
+  }
+  direct {}
+}
+RC
+export TF_CLI_CONFIG_FILE="$work/terraform.rc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+cd "$work"
+# apply prints the outputs: the role, bucket and topic it made.
+"$terraform" apply -auto-approve
+echo
+echo "The stack keeps running (state in $work). Clean up: cd $work && TF_CLI_CONFIG_FILE=$work/terraform.rc $terraform destroy; make stack-down"
