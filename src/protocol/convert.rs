@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn absent_values_decode_as_null() {
         assert_eq!(decode(None, &Type::String, "config").unwrap(), Value::Null);
-        let bad = pb::DynamicValue { msgpack: vec![0xc1], json: vec![] };
+        let bad = pb::DynamicValue { msgpack: vec![0x92, 0x01], json: vec![] };
         let err = decode(Some(&bad), &Type::String, "config").unwrap_err();
         assert!(err.detail.contains("config"));
     }

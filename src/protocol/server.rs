@@ -207,7 +207,7 @@ impl Provider for ProviderService {
                     if !typed.unknown.is_empty() {
                         tracing::info!(unknown = ?typed.unknown, "provider configured with unknown settings; backends connect when they are known");
                     }
-                    self.provider.configure(typed);
+                    self.provider.configure(typed, self.stop.clone());
                 }
                 pb::configure_provider::Response { diagnostics: diagnostics_to_proto(&diags) }
             },
@@ -292,7 +292,19 @@ impl Provider for ProviderService {
                 if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
                     let ty = schema.ty();
                     if let Some(current) = take(decode(req.current_state.as_ref(), &ty, "current state"), &mut diags) {
-                        let mut state = resource.read(&self.context(), &current, &mut diags).await;
+                        // Reads change nothing, so a stop may abandon them at once.
+                        let ctx = self.context();
+                        let read = resource.read(&ctx, &current, &mut diags);
+                        let mut state = tokio::select! {
+                            state = read => state,
+                            _ = self.stop.cancelled() => Value::Unknown,
+                        };
+                        if state.is_unknown() {
+                            diags.error(
+                                "Stopped",
+                                "Terraform asked the provider to stop before the refresh finished; state is unchanged.",
+                            );
+                        }
                         if diags.has_errors() {
                             // Keep what Terraform knew: a failed read must not drop the resource.
                             state = current;
@@ -345,7 +357,11 @@ impl Provider for ProviderService {
                 } else {
                     let mut planned = plan_defaults(schema, &prior, &config, &proposed);
                     let plan_req = PlanRequest { prior: &prior, config: &config, proposed: &proposed };
-                    resource.modify_plan(&self.context(), plan_req, &mut planned, &mut diags).await;
+                    let ctx = self.context();
+                    tokio::select! {
+                        _ = resource.modify_plan(&ctx, plan_req, &mut planned, &mut diags) => {}
+                        _ = self.stop.cancelled() => diags.error("Stopped", "Terraform asked the provider to stop while planning."),
+                    }
                     resp.requires_replace =
                         requires_replace(schema, &prior, &planned).iter().map(path_to_proto).collect();
                     planned

@@ -203,7 +203,7 @@ pub fn schema() -> Schema {
             Attribute::optional("allowed_classifications", Type::list(Type::String), "Allowed data classifications, from least to most sensitive. Default `[\"public\", \"internal\", \"confidential\", \"restricted\"]`."),
             Attribute::optional("required_tags", Type::list(Type::String), "Tag keys every data product must carry, in `tags` or `default_tags`. Default `[]`."),
             Attribute::optional("max_retention_days", Type::Number, "Upper bound on a data product's `retention_days`. Default: no limit."),
-            Attribute::optional("pii_min_classification", Type::String, "Lowest classification a data product with `contains_pii = true` may have. Default `confidential`."),
+            Attribute::optional("pii_min_classification", Type::String, "Lowest classification a data product with `contains_pii = true` may have. Default `confidential`, or the most sensitive classification when `confidential` is not allowed."),
             Attribute::optional("restricted_grants_require_expiry", Type::Bool, "Grants on products of the most sensitive classification need `expires_at`. Default `true`."),
         ],
     );
@@ -314,13 +314,20 @@ impl ProviderConfig {
                 .unwrap_or(defaults.allowed_classifications),
             required_tags: r.strings(gov, "governance", "required_tags").unwrap_or_default(),
             max_retention_days: r.int(gov, "governance", "max_retention_days"),
-            pii_min_classification: r
-                .string(gov, "governance", "pii_min_classification")
-                .unwrap_or(defaults.pii_min_classification),
+            pii_min_classification: r.string(gov, "governance", "pii_min_classification").unwrap_or_default(),
             restricted_grants_require_expiry: r
                 .bool(gov, "governance", "restricted_grants_require_expiry")
                 .unwrap_or(true),
         };
+        // Unset, it is "confidential" when that is allowed, else the most sensitive classification.
+        if c.governance.pii_min_classification.is_empty() {
+            let g = &c.governance;
+            c.governance.pii_min_classification = if g.rank(&defaults.pii_min_classification).is_some() {
+                defaults.pii_min_classification
+            } else {
+                g.allowed_classifications.last().cloned().unwrap_or(defaults.pii_min_classification)
+            };
+        }
         c.unknown = r.unknown;
         c
     }
@@ -458,6 +465,14 @@ mod tests {
         assert_eq!(c.unknown, vec!["aws.s3_endpoint"]);
         assert!(c.unknown_error("aws").unwrap().contains("aws.s3_endpoint"));
         assert!(c.unknown_error("kafka").is_none());
+    }
+
+    #[test]
+    fn pii_minimum_defaults_to_the_most_sensitive_custom_classification() {
+        let gov =
+            obj(vec![("allowed_classifications", Value::List(vec![Value::string("open"), Value::string("closed")]))]);
+        let c = ProviderConfig::from_value(&obj(vec![("governance", gov)]));
+        assert_eq!(c.governance.pii_min_classification, "closed");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
 
 use crate::backends::aws_iam::AwsIam;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
@@ -54,9 +55,9 @@ impl DatameshProvider {
         self.resources.get(name).map(|(r, s)| (r, s))
     }
 
-    /// Stores the configuration; backends connect when first used.
-    pub fn configure(&self, config: ProviderConfig) {
-        let data = Arc::new(ProviderData::new(config));
+    /// Stores the configuration; backends connect when first used, and give up when `stop` fires.
+    pub fn configure(&self, config: ProviderConfig, stop: CancellationToken) {
+        let data = Arc::new(ProviderData::with_stop(config, stop));
         if let Ok(mut slot) = self.data.write() {
             *slot = Some(data);
         }
@@ -86,12 +87,19 @@ pub struct ProviderData {
     aws: OnceCell<AwsBackends>,
     kafka: OnceCell<Arc<dyn Streaming>>,
     account: OnceCell<String>,
+    /// Cancelled when Terraform calls StopProvider: in-flight retries give up.
+    pub stop: CancellationToken,
 }
 
 impl ProviderData {
     /// Data for a configuration; nothing connects yet.
     pub fn new(config: ProviderConfig) -> Self {
-        Self { config, aws: OnceCell::new(), kafka: OnceCell::new(), account: OnceCell::new() }
+        Self::with_stop(config, CancellationToken::new())
+    }
+
+    /// Data for a configuration whose retries end when `stop` is cancelled.
+    pub fn with_stop(config: ProviderConfig, stop: CancellationToken) -> Self {
+        Self { config, aws: OnceCell::new(), kafka: OnceCell::new(), account: OnceCell::new(), stop }
     }
 
     /// Data whose backends are given (tests, benchmarks).
@@ -107,6 +115,7 @@ impl ProviderData {
             aws: OnceCell::new_with(Some(AwsBackends { storage, iam, catalog })),
             kafka: OnceCell::new_with(Some(streaming)),
             account: OnceCell::new(),
+            stop: CancellationToken::new(),
         }
     }
 
@@ -152,7 +161,7 @@ impl ProviderData {
                     ca_cert_pem: k.ca_cert_pem.clone(),
                     timeout: k.timeout,
                 };
-                KafkaStreaming::connect(&conn)
+                KafkaStreaming::connect(&conn, self.stop.clone())
                     .map(|s| Arc::new(s) as Arc<dyn Streaming>)
                     .map_err(|e| e.diagnostic("the Kafka connection"))
             })

@@ -14,7 +14,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
+use tokio_util::sync::CancellationToken;
+
 use super::error::{BackendError, ErrorKind};
+use super::retry::{with_retries, RetryPolicy};
 use super::streaming::{Streaming, TopicInfo, TopicSpec};
 
 /// Connection settings for the broker.
@@ -53,11 +56,12 @@ pub struct KafkaStreaming {
     admin: Arc<AdminClient<DefaultClientContext>>,
     timeout: Duration,
     servers: String,
+    stop: CancellationToken,
 }
 
 impl KafkaStreaming {
     /// Creates the admin client (connections are made on first use).
-    pub fn connect(conn: &KafkaConnection) -> Result<Self, BackendError> {
+    pub fn connect(conn: &KafkaConnection, stop: CancellationToken) -> Result<Self, BackendError> {
         let servers = conn.bootstrap_servers.join(",");
         let mut config = ClientConfig::new();
         config
@@ -86,7 +90,12 @@ impl KafkaStreaming {
                 format!("cannot create a client for {servers}: {e}"),
             )
         })?;
-        Ok(Self { admin: Arc::new(admin), timeout: conn.timeout, servers })
+        Ok(Self { admin: Arc::new(admin), timeout: conn.timeout, servers, stop })
+    }
+
+    fn policy(&self) -> RetryPolicy {
+        // A broker that is down costs a whole timeout per attempt; allow a few of them.
+        RetryPolicy::within(self.timeout * 3)
     }
 
     fn options(&self) -> AdminOptions {
@@ -153,9 +162,8 @@ fn classify(code: RDKafkaErrorCode) -> ErrorKind {
     }
 }
 
-#[async_trait]
-impl Streaming for KafkaStreaming {
-    async fn create_topic(&self, spec: &TopicSpec) -> Result<(), BackendError> {
+impl KafkaStreaming {
+    async fn create_topic_once(&self, spec: &TopicSpec) -> Result<(), BackendError> {
         let mut topic = NewTopic::new(&spec.name, spec.partitions, TopicReplication::Fixed(spec.replication_factor));
         for (k, v) in &spec.configs {
             topic = topic.set(k, v);
@@ -168,7 +176,7 @@ impl Streaming for KafkaStreaming {
         }
     }
 
-    async fn describe_topic(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
+    async fn describe_topic_once(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
         let admin = self.admin.clone();
         let (topic, timeout) = (name.to_string(), self.timeout);
         // librdkafka's metadata call blocks; keep it off the async workers.
@@ -206,7 +214,7 @@ impl Streaming for KafkaStreaming {
         Ok(Some(TopicInfo { partitions, replication_factor, configs }))
     }
 
-    async fn alter_topic_configs(
+    async fn alter_topic_configs_once(
         &self,
         name: &str,
         set: &BTreeMap<String, String>,
@@ -224,7 +232,7 @@ impl Streaming for KafkaStreaming {
         outcome.map_err(|(code, detail)| self.code_err("IncrementalAlterConfigs", code, Some(&detail)))
     }
 
-    async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError> {
+    async fn add_partitions_once(&self, name: &str, total: i32) -> Result<(), BackendError> {
         let total = usize::try_from(total).unwrap_or(0);
         let request = NewPartitions::new(name, total);
         let results = self
@@ -238,7 +246,7 @@ impl Streaming for KafkaStreaming {
         }
     }
 
-    async fn delete_topic(&self, name: &str) -> Result<(), BackendError> {
+    async fn delete_topic_once(&self, name: &str) -> Result<(), BackendError> {
         let results =
             self.admin.delete_topics(&[name], &self.options()).await.map_err(|e| self.err("DeleteTopics", e))?;
         match results.into_iter().next() {
@@ -247,6 +255,35 @@ impl Streaming for KafkaStreaming {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// Every call retries transient broker errors with backoff, within the timeout and until stop.
+#[async_trait]
+impl Streaming for KafkaStreaming {
+    async fn create_topic(&self, spec: &TopicSpec) -> Result<(), BackendError> {
+        with_retries(self.policy(), &self.stop, || self.create_topic_once(spec)).await
+    }
+
+    async fn describe_topic(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
+        with_retries(self.policy(), &self.stop, || self.describe_topic_once(name)).await
+    }
+
+    async fn alter_topic_configs(
+        &self,
+        name: &str,
+        set: &BTreeMap<String, String>,
+        delete: &[String],
+    ) -> Result<(), BackendError> {
+        with_retries(self.policy(), &self.stop, || self.alter_topic_configs_once(name, set, delete)).await
+    }
+
+    async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError> {
+        with_retries(self.policy(), &self.stop, || self.add_partitions_once(name, total)).await
+    }
+
+    async fn delete_topic(&self, name: &str) -> Result<(), BackendError> {
+        with_retries(self.policy(), &self.stop, || self.delete_topic_once(name)).await
     }
 }
 
