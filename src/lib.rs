@@ -6,6 +6,7 @@
 //! conversion) → [`framework`] (values, schemas, diagnostics, the resource trait) →
 //! [`resources`] → [`backends`] (storage, IAM, streaming, catalog) → SDKs.
 
+pub mod acl;
 pub mod backends;
 pub mod framework;
 pub mod governance;

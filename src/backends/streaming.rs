@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use super::error::BackendError;
+use crate::acl::AclBinding;
 
 /// A topic to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,4 +49,13 @@ pub trait Streaming: Send + Sync {
     async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError>;
     /// Deletes a topic (a missing one is fine).
     async fn delete_topic(&self, name: &str) -> Result<(), BackendError>;
+    /// Checks, before any ACL call, that the broker implements the ACL API (CreateAcls,
+    /// DescribeAcls, DeleteAcls); `Unsupported` naming the missing API otherwise.
+    async fn check_acl_support(&self) -> Result<(), BackendError>;
+    /// Creates ACL bindings (existing identical bindings are fine).
+    async fn create_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError>;
+    /// Which of these bindings exist.
+    async fn describe_acls(&self, bindings: &[AclBinding]) -> Result<Vec<AclBinding>, BackendError>;
+    /// Deletes exactly these bindings (missing ones are fine).
+    async fn delete_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError>;
 }

@@ -285,6 +285,25 @@ impl Streaming for KafkaStreaming {
     async fn delete_topic(&self, name: &str) -> Result<(), BackendError> {
         with_retries(self.policy(), &self.stop, || self.delete_topic_once(name)).await
     }
+
+    async fn check_acl_support(&self) -> Result<(), BackendError> {
+        Err(BackendError::new(ErrorKind::Unsupported, "Kafka", "CreateAcls", "ACL management is not implemented yet"))
+    }
+
+    async fn create_acls(&self, _bindings: &[crate::acl::AclBinding]) -> Result<(), BackendError> {
+        self.check_acl_support().await
+    }
+
+    async fn describe_acls(
+        &self,
+        _bindings: &[crate::acl::AclBinding],
+    ) -> Result<Vec<crate::acl::AclBinding>, BackendError> {
+        self.check_acl_support().await.map(|_| Vec::new())
+    }
+
+    async fn delete_acls(&self, _bindings: &[crate::acl::AclBinding]) -> Result<(), BackendError> {
+        self.check_acl_support().await
+    }
 }
 
 #[cfg(test)]
