@@ -1,5 +1,5 @@
 # The project's verbs. Logic lives in scripts/; each target is a line or two.
-.PHONY: build demo test unit acceptance stack-up stack-down fmt lint clean
+.PHONY: build demo test unit acceptance stack-up stack-down fmt lint clean docs docs-check
 
 CARGO ?= cargo
 
@@ -33,6 +33,16 @@ fmt:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+## Registry docs in docs/, generated from the built provider's schema and examples/.
+docs:
+	bash scripts/tools.sh && $(CARGO) build
+	python3 scripts/docs.py generate --provider-dir "$(or $(CARGO_TARGET_DIR),target)/debug"
+
+## Fail (with a diff) when docs/ differs from what `make docs` would write, or an example is invalid.
+docs-check:
+	bash scripts/tools.sh && $(CARGO) build
+	python3 scripts/docs.py check --provider-dir "$(or $(CARGO_TARGET_DIR),target)/debug"
 
 clean:
 	$(CARGO) clean

@@ -92,6 +92,76 @@ pub fn check_data_product(
     }
 }
 
+/// A grant's governed facts; `None` where not known yet.
+#[derive(Debug, Default)]
+pub struct GrantFacts<'a> {
+    /// `consumer_domain`.
+    pub consumer_domain: Option<&'a str>,
+    /// The domain owning the granted product.
+    pub product_domain: Option<&'a str>,
+    /// `expires_at`: `Some(None)` when known to be unset.
+    pub expires_at: Option<Option<&'a str>>,
+    /// The granted product's classification, when it is in the catalog already.
+    pub classification: Option<&'a str>,
+}
+
+/// Parses an RFC 3339 timestamp, with a sentence that says how to write one.
+pub fn parse_expiry(value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&chrono::Utc)).map_err(|e| {
+        format!("{value:?} is not an RFC 3339 timestamp ({e}). Write it like \"2027-01-31T00:00:00Z\", or use timeadd(timestamp(), \"720h\") with a lifecycle ignore.")
+    })
+}
+
+/// Checks a grant against the rules, at `now`.
+pub fn check_grant(
+    rules: &Governance,
+    g: &GrantFacts<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+    diags: &mut Diagnostics,
+) {
+    if let (Some(consumer), Some(owner)) = (g.consumer_domain, g.product_domain) {
+        if consumer == owner {
+            diags.attr_error(
+                AttrPath::attr("consumer_domain"),
+                "A domain cannot be granted its own product",
+                format!("Domain {consumer:?} owns this data product and already has full access through its owner policy. Grant it to another domain."),
+            );
+        }
+    }
+    match g.expires_at {
+        Some(Some(at)) => match parse_expiry(at) {
+            Ok(t) if t <= now => diags.attr_error(
+                AttrPath::attr("expires_at"),
+                "Expiry in the past",
+                format!(
+                    "expires_at {at:?} is not in the future (now is {}). Set a later time, or remove the grant.",
+                    now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            ),
+            Ok(_) => {}
+            Err(msg) => diags.attr_error(AttrPath::attr("expires_at"), "Invalid expires_at", msg),
+        },
+        Some(None) => {
+            let most_sensitive = rules.allowed_classifications.last().map(String::as_str);
+            if rules.restricted_grants_require_expiry
+                && g.classification.is_some()
+                && g.classification == most_sensitive
+            {
+                diags.attr_error(
+                    AttrPath::attr("expires_at"),
+                    "Grant needs an expiry",
+                    format!(
+                        "The data product is classified {:?}, the most sensitive level, and governance requires grants on it to expire \
+                         (governance.restricted_grants_require_expiry). Set expires_at to an RFC 3339 time, like \"2027-01-31T00:00:00Z\".",
+                        g.classification.unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        None => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +172,54 @@ mod tests {
 
     fn paths(d: &Diagnostics) -> Vec<String> {
         d.0.iter().map(|x| x.path.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect()
+    }
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        parse_expiry("2026-06-01T00:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn a_domain_cannot_be_granted_its_own_product() {
+        let mut d = Diagnostics::new();
+        check_grant(
+            &rules(),
+            &GrantFacts { consumer_domain: Some("sales"), product_domain: Some("sales"), ..Default::default() },
+            now(),
+            &mut d,
+        );
+        assert_eq!(paths(&d), vec!["consumer_domain"]);
+    }
+
+    #[test]
+    fn expiry_must_be_a_future_rfc3339_time() {
+        for (at, ok) in [
+            ("2027-01-01T00:00:00Z", true),
+            ("2026-01-01T00:00:00Z", false),
+            ("next week", false),
+            ("2027-01-01T00:00:00+02:00", true),
+        ] {
+            let mut d = Diagnostics::new();
+            check_grant(&rules(), &GrantFacts { expires_at: Some(Some(at)), ..Default::default() }, now(), &mut d);
+            assert_eq!(d.is_empty(), ok, "{at}: {d:?}");
+            if !ok {
+                assert_eq!(paths(&d), vec!["expires_at"]);
+            }
+        }
+    }
+
+    #[test]
+    fn grants_on_the_most_sensitive_products_need_an_expiry() {
+        let g = GrantFacts { expires_at: Some(None), classification: Some("restricted"), ..Default::default() };
+        let mut d = Diagnostics::new();
+        check_grant(&rules(), &g, now(), &mut d);
+        assert_eq!(paths(&d), vec!["expires_at"]);
+        let relaxed = Governance { restricted_grants_require_expiry: false, ..rules() };
+        let mut d = Diagnostics::new();
+        check_grant(&relaxed, &g, now(), &mut d);
+        assert!(d.is_empty());
+        let mut d = Diagnostics::new();
+        check_grant(&rules(), &GrantFacts { classification: Some("confidential"), ..g }, now(), &mut d);
+        assert!(d.is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod acl;
 pub mod backends;
+pub mod data_sources;
 pub mod framework;
 pub mod governance;
 pub mod naming;

@@ -50,6 +50,42 @@ pub fn owner_policy(bucket: &str) -> String {
     .to_string()
 }
 
+/// A grant's policy on the consumer's role: list the bucket and read its objects (and write
+/// them for `read_write`); with an expiry, IAM itself ends access at that time.
+pub fn grant_policy(bucket: &str, read_write: bool, expires_at: Option<&str>) -> String {
+    let arn = bucket_arn(bucket);
+    let mut actions = vec!["s3:GetObject"];
+    if read_write {
+        actions.extend(["s3:PutObject", "s3:DeleteObject"]);
+    }
+    actions.sort();
+    let mut list = json!({ "Sid": "ListBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn });
+    let mut objects = json!({ "Sid": "Objects", "Effect": "Allow", "Action": actions, "Resource": format!("{arn}/*") });
+    if let Some(at) = expires_at {
+        let condition = json!({ "DateLessThan": { "aws:CurrentTime": at } });
+        list["Condition"] = condition.clone();
+        objects["Condition"] = condition;
+    }
+    json!({ "Version": "2012-10-17", "Statement": [list, objects] }).to_string()
+}
+
+/// What a grant policy allows: (read_write, expiry), if it looks like one.
+pub fn grant_policy_facts(document: &str) -> (bool, Option<String>) {
+    let Ok(doc) = serde_json::from_str::<Json>(document) else { return (false, None) };
+    let stmts = statements(&doc);
+    let read_write = stmts.iter().flat_map(|s| one_or_many(&s["Action"])).any(|a| a == "s3:PutObject");
+    let expiry = stmts
+        .iter()
+        .find_map(|s| s.pointer("/Condition/DateLessThan/aws:CurrentTime").and_then(Json::as_str).map(str::to_string));
+    (read_write, expiry)
+}
+
+/// Every `Resource` in a policy document, for checks that nothing is granted too widely.
+pub fn resources(document: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Json>(document) else { return Vec::new() };
+    statements(&doc).iter().flat_map(|s| one_or_many(&s["Resource"])).collect()
+}
+
 fn statements(doc: &Json) -> Vec<Json> {
     match doc.get("Statement") {
         Some(Json::Array(items)) => items.clone(),
@@ -114,6 +150,46 @@ mod tests {
         let resources: Vec<String> = statements(&doc).iter().flat_map(|s| one_or_many(&s["Resource"])).collect();
         assert_eq!(resources, vec!["arn:aws:s3:::acme-sales-orders", "arn:aws:s3:::acme-sales-orders/*"]);
         assert!(!owner_policy("b").contains("\"*\""), "no wildcard resource");
+    }
+
+    #[test]
+    fn read_grants_only_read_and_list() {
+        let doc = grant_policy("acme-sales-orders", false, None);
+        let parsed: Json = serde_json::from_str(&doc).unwrap();
+        let actions: Vec<String> = statements(&parsed).iter().flat_map(|s| one_or_many(&s["Action"])).collect();
+        assert_eq!(actions, vec!["s3:ListBucket", "s3:GetObject"]);
+        assert_eq!(grant_policy_facts(&doc), (false, None));
+    }
+
+    #[test]
+    fn read_write_grants_also_put_and_delete() {
+        let doc = grant_policy("b", true, None);
+        assert!(doc.contains("s3:PutObject") && doc.contains("s3:DeleteObject"));
+        assert_eq!(grant_policy_facts(&doc).0, true);
+    }
+
+    #[test]
+    fn expiry_becomes_an_iam_condition_on_every_statement() {
+        let doc = grant_policy("b", false, Some("2030-01-01T00:00:00Z"));
+        let parsed: Json = serde_json::from_str(&doc).unwrap();
+        for s in statements(&parsed) {
+            assert_eq!(s.pointer("/Condition/DateLessThan/aws:CurrentTime").unwrap(), "2030-01-01T00:00:00Z");
+        }
+        assert_eq!(grant_policy_facts(&doc).1.as_deref(), Some("2030-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn generated_policies_never_grant_a_wildcard_beyond_the_bucket_objects() {
+        for doc in
+            [owner_policy("acme-sales-orders"), grant_policy("acme-sales-orders", true, Some("2030-01-01T00:00:00Z"))]
+        {
+            for r in resources(&doc) {
+                assert!(
+                    r == "arn:aws:s3:::acme-sales-orders" || r == "arn:aws:s3:::acme-sales-orders/*",
+                    "unexpected resource {r}"
+                );
+            }
+        }
     }
 
     #[test]

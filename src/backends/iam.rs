@@ -17,11 +17,20 @@ pub struct Role {
     pub tags: BTreeMap<String, String>,
 }
 
+/// The account and ARN behind the provider's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The account ID.
+    pub account: String,
+    /// The caller's ARN.
+    pub arn: String,
+}
+
 /// AWS IAM (and STS for who we are).
 #[async_trait]
 pub trait Iam: Send + Sync {
-    /// The account ID of the caller's credentials.
-    async fn caller_account(&self) -> Result<String, BackendError>;
+    /// Who the provider's credentials are.
+    async fn caller_identity(&self) -> Result<CallerIdentity, BackendError>;
     /// Creates a role; `AlreadyExists` when it exists. Returns its ARN.
     async fn create_role(
         &self,

@@ -9,6 +9,6 @@ pub mod typed;
 pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics, Severity};
-pub use resource::{Resource, ResourceContext};
+pub use resource::{DataSource, Resource, ResourceContext};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{Type, Value};

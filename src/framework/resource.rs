@@ -69,3 +69,19 @@ pub trait Resource: Send + Sync {
     /// Turns an import ID into a state holding the identifying attributes; `read` fills the rest.
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value;
 }
+
+/// A data source: reads what exists, changes nothing.
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    /// The Terraform type name, like `datamesh_data_products`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema, built once by the provider.
+    fn schema(&self) -> Schema;
+
+    /// Checks the configuration alone (values may be unknown).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Reads: returns the configuration with every computed attribute filled.
+    async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value;
+}

@@ -158,6 +158,30 @@ impl Schema {
     }
 }
 
+impl Schema {
+    /// The schema of a data source that reads what a resource manages: every attribute
+    /// becomes read-only, except the look-up attributes, which keep the given kind.
+    pub fn for_data_source(resource: &Schema, description: &str, lookups: &[Attribute]) -> Schema {
+        let mut attributes: Vec<Attribute> = resource
+            .block
+            .attributes
+            .iter()
+            .filter(|a| !lookups.iter().any(|l| l.name == a.name))
+            .map(|a| Attribute {
+                required: false,
+                optional: false,
+                computed: true,
+                default: None,
+                requires_replace: false,
+                ..a.clone()
+            })
+            .collect();
+        attributes.extend(lookups.iter().cloned());
+        attributes.sort_by(|a, b| a.name.cmp(&b.name));
+        Schema::new(Block::new(description, attributes))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +197,21 @@ mod tests {
         let Type::Object(fields) = b.ty() else { panic!("not an object") };
         assert_eq!(fields["name"], Type::String);
         assert!(matches!(fields["aws"], Type::Object(_)));
+    }
+
+    #[test]
+    fn data_source_schemas_make_everything_but_lookups_read_only() {
+        let resource = Schema::new(Block::new(
+            "",
+            vec![
+                Attribute::required("name", Type::String, "n").replace(),
+                Attribute::optional("tags", Type::map(Type::String), "t"),
+            ],
+        ));
+        let ds = Schema::for_data_source(&resource, "d", &[Attribute::required("name", Type::String, "n")]);
+        let tags = ds.block.attribute("tags").unwrap();
+        assert!(tags.computed && !tags.optional && !tags.required);
+        assert!(ds.block.attribute("name").unwrap().required);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::{Provider, ProviderServer};
 use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
 use crate::framework::resource::PlanRequest;
-use crate::framework::{Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Value};
+use crate::framework::{DataSource, Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Value};
 use crate::provider::config::{self, ProviderConfig};
 use crate::provider::DatameshProvider;
 
@@ -50,6 +50,15 @@ impl ProviderService {
                 format!(
                     "This provider has no resource type {type_name:?}. Check the spelling, or upgrade the provider."
                 ),
+            )
+        })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<(&Arc<dyn DataSource>, &Schema), Diagnostic> {
+        self.provider.data_source(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown data source",
+                format!("This provider has no data source {type_name:?}. Check the spelling, or upgrade the provider."),
             )
         })
     }
@@ -120,6 +129,11 @@ impl Provider for ProviderService {
                         .resources()
                         .map(|(n, _, _)| pb::get_metadata::ResourceMetadata { type_name: n.to_string() })
                         .collect(),
+                    data_sources: self
+                        .provider
+                        .data_sources()
+                        .map(|(n, _, _)| pb::get_metadata::DataSourceMetadata { type_name: n.to_string() })
+                        .collect(),
                     ..Default::default()
                 }
             },
@@ -141,6 +155,11 @@ impl Provider for ProviderService {
                         resource_schemas: self
                             .provider
                             .resources()
+                            .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
+                            .collect(),
+                        data_source_schemas: self
+                            .provider
+                            .data_sources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
                         server_capabilities: Some(Self::capabilities()),
@@ -461,26 +480,54 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let mut diags = Diagnostics::new();
-        diags.error(
-            "Unknown data source",
-            format!("This provider has no data source {:?}.", req.into_inner().type_name),
-        );
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }))
+        let req = req.into_inner();
+        guarded(
+            "ValidateDataResourceConfig",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some((source, schema)) = take(self.data_source(&req.type_name), &mut diags) {
+                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                        source.validate(&config, &mut diags);
+                    }
+                }
+                pb::validate_data_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::validate_data_resource_config::Response { diagnostics },
+        )
+        .await
     }
 
     async fn read_data_source(
         &self,
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        let mut diags = Diagnostics::new();
-        diags.error(
-            "Unknown data source",
-            format!("This provider has no data source {:?}.", req.into_inner().type_name),
-        );
-        Ok(Response::new(pb::read_data_source::Response {
-            diagnostics: diagnostics_to_proto(&diags),
-            ..Default::default()
-        }))
+        let req = req.into_inner();
+        guarded(
+            "ReadDataSource",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut state = None;
+                if let Some((source, schema)) = take(self.data_source(&req.type_name), &mut diags) {
+                    let ty = schema.ty();
+                    if let Some(config) = take(decode(req.config.as_ref(), &ty, "configuration"), &mut diags) {
+                        let ctx = self.context();
+                        let mut read = tokio::select! {
+                            v = source.read(&ctx, &config, &mut diags) => v,
+                            _ = self.stop.cancelled() => {
+                                diags.error("Stopped", "Terraform asked the provider to stop before the data source was read.");
+                                Value::Null
+                            }
+                        };
+                        if !diags.has_errors() {
+                            unknowns_to_null(&mut read);
+                            state = take(encode(&read, &ty), &mut diags);
+                        }
+                    }
+                }
+                pb::read_data_source::Response { state, diagnostics: diagnostics_to_proto(&diags), ..Default::default() }
+            },
+            |diagnostics| pb::read_data_source::Response { diagnostics, ..Default::default() },
+        )
+        .await
     }
 }

@@ -13,17 +13,19 @@ use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
 use crate::backends::aws_iam::AwsIam;
+use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
 use crate::backends::{Catalog, Iam, Storage, Streaming};
-use crate::framework::{Diagnostic, Resource, Schema};
-use crate::resources;
+use crate::framework::{DataSource, Diagnostic, Resource, Schema};
+use crate::{data_sources, resources};
 pub use config::ProviderConfig;
 
 /// The provider: resources and schemas (built once), and the configured data.
 pub struct DatameshProvider {
     schema: Schema,
     resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema)>,
+    data_sources: BTreeMap<&'static str, (Arc<dyn DataSource>, Schema)>,
     data: RwLock<Option<Arc<ProviderData>>>,
 }
 
@@ -37,7 +39,8 @@ impl DatameshProvider {
     /// The provider with every resource registered.
     pub fn new() -> Self {
         let resources = resources::all().into_iter().map(|r| (r.type_name(), (r.clone(), r.schema()))).collect();
-        Self { schema: config::schema(), resources, data: RwLock::new(None) }
+        let data_sources = data_sources::all().into_iter().map(|d| (d.type_name(), (d.clone(), d.schema()))).collect();
+        Self { schema: config::schema(), resources, data_sources, data: RwLock::new(None) }
     }
 
     /// The provider configuration schema.
@@ -53,6 +56,16 @@ impl DatameshProvider {
     /// One resource and its schema.
     pub fn resource(&self, name: &str) -> Option<(&Arc<dyn Resource>, &Schema)> {
         self.resources.get(name).map(|(r, s)| (r, s))
+    }
+
+    /// Every data source with its schema.
+    pub fn data_sources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn DataSource>, &Schema)> {
+        self.data_sources.iter().map(|(n, (d, s))| (*n, d, s))
+    }
+
+    /// One data source and its schema.
+    pub fn data_source(&self, name: &str) -> Option<(&Arc<dyn DataSource>, &Schema)> {
+        self.data_sources.get(name).map(|(d, s)| (d, s))
     }
 
     /// Stores the configuration; backends connect when first used, and give up when `stop` fires.
@@ -86,7 +99,7 @@ pub struct ProviderData {
     pub config: ProviderConfig,
     aws: OnceCell<AwsBackends>,
     kafka: OnceCell<Arc<dyn Streaming>>,
-    account: OnceCell<String>,
+    caller: OnceCell<CallerIdentity>,
     /// Cancelled when Terraform calls StopProvider: in-flight retries give up.
     pub stop: CancellationToken,
 }
@@ -99,7 +112,7 @@ impl ProviderData {
 
     /// Data for a configuration whose retries end when `stop` is cancelled.
     pub fn with_stop(config: ProviderConfig, stop: CancellationToken) -> Self {
-        Self { config, aws: OnceCell::new(), kafka: OnceCell::new(), account: OnceCell::new(), stop }
+        Self { config, aws: OnceCell::new(), kafka: OnceCell::new(), caller: OnceCell::new(), stop }
     }
 
     /// Data whose backends are given (tests, benchmarks).
@@ -114,7 +127,7 @@ impl ProviderData {
             config,
             aws: OnceCell::new_with(Some(AwsBackends { storage, iam, catalog })),
             kafka: OnceCell::new_with(Some(streaming)),
-            account: OnceCell::new(),
+            caller: OnceCell::new(),
             stop: CancellationToken::new(),
         }
     }
@@ -169,13 +182,18 @@ impl ProviderData {
             .cloned()
     }
 
-    /// The AWS account of the provider's credentials (asked once).
-    pub async fn account_id(&self) -> Result<String, Diagnostic> {
+    /// Who the provider's credentials are (asked once).
+    pub async fn caller(&self) -> Result<CallerIdentity, Diagnostic> {
         let iam = self.iam().await?;
-        self.account
-            .get_or_try_init(|| async { iam.caller_account().await.map_err(|e| e.diagnostic("the caller identity")) })
+        self.caller
+            .get_or_try_init(|| async { iam.caller_identity().await.map_err(|e| e.diagnostic("the caller identity")) })
             .await
             .cloned()
+    }
+
+    /// The AWS account of the provider's credentials.
+    pub async fn account_id(&self) -> Result<String, Diagnostic> {
+        self.caller().await.map(|c| c.account)
     }
 }
 

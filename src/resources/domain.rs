@@ -12,7 +12,7 @@ use crate::backends::ErrorKind;
 use crate::framework::resource::PlanRequest;
 use crate::framework::typed::{from_value, to_value};
 use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
-use crate::{naming, policy};
+use crate::{acl, naming, policy};
 
 /// The `datamesh_domain` resource.
 pub struct Domain;
@@ -210,6 +210,23 @@ impl Resource for Domain {
                 }
             }
         }
+        let principal = m.kafka_principal.clone().unwrap_or_else(|| naming::default_principal(&m.name));
+        let streaming = if ctx.provider.config.kafka.manage_acls {
+            // Check the broker can hold the domain's ACLs before making anything.
+            let checked = match ctx.provider.streaming().await {
+                Ok(s) => s.check_acl_support().await.map(|_| s).map_err(|e| e.diagnostic("the domain's Kafka ACLs")),
+                Err(d) => Err(d),
+            };
+            match checked {
+                Ok(s) => Some(s),
+                Err(d) => {
+                    diags.0.push(d);
+                    return Value::Null;
+                }
+            }
+        } else {
+            None
+        };
         let trusted = m.trusted_principal_arns.clone().unwrap_or_default();
         let tags = m.tags_all.clone().unwrap_or_default();
         let what = format!("IAM role {role_name:?} of domain {:?}", m.name);
@@ -222,9 +239,12 @@ impl Resource for Domain {
         };
         m.role_arn = Some(arn);
         m.role_name = Some(role_name);
-        // Domain Kafka ACLs are added here once grants manage ACLs.
         let what = format!("catalog entry of domain {:?}", m.name);
         ok_or_report(catalog.put(&domain_key(&m.name), &entry(&m, Some(common::now_rfc3339()))).await, &what, diags);
+        if let Some(streaming) = streaming {
+            let bindings = acl::domain_bindings(&m.name, &principal);
+            ok_or_report(streaming.create_acls(&bindings).await, "the domain's Kafka ACLs", diags);
+        }
         // Even when the catalog write failed, the role exists: state must say so.
         self.state(&m, diags)
     }
@@ -300,6 +320,20 @@ impl Resource for Domain {
                 return prior.clone();
             }
         }
+        if ctx.provider.config.kafka.manage_acls && m.kafka_principal != old.kafka_principal {
+            let moved = async {
+                let streaming = ctx.provider.streaming().await?;
+                let principal =
+                    |d: &DomainModel| d.kafka_principal.clone().unwrap_or_else(|| naming::default_principal(&d.name));
+                let acl_err = |e: crate::backends::BackendError| e.diagnostic("the domain's Kafka ACLs");
+                streaming.create_acls(&acl::domain_bindings(&m.name, &principal(&m))).await.map_err(acl_err)?;
+                streaming.delete_acls(&acl::domain_bindings(&old.name, &principal(&old))).await.map_err(acl_err)
+            };
+            if let Err(d) = moved.await {
+                diags.0.push(d);
+                return prior.clone();
+            }
+        }
         m.role_arn = old.role_arn.clone();
         let key = domain_key(&m.name);
         let created = match catalog.get::<DomainEntry>(&key).await {
@@ -326,6 +360,20 @@ impl Resource for Domain {
         };
         let role_name =
             m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
+        if ctx.provider.config.kafka.manage_acls {
+            let principal = m.kafka_principal.clone().unwrap_or_else(|| naming::default_principal(&m.name));
+            let deleted = match ctx.provider.streaming().await {
+                Ok(s) => s
+                    .delete_acls(&acl::domain_bindings(&m.name, &principal))
+                    .await
+                    .map_err(|e| e.diagnostic("the domain's Kafka ACLs")),
+                Err(d) => Err(d),
+            };
+            if let Err(d) = deleted {
+                diags.0.push(d);
+                return;
+            }
+        }
         match iam.delete_role(&role_name).await {
             Ok(()) => {}
             Err(e) if e.is(ErrorKind::NotEmpty) => {

@@ -1,5 +1,6 @@
 //! The managed resources, one file per noun.
 
+pub mod access_grant;
 mod common;
 pub mod data_product;
 pub mod domain;
@@ -11,5 +12,10 @@ use crate::framework::Resource;
 
 /// Every resource this provider offers.
 pub fn all() -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(domain::Domain), Arc::new(data_product::DataProduct), Arc::new(stream::Stream)]
+    vec![
+        Arc::new(domain::Domain),
+        Arc::new(data_product::DataProduct),
+        Arc::new(stream::Stream),
+        Arc::new(access_grant::AccessGrant),
+    ]
 }

@@ -18,6 +18,7 @@ provider "datamesh" {
 
   kafka {
     default_replication_factor = 1
+    manage_acls                = false # the local broker has no ACL API
   }
 
   governance {

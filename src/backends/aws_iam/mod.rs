@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 
 use super::error::{from_aws, BackendError, ErrorKind};
-use super::iam::{Iam, Role};
+use super::iam::{CallerIdentity, Iam, Role};
 
 /// IAM and STS through the AWS SDK.
 pub struct AwsIam {
@@ -60,16 +60,17 @@ fn not_found_ok(r: Result<(), BackendError>) -> Result<(), BackendError> {
 
 #[async_trait]
 impl Iam for AwsIam {
-    async fn caller_account(&self) -> Result<String, BackendError> {
+    async fn caller_identity(&self) -> Result<CallerIdentity, BackendError> {
         let out = self
             .sts
             .get_caller_identity()
             .send()
             .await
             .map_err(|e| from_aws("STS", "GetCallerIdentity", &self.endpoint, e))?;
-        out.account().map(str::to_string).ok_or_else(|| {
+        let account = out.account().map(str::to_string).ok_or_else(|| {
             BackendError::new(ErrorKind::Other, "STS", "GetCallerIdentity", "the answer names no account")
-        })
+        })?;
+        Ok(CallerIdentity { account, arn: out.arn().unwrap_or_default().to_string() })
     }
 
     async fn create_role(

@@ -1,5 +1,7 @@
 //! The real `Streaming`: a Kafka-protocol broker through `rdkafka` (bundled librdkafka).
 
+mod acls;
+mod api_versions;
 mod incremental;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 use super::error::{BackendError, ErrorKind};
 use super::retry::{with_retries, RetryPolicy};
 use super::streaming::{Streaming, TopicInfo, TopicSpec};
+use crate::acl::AclBinding;
+use api_versions::{AclSupport, ProbeTarget};
 
 /// Connection settings for the broker.
 #[derive(Clone, Default)]
@@ -57,6 +61,9 @@ pub struct KafkaStreaming {
     timeout: Duration,
     servers: String,
     stop: CancellationToken,
+    probe: ProbeTarget,
+    /// Asked once: whether the broker implements the ACL API.
+    acl_support: tokio::sync::OnceCell<AclSupport>,
 }
 
 impl KafkaStreaming {
@@ -90,7 +97,14 @@ impl KafkaStreaming {
                 format!("cannot create a client for {servers}: {e}"),
             )
         })?;
-        Ok(Self { admin: Arc::new(admin), timeout: conn.timeout, servers, stop })
+        Ok(Self {
+            admin: Arc::new(admin),
+            timeout: conn.timeout,
+            servers,
+            stop,
+            probe: ProbeTarget::new(conn),
+            acl_support: tokio::sync::OnceCell::new(),
+        })
     }
 
     fn policy(&self) -> RetryPolicy {
@@ -157,7 +171,10 @@ fn classify(code: RDKafkaErrorCode) -> ErrorKind {
         | C::Authentication
         | C::TopicAuthorizationFailed
         | C::ClusterAuthorizationFailed => ErrorKind::Auth,
-        C::UnsupportedVersion | C::UnsupportedFeature | C::InvalidRequest | C::NotImplemented => ErrorKind::Unsupported,
+        // SecurityDisabled: the broker runs without an authorizer, so it keeps no ACLs.
+        C::UnsupportedVersion | C::UnsupportedFeature | C::InvalidRequest | C::NotImplemented | C::SecurityDisabled => {
+            ErrorKind::Unsupported
+        }
         _ => ErrorKind::Other,
     }
 }
@@ -256,6 +273,32 @@ impl KafkaStreaming {
             _ => Ok(()),
         }
     }
+
+    /// Asks the broker for its APIs the first time only; a failed probe is asked again.
+    async fn acl_support_once(&self) -> Result<(), BackendError> {
+        let support = self
+            .acl_support
+            .get_or_try_init(|| async {
+                let (broker, apis) = api_versions::probe(&self.probe).await.map_err(|e| e.into_backend_error())?;
+                tracing::debug!(%broker, keys = ?apis.iter().map(|a| a.key).collect::<Vec<_>>(), "broker APIs");
+                Ok::<_, BackendError>(AclSupport::of(broker, &apis))
+            })
+            .await?;
+        support.check()
+    }
+
+    /// Runs an ACL call of librdkafka's off the async workers, as it blocks until the answer.
+    async fn acl_call<T, F>(&self, op: &'static str, call: F) -> Result<T, BackendError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&AdminClient<DefaultClientContext>, Duration) -> Result<T, incremental::Failure> + Send + 'static,
+    {
+        let (admin, timeout) = (self.admin.clone(), self.timeout);
+        let outcome = tokio::task::spawn_blocking(move || call(&admin, timeout))
+            .await
+            .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", op, e.to_string()))?;
+        outcome.map_err(|(code, detail)| self.code_err(op, code, Some(&detail)))
+    }
 }
 
 /// Every call retries transient broker errors with backoff, within the timeout and until stop.
@@ -287,22 +330,34 @@ impl Streaming for KafkaStreaming {
     }
 
     async fn check_acl_support(&self) -> Result<(), BackendError> {
-        Err(BackendError::new(ErrorKind::Unsupported, "Kafka", "CreateAcls", "ACL management is not implemented yet"))
+        with_retries(self.policy(), &self.stop, || self.acl_support_once()).await
     }
 
-    async fn create_acls(&self, _bindings: &[crate::acl::AclBinding]) -> Result<(), BackendError> {
-        self.check_acl_support().await
+    async fn create_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError> {
+        self.check_acl_support().await?;
+        with_retries(self.policy(), &self.stop, || {
+            let bindings = bindings.to_vec();
+            self.acl_call("CreateAcls", move |admin, timeout| acls::create(admin, &bindings, timeout))
+        })
+        .await
     }
 
-    async fn describe_acls(
-        &self,
-        _bindings: &[crate::acl::AclBinding],
-    ) -> Result<Vec<crate::acl::AclBinding>, BackendError> {
-        self.check_acl_support().await.map(|_| Vec::new())
+    async fn describe_acls(&self, bindings: &[AclBinding]) -> Result<Vec<AclBinding>, BackendError> {
+        self.check_acl_support().await?;
+        with_retries(self.policy(), &self.stop, || {
+            let bindings = bindings.to_vec();
+            self.acl_call("DescribeAcls", move |admin, timeout| acls::describe(admin, &bindings, timeout))
+        })
+        .await
     }
 
-    async fn delete_acls(&self, _bindings: &[crate::acl::AclBinding]) -> Result<(), BackendError> {
-        self.check_acl_support().await
+    async fn delete_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError> {
+        self.check_acl_support().await?;
+        with_retries(self.policy(), &self.stop, || {
+            let bindings = bindings.to_vec();
+            self.acl_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout))
+        })
+        .await
     }
 }
 

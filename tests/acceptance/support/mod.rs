@@ -66,6 +66,7 @@ pub struct Tf {
     /// The provider's `name_prefix` in this directory.
     pub prefix: String,
     provider_extra: String,
+    manage_acls: bool,
     env: Vec<(String, String)>,
     destroyed: bool,
 }
@@ -88,6 +89,8 @@ impl Tf {
         Self {
             prefix: unique('t'),
             provider_extra: String::new(),
+            // The local broker has no ACL API; the tests that want ACLs turn this on.
+            manage_acls: false,
             env: vec![("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string())],
             dir,
             destroyed: false,
@@ -102,6 +105,11 @@ impl Tf {
     /// Adds HCL inside the provider block (e.g. a `governance { ... }` block).
     pub fn provider_config(&mut self, extra: &str) {
         self.provider_extra = extra.to_string();
+    }
+
+    /// Lets the provider manage Kafka ACLs (the local broker cannot: expect its clear error).
+    pub fn manage_acls(&mut self) {
+        self.manage_acls = true;
     }
 
     /// Sets an environment variable for every Terraform command.
@@ -126,6 +134,7 @@ provider "datamesh" {{
   kafka {{
     default_replication_factor = 1
     timeout_seconds            = 15
+    manage_acls                = {acls}
   }}
 {extra}
 }}
@@ -133,7 +142,8 @@ provider "datamesh" {{
 {body}
 "#,
             prefix = self.prefix,
-            extra = self.provider_extra
+            extra = self.provider_extra,
+            acls = self.manage_acls
         );
         std::fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
     }

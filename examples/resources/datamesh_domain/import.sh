@@ -1,0 +1,2 @@
+# A domain is imported by its name.
+terraform import datamesh_domain.sales sales

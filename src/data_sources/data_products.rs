@@ -1,0 +1,146 @@
+//! `datamesh_data_products`: discovery. Lists the catalog's descriptors (paginated
+//! ListObjectsV2), reads them concurrently with a bound, and filters them.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use crate::backends::catalog::data_product_key;
+use crate::framework::typed::to_value;
+use crate::framework::{Attribute, Block, DataSource, Diagnostics, ResourceContext, Schema, Type, Value};
+use crate::resources::data_product::ProductEntry;
+
+/// How many descriptors are read at once.
+const CONCURRENT_READS: usize = 32;
+
+/// The `datamesh_data_products` data source.
+pub(super) struct DataProducts;
+
+fn product_type() -> Type {
+    Type::object([
+        ("id", Type::String),
+        ("domain", Type::String),
+        ("name", Type::String),
+        ("description", Type::String),
+        ("owner", Type::String),
+        ("classification", Type::String),
+        ("contains_pii", Type::Bool),
+        ("retention_days", Type::Number),
+        ("versioning", Type::Bool),
+        ("schema", Type::String),
+        ("tags", Type::map(Type::String)),
+        ("bucket", Type::String),
+        ("s3_uri", Type::String),
+        ("created_at", Type::String),
+    ])
+}
+
+/// Whether a descriptor passes the filters.
+fn matches(e: &ProductEntry, classification: Option<&str>, tags: &BTreeMap<String, String>) -> bool {
+    classification.is_none_or(|c| e.classification == c) && tags.iter().all(|(k, v)| e.tags.get(k) == Some(v))
+}
+
+#[async_trait]
+impl DataSource for DataProducts {
+    fn type_name(&self) -> &'static str {
+        "datamesh_data_products"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new(
+            "Discovers data products in the catalog, optionally filtered by domain, classification and tags.",
+            vec![
+                Attribute::optional("domain", Type::String, "Only products of this domain."),
+                Attribute::optional("classification", Type::String, "Only products with this classification."),
+                Attribute::optional("tag", Type::map(Type::String), "Only products carrying all of these tags (in their `tags`)."),
+                Attribute::computed(
+                    "data_products",
+                    Type::list(product_type()),
+                    "The matching products, sorted by ID: `id`, `domain`, `name`, `description`, `owner`, `classification`, `contains_pii`, `retention_days`, `versioning`, `schema`, `tags`, `bucket`, `s3_uri`, `created_at`.",
+                ),
+            ],
+        ))
+    }
+
+    async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value {
+        let catalog = match ctx.provider.catalog().await {
+            Ok(c) => c,
+            Err(d) => {
+                diags.0.push(d);
+                return Value::Null;
+            }
+        };
+        let prefix = match config.get("domain").as_str() {
+            Some(domain) => data_product_key(domain, "").trim_end_matches(".json").to_string(),
+            None => "data-products/".to_string(),
+        };
+        let classification = config.get("classification").as_str().map(str::to_string);
+        let tags: BTreeMap<String, String> = match config.get("tag") {
+            Value::Map(m) => m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
+            _ => BTreeMap::new(),
+        };
+        let listed = catalog.list(&prefix).await;
+        let keys = match listed {
+            Ok(keys) => keys.into_iter().filter(|k| k.ends_with(".json")).collect::<Vec<_>>(),
+            Err(e) => {
+                diags.0.push(e.diagnostic("the catalog"));
+                return Value::Null;
+            }
+        };
+        let read: Result<Vec<Option<ProductEntry>>, _> = stream::iter(keys)
+            .map(|key| {
+                let catalog = catalog.clone();
+                async move { catalog.get::<ProductEntry>(&key).await }
+            })
+            .buffer_unordered(CONCURRENT_READS)
+            .try_collect()
+            .await;
+        let mut entries: Vec<ProductEntry> = match read {
+            Ok(found) => found.into_iter().flatten().filter(|e| matches(e, classification.as_deref(), &tags)).collect(),
+            Err(e) => {
+                diags.0.push(e.diagnostic("the catalog"));
+                return Value::Null;
+            }
+        };
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        let items = entries.iter().map(|e| to_value(e, &product_type())).collect::<Result<Vec<_>, _>>();
+        let mut out = config.clone();
+        match items {
+            Ok(items) => out.set("data_products", Value::List(items)),
+            Err(d) => diags.0.push(d),
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(classification: &str, tags: &[(&str, &str)]) -> ProductEntry {
+        serde_json::from_value(serde_json::json!({
+            "id": "sales/orders", "domain": "sales", "name": "orders", "owner": "o",
+            "classification": classification, "bucket": "b", "s3_uri": "s3://b/", "created_at": "t",
+            "tags": tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn filters_need_every_tag_and_the_classification() {
+        let e = entry("internal", &[("team", "a"), ("tier", "gold")]);
+        assert!(matches(&e, None, &BTreeMap::new()));
+        assert!(matches(&e, Some("internal"), &BTreeMap::from([("team".into(), "a".into())])));
+        assert!(!matches(&e, Some("public"), &BTreeMap::new()));
+        assert!(!matches(&e, None, &BTreeMap::from([("team".into(), "b".into())])));
+        assert!(!matches(&e, None, &BTreeMap::from([("owner".into(), "a".into())])));
+    }
+
+    #[test]
+    fn descriptors_become_objects_of_the_declared_type() {
+        let v = to_value(&entry("internal", &[]), &product_type()).unwrap();
+        assert_eq!(v.get("classification").as_str(), Some("internal"));
+        assert!(v.get("retention_days").is_null());
+    }
+}

@@ -1,0 +1,615 @@
+//! `datamesh_access_grant`: one domain's access to another domain's data product. Its own
+//! inline policy on the consumer's role, its own Kafka ACL bindings, and its catalog record:
+//! grants never edit a shared document.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::common::{self, known_str, ok_or_report};
+use super::data_product::ProductEntry;
+use super::domain::DomainEntry;
+use crate::acl::{self, AclBinding};
+use crate::backends::catalog::{data_product_key, domain_key, grant_key};
+use crate::framework::resource::PlanRequest;
+use crate::framework::typed::{from_value, to_value};
+use crate::framework::{
+    AttrPath, Attribute, Block, Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Type, Value,
+};
+use crate::governance::{self, GrantFacts};
+use crate::{naming, policy};
+
+/// The `datamesh_access_grant` resource.
+pub struct AccessGrant;
+
+const READ: &str = "read";
+const READ_WRITE: &str = "read_write";
+
+/// The resource's state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct GrantModel {
+    consumer_domain: String,
+    data_product: String,
+    access: Option<String>,
+    purpose: String,
+    expires_at: Option<String>,
+    id: Option<String>,
+    policy_name: Option<String>,
+    kafka_acls: Option<Vec<String>>,
+    policy: Option<String>,
+}
+
+/// The grant's catalog record, kept for audit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrantEntry {
+    /// `<consumer_domain>:<domain>/<product>`.
+    pub id: String,
+    /// Who gets access.
+    pub consumer_domain: String,
+    /// To which product.
+    pub data_product: String,
+    /// `read` or `read_write`.
+    pub access: String,
+    /// Why.
+    pub purpose: String,
+    /// Until when.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// The inline policy on the consumer's role.
+    pub policy_name: String,
+    /// The Kafka ACL bindings the grant owns.
+    #[serde(default)]
+    pub kafka_acls: Vec<String>,
+    /// Who granted it (the provider's caller ARN).
+    #[serde(default)]
+    pub granted_by: Option<String>,
+    /// When.
+    #[serde(default)]
+    pub granted_at: Option<String>,
+}
+
+/// The names a grant is made of.
+struct Parts {
+    consumer: String,
+    domain: String,
+    product: String,
+}
+
+impl GrantModel {
+    fn parts(&self) -> Option<Parts> {
+        let (domain, product) = naming::parse_data_product_id(&self.data_product).ok()?;
+        Some(Parts { consumer: self.consumer_domain.clone(), domain, product })
+    }
+    fn read_write(&self) -> bool {
+        self.access.as_deref() == Some(READ_WRITE)
+    }
+}
+
+/// `datamesh-grant-<domain>-<product>`.
+pub fn policy_name(domain: &str, product: &str) -> String {
+    format!("datamesh-grant-{domain}-{product}")
+}
+
+/// The grant's ID.
+fn grant_id(consumer: &str, data_product: &str) -> String {
+    format!("{consumer}:{data_product}")
+}
+
+/// IAM wants UTC timestamps in conditions.
+fn iam_time(expires_at: Option<&str>) -> Option<String> {
+    expires_at.map(|at| {
+        governance::parse_expiry(at)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|_| at.to_string())
+    })
+}
+
+fn desired_policy(prefix: &str, m: &GrantModel, p: &Parts) -> String {
+    let bucket = naming::bucket_name(prefix, &p.domain, &p.product);
+    policy::grant_policy(&bucket, m.read_write(), iam_time(m.expires_at.as_deref()).as_deref())
+}
+
+impl AccessGrant {
+    fn model(&self, v: &Value, diags: &mut Diagnostics) -> Option<GrantModel> {
+        from_value(v).map_err(|d| diags.0.push(d)).ok()
+    }
+
+    fn state(&self, m: &GrantModel, diags: &mut Diagnostics) -> Value {
+        to_value(m, &self.schema().ty()).unwrap_or_else(|d| {
+            diags.0.push(d);
+            Value::Null
+        })
+    }
+
+    /// The consumer's Kafka principal, from its catalog entry (or the default).
+    async fn consumer_principal(ctx: &ResourceContext, consumer: &str) -> Result<String, Diagnostic> {
+        let catalog = ctx.provider.catalog().await?;
+        match catalog.get::<DomainEntry>(&domain_key(consumer)).await {
+            Ok(Some(d)) => Ok(d.kafka_principal),
+            Ok(None) => Ok(naming::default_principal(consumer)),
+            Err(e) => Err(e.diagnostic(&format!("catalog entry of domain {consumer:?}"))),
+        }
+    }
+
+    async fn bindings(ctx: &ResourceContext, m: &GrantModel, p: &Parts) -> Result<Vec<AclBinding>, Diagnostic> {
+        let principal = Self::consumer_principal(ctx, &p.consumer).await?;
+        Ok(acl::grant_bindings(&p.consumer, &principal, &p.domain, &p.product, m.read_write()))
+    }
+}
+
+fn shown(bindings: &[AclBinding]) -> Vec<String> {
+    bindings.iter().map(ToString::to_string).collect()
+}
+
+#[async_trait]
+impl Resource for AccessGrant {
+    fn type_name(&self) -> &'static str {
+        "datamesh_access_grant"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new(
+            "Access for one domain to another domain's data product: an inline IAM policy on the consumer's role, Kafka ACLs for the consumer's principal, and an audit record in the catalog. Each grant owns its own policy and bindings, so grants never rewrite a shared document.",
+            vec![
+                Attribute::required("consumer_domain", Type::String, "The domain that gets access. Changing it replaces the grant.").replace(),
+                Attribute::required("data_product", Type::String, "The data product's ID, `<domain>/<product>`; a domain may not be granted its own product. Changing it replaces the grant.").replace(),
+                Attribute::optional("access", Type::String, "`read` (default) or `read_write`. Changes in place.").default(Value::string(READ)),
+                Attribute::required("purpose", Type::String, "Why the access is needed; kept in the catalog for audit."),
+                Attribute::optional("expires_at", Type::String, "RFC 3339 time when access ends, enforced by IAM itself (`DateLessThan aws:CurrentTime`). Must be in the future; required on products of the most sensitive classification when governance says so."),
+                Attribute::computed("id", Type::String, "`<consumer_domain>:<domain>/<product>`."),
+                Attribute::computed("policy_name", Type::String, "The inline policy on the consumer's role, `datamesh-grant-<domain>-<product>`."),
+                Attribute::computed("kafka_acls", Type::list(Type::String), "The Kafka ACL bindings this grant owns, human readable; empty with `kafka { manage_acls = false }`."),
+                Attribute::computed("policy", Type::String, "The grant's policy document; the provider keeps it as shown."),
+            ],
+        ))
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        common::validate_name(config, "consumer_domain", naming::check_domain, diags);
+        if let Some(Some(id)) = known_str(config, "data_product") {
+            if let Err(msg) = naming::parse_data_product_id(id) {
+                diags.attr_error(AttrPath::attr("data_product"), "Invalid data_product", msg);
+            }
+        }
+        if let Some(Some(access)) = known_str(config, "access") {
+            if access != READ && access != READ_WRITE {
+                diags.attr_error(
+                    AttrPath::attr("access"),
+                    "Invalid access",
+                    format!("{access:?} is not an access level. Use \"read\" or \"read_write\"."),
+                );
+            }
+        }
+        if let Some(Some(purpose)) = known_str(config, "purpose") {
+            if purpose.trim().is_empty() {
+                diags.attr_error(
+                    AttrPath::attr("purpose"),
+                    "Empty purpose",
+                    "Say why the access is needed; it is kept for audit.",
+                );
+            }
+        }
+        if let Some(Some(at)) = known_str(config, "expires_at") {
+            if let Err(msg) = governance::parse_expiry(at) {
+                diags.attr_error(AttrPath::attr("expires_at"), "Invalid expires_at", msg);
+            }
+        }
+        // Whether the expiry is still ahead is a plan-time question (see modify_plan).
+        let product_domain = known_str(config, "data_product")
+            .flatten()
+            .and_then(|id| naming::parse_data_product_id(id).ok())
+            .map(|(d, _)| d);
+        let facts = GrantFacts {
+            consumer_domain: known_str(config, "consumer_domain").flatten(),
+            product_domain: product_domain.as_deref(),
+            ..Default::default()
+        };
+        governance::check_grant(&crate::provider::config::Governance::default(), &facts, chrono::Utc::now(), diags);
+    }
+
+    async fn modify_plan(
+        &self,
+        ctx: &ResourceContext,
+        req: PlanRequest<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        let cfg = &ctx.provider.config;
+        let m = self.model(planned, &mut Diagnostics::new());
+        let parts = m.as_ref().and_then(GrantModel::parts);
+        let names_known = known_str(planned, "consumer_domain").flatten().is_some()
+            && known_str(planned, "data_product").flatten().is_some();
+        match (&m, &parts) {
+            (Some(m), Some(p)) if names_known => {
+                planned.set("id", Value::string(grant_id(&p.consumer, &m.data_product)));
+                planned.set("policy_name", Value::string(policy_name(&p.domain, &p.product)));
+                if planned.get("access").is_known() && planned.get("expires_at").is_known() {
+                    planned.set("policy", Value::string(desired_policy(&cfg.name_prefix, m, p)));
+                    common::keep_equivalent_json(req.prior, planned, "policy", policy::equivalent);
+                } else {
+                    planned.set("policy", Value::Unknown);
+                }
+            }
+            _ => {
+                for a in ["id", "policy_name", "policy"] {
+                    planned.set(a, Value::Unknown);
+                }
+            }
+        }
+        let access_changed = req.prior.is_null() || req.prior.get("access") != planned.get("access");
+        if !cfg.kafka.manage_acls {
+            planned.set("kafka_acls", Value::List(Vec::new()));
+        } else if access_changed {
+            planned.set("kafka_acls", Value::Unknown);
+        }
+
+        // Governance: the product's classification comes from the catalog when it exists.
+        let mut classification = None;
+        if let (Some(p), None) = (&parts, cfg.unknown_error("aws")) {
+            if let Ok(catalog) = ctx.provider.catalog().await {
+                if let Ok(Some(e)) = catalog.get::<ProductEntry>(&data_product_key(&p.domain, &p.product)).await {
+                    classification = Some(e.classification);
+                }
+            }
+        }
+        // An unchanged expiry was checked when it was set; once passed, IAM has ended access and
+        // later plans must not fail for it.
+        let expiry_unchanged = !req.prior.is_null() && req.prior.get("expires_at") == planned.get("expires_at");
+        let facts = GrantFacts {
+            consumer_domain: known_str(planned, "consumer_domain").flatten(),
+            product_domain: parts.as_ref().map(|p| p.domain.as_str()),
+            expires_at: if expiry_unchanged { None } else { known_str(planned, "expires_at") },
+            classification: classification.as_deref(),
+        };
+        governance::check_grant(&cfg.governance, &facts, chrono::Utc::now(), diags);
+    }
+
+    async fn create(&self, ctx: &ResourceContext, planned: &Value, diags: &mut Diagnostics) -> Value {
+        let Some(mut m) = self.model(planned, diags) else { return Value::Null };
+        let cfg = &ctx.provider.config;
+        let Some(p) = m.parts() else {
+            diags.attr_error(AttrPath::attr("data_product"), "Invalid data_product", "Use \"<domain>/<product>\".");
+            return Value::Null;
+        };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return Value::Null;
+            }
+        };
+        let role = naming::role_name(&cfg.name_prefix, &p.consumer);
+        let name = policy_name(&p.domain, &p.product);
+
+        // Check everything before making anything.
+        match iam.get_role(&role).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                diags.attr_error(
+                    AttrPath::attr("consumer_domain"),
+                    "Consumer domain not found",
+                    format!("Domain {:?} does not exist (no IAM role {role:?}). Create its datamesh_domain first, or reference it so Terraform creates it first. Nothing was created.", p.consumer),
+                );
+                return Value::Null;
+            }
+            Err(e) => {
+                diags.0.push(e.diagnostic(&format!("IAM role {role:?}")));
+                return Value::Null;
+            }
+        }
+        let product = match catalog.get::<ProductEntry>(&data_product_key(&p.domain, &p.product)).await {
+            Ok(Some(e)) => e,
+            Ok(None) => {
+                diags.attr_error(
+                    AttrPath::attr("data_product"),
+                    "Data product not found",
+                    format!("Data product {:?} is not in the catalog. Create it first, or reference it (data_product = datamesh_data_product.<name>.id). Nothing was created.", m.data_product),
+                );
+                return Value::Null;
+            }
+            Err(e) => {
+                diags.0.push(e.diagnostic("the catalog"));
+                return Value::Null;
+            }
+        };
+        let facts = GrantFacts {
+            consumer_domain: Some(&p.consumer),
+            product_domain: Some(&p.domain),
+            expires_at: Some(m.expires_at.as_deref()),
+            classification: Some(&product.classification),
+        };
+        governance::check_grant(&cfg.governance, &facts, chrono::Utc::now(), diags);
+        if diags.has_errors() {
+            return Value::Null;
+        }
+        match iam.get_role_policy(&role, &name).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                diags.attr_error(
+                    AttrPath::attr("consumer_domain"),
+                    "Grant already exists",
+                    format!("The role {role:?} already has the grant policy {name:?}. The provider never overwrites it: bring it under management with `terraform import` (ID \"{}\").", grant_id(&p.consumer, &m.data_product)),
+                );
+                return Value::Null;
+            }
+            Err(e) => {
+                diags.0.push(e.diagnostic(&format!("IAM role {role:?}")));
+                return Value::Null;
+            }
+        }
+        let mut bindings = Vec::new();
+        if cfg.kafka.manage_acls {
+            let streaming = match ctx.provider.streaming().await {
+                Ok(s) => s,
+                Err(d) => {
+                    diags.0.push(d);
+                    return Value::Null;
+                }
+            };
+            if let Err(e) = streaming.check_acl_support().await {
+                diags.0.push(e.diagnostic("the grant's Kafka ACLs"));
+                return Value::Null;
+            }
+            bindings = match Self::bindings(ctx, &m, &p).await {
+                Ok(b) => b,
+                Err(d) => {
+                    diags.0.push(d);
+                    return Value::Null;
+                }
+            };
+        }
+
+        let document = m.policy.clone().unwrap_or_else(|| desired_policy(&cfg.name_prefix, &m, &p));
+        if ok_or_report(
+            iam.put_role_policy(&role, &name, &document).await,
+            &format!("grant policy on IAM role {role:?}"),
+            diags,
+        )
+        .is_none()
+        {
+            return Value::Null;
+        }
+        // From here on the policy exists: whatever fails, state records the grant (tainted).
+        m.id = Some(grant_id(&p.consumer, &m.data_product));
+        m.policy_name = Some(name.clone());
+        m.policy = Some(document);
+        m.kafka_acls = Some(Vec::new());
+        if !bindings.is_empty() {
+            let created = match ctx.provider.streaming().await {
+                Ok(s) => s.create_acls(&bindings).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs")),
+                Err(d) => Err(d),
+            };
+            match created {
+                Ok(()) => m.kafka_acls = Some(shown(&bindings)),
+                Err(d) => {
+                    diags.0.push(d);
+                    return self.state(&m, diags);
+                }
+            }
+        }
+        let caller = ctx.provider.caller().await.ok().map(|c| c.arn);
+        let entry = GrantEntry {
+            id: m.id.clone().unwrap_or_default(),
+            consumer_domain: p.consumer.clone(),
+            data_product: m.data_product.clone(),
+            access: m.access.clone().unwrap_or_else(|| READ.into()),
+            purpose: m.purpose.clone(),
+            expires_at: m.expires_at.clone(),
+            policy_name: name,
+            kafka_acls: m.kafka_acls.clone().unwrap_or_default(),
+            granted_by: caller,
+            granted_at: Some(common::now_rfc3339()),
+        };
+        ok_or_report(
+            catalog.put(&grant_key(&p.consumer, &p.domain, &p.product), &entry).await,
+            "the grant's catalog record",
+            diags,
+        );
+        self.state(&m, diags)
+    }
+
+    async fn read(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) -> Value {
+        let Some(mut m) = self.model(state, diags) else { return state.clone() };
+        let cfg = &ctx.provider.config;
+        let Some(p) = m.parts() else { return state.clone() };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return state.clone();
+            }
+        };
+        let role = naming::role_name(&cfg.name_prefix, &p.consumer);
+        let name = policy_name(&p.domain, &p.product);
+        let what = format!("grant policy on IAM role {role:?}");
+        let Some(found) = ok_or_report(iam.get_role_policy(&role, &name).await, &what, diags) else {
+            return state.clone();
+        };
+        let Some(document) = found else { return Value::Null };
+        let record = match catalog.get::<GrantEntry>(&grant_key(&p.consumer, &p.domain, &p.product)).await {
+            Ok(r) => r,
+            Err(e) => {
+                diags.0.push(e.diagnostic("the grant's catalog record"));
+                return state.clone();
+            }
+        };
+        let (read_write, expiry) = policy::grant_policy_facts(&document);
+        match record {
+            Some(r) => {
+                m.access = Some(r.access);
+                m.purpose = r.purpose;
+                m.expires_at = r.expires_at;
+            }
+            None if m.access.is_none() => {
+                m.access = Some(if read_write { READ_WRITE } else { READ }.into());
+                m.expires_at = expiry;
+            }
+            None => {}
+        }
+        m.policy = match &m.policy {
+            Some(known) if policy::equivalent(known, &document) => Some(known.clone()),
+            _ => Some(document),
+        };
+        m.id = Some(grant_id(&p.consumer, &m.data_product));
+        m.policy_name = Some(name);
+        m.kafka_acls = Some(Vec::new());
+        if cfg.kafka.manage_acls {
+            let found = match (ctx.provider.streaming().await, Self::bindings(ctx, &m, &p).await) {
+                (Ok(s), Ok(wanted)) => {
+                    s.describe_acls(&wanted).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))
+                }
+                (Err(d), _) | (_, Err(d)) => Err(d),
+            };
+            match found {
+                Ok(found) => m.kafka_acls = Some(shown(&found)),
+                Err(d) => {
+                    diags.0.push(d);
+                    return state.clone();
+                }
+            }
+        }
+        self.state(&m, diags)
+    }
+
+    async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
+            return prior.clone();
+        };
+        let cfg = &ctx.provider.config;
+        let Some(p) = m.parts() else { return prior.clone() };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return prior.clone();
+            }
+        };
+        let role = naming::role_name(&cfg.name_prefix, &p.consumer);
+        let name = policy_name(&p.domain, &p.product);
+        let document = m.policy.clone().unwrap_or_else(|| desired_policy(&cfg.name_prefix, &m, &p));
+        if old.policy.as_deref().is_none_or(|d| !policy::equivalent(d, &document)) {
+            let what = format!("grant policy on IAM role {role:?}");
+            if ok_or_report(iam.put_role_policy(&role, &name, &document).await, &what, diags).is_none() {
+                return prior.clone();
+            }
+        }
+        m.policy = Some(document);
+        m.kafka_acls = old.kafka_acls.clone().or_else(|| Some(Vec::new()));
+        if cfg.kafka.manage_acls
+            && (old.read_write() != m.read_write() || old.kafka_acls.as_ref().is_none_or(Vec::is_empty))
+        {
+            let changed = async {
+                let streaming = ctx.provider.streaming().await?;
+                let wanted = Self::bindings(ctx, &m, &p).await?;
+                let stale: Vec<AclBinding> =
+                    Self::bindings(ctx, &old, &p).await?.into_iter().filter(|b| !wanted.contains(b)).collect();
+                streaming.create_acls(&wanted).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))?;
+                streaming.delete_acls(&stale).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))?;
+                Ok::<_, Diagnostic>(shown(&wanted))
+            };
+            match changed.await {
+                Ok(acls) => m.kafka_acls = Some(acls),
+                Err(d) => {
+                    diags.0.push(d);
+                    return self.state(&GrantModel { policy: m.policy.clone(), ..old }, diags);
+                }
+            }
+        }
+        let key = grant_key(&p.consumer, &p.domain, &p.product);
+        let previous = catalog.get::<GrantEntry>(&key).await.ok().flatten();
+        let entry = GrantEntry {
+            id: grant_id(&p.consumer, &m.data_product),
+            consumer_domain: p.consumer.clone(),
+            data_product: m.data_product.clone(),
+            access: m.access.clone().unwrap_or_else(|| READ.into()),
+            purpose: m.purpose.clone(),
+            expires_at: m.expires_at.clone(),
+            policy_name: name,
+            kafka_acls: m.kafka_acls.clone().unwrap_or_default(),
+            granted_by: previous.as_ref().and_then(|e| e.granted_by.clone()),
+            granted_at: previous.and_then(|e| e.granted_at).or_else(|| Some(common::now_rfc3339())),
+        };
+        ok_or_report(catalog.put(&key, &entry).await, "the grant's catalog record", diags);
+        self.state(&m, diags)
+    }
+
+    async fn delete(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) {
+        let Some(m) = self.model(state, diags) else { return };
+        let cfg = &ctx.provider.config;
+        let Some(p) = m.parts() else { return };
+        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
+            (Ok(i), Ok(c)) => (i, c),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.0.push(d);
+                return;
+            }
+        };
+        if cfg.kafka.manage_acls && m.kafka_acls.as_ref().is_some_and(|a| !a.is_empty()) {
+            let deleted = async {
+                let streaming = ctx.provider.streaming().await?;
+                let owned = Self::bindings(ctx, &m, &p).await?;
+                streaming.delete_acls(&owned).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))
+            };
+            if let Err(d) = deleted.await {
+                diags.0.push(d);
+                return;
+            }
+        }
+        let role = naming::role_name(&cfg.name_prefix, &p.consumer);
+        let what = format!("grant policy on IAM role {role:?}");
+        if ok_or_report(iam.delete_role_policy(&role, &policy_name(&p.domain, &p.product)).await, &what, diags)
+            .is_none()
+        {
+            return;
+        }
+        ok_or_report(
+            catalog.delete(&grant_key(&p.consumer, &p.domain, &p.product)).await,
+            "the grant's catalog record",
+            diags,
+        );
+    }
+
+    fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {
+        let parsed = id.split_once(':').and_then(|(consumer, product)| {
+            naming::check_domain(consumer).ok()?;
+            naming::parse_data_product_id(product).ok()?;
+            Some((consumer.to_string(), product.to_string()))
+        });
+        match parsed {
+            Some((consumer_domain, data_product)) => {
+                let m = GrantModel { id: Some(id.to_string()), consumer_domain, data_product, ..Default::default() };
+                self.state(&m, diags)
+            }
+            None => {
+                diags.error("Invalid import ID", format!("{id:?} is not a grant ID. A grant is imported by \"<consumer_domain>:<domain>/<product>\", for example \"marketing:sales/orders\"."));
+                Value::Null
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_design() {
+        assert_eq!(policy_name("sales", "orders"), "datamesh-grant-sales-orders");
+        assert_eq!(grant_id("mkt", "sales/orders"), "mkt:sales/orders");
+    }
+
+    #[test]
+    fn expiry_is_written_in_utc_for_iam() {
+        assert_eq!(iam_time(Some("2030-01-01T02:00:00+02:00")).as_deref(), Some("2030-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn import_ids_are_checked() {
+        let mut d = Diagnostics::new();
+        let v = AccessGrant.import("mkt:sales/orders", &mut d);
+        assert!(d.is_empty());
+        assert_eq!(v.get("consumer_domain").as_str(), Some("mkt"));
+        let mut d = Diagnostics::new();
+        AccessGrant.import("sales/orders", &mut d);
+        assert!(d.has_errors());
+    }
+}
