@@ -16,8 +16,8 @@ Usage:
   python3 scripts/docs.py examples [--provider-dir DIR]   only the example checks
 
 DIR is the directory holding the built terraform-provider-datamesh binary: the option,
-else $DATAMESH_PROVIDER_DIR, else this repository's target/debug. Terraform: $TF_ACC_TERRAFORM_PATH, else
-$DATAMESH_TERRAFORM, else ${DATAMESH_TOOLS_DIR:-~/.cache/terraform-provider-datamesh}/bin/terraform
+else $DATAMESH_PROVIDER_DIR, else this repository's target/debug. Terraform:
+$TF_ACC_TERRAFORM_PATH, else $DATAMESH_TERRAFORM, else ${DATAMESH_TOOLS_DIR:-~/.cache/terraform-provider-datamesh}/bin/terraform
 (installed by scripts/tools.sh).
 
 Python 3 standard library only.
@@ -218,7 +218,7 @@ class SchemaPage:
     def __init__(self, type_name, lint):
         self.type_name = type_name
         self.lint = lint
-        self.nested = []  # (anchor, path, body lines), in the order first linked
+        self.nested = []  # (anchor, path, function giving the body lines), in link order
 
     def describe(self, where, text):
         text = one_line(text)
@@ -232,9 +232,9 @@ class SchemaPage:
     def group_items(self, block, path):
         """Items of a block sorted into Required / Optional / Read-Only."""
         groups = {"Required": [], "Optional": [], "Read-Only": []}
-        for name, attr in block.get("attributes", {}).items():
+        for name, attr in sorted(block.get("attributes", {}).items()):
             groups[attribute_group(attr)].append((name, self.attribute_item(name, attr, path)))
-        for name, block_type in block.get("block_types", {}).items():
+        for name, block_type in sorted(block.get("block_types", {}).items()):
             groups[block_group(block_type)].append(
                 (name, self.block_item(name, block_type, path)))
         return [(title, [line for _, line in sorted(items)])

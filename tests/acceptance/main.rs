@@ -4,7 +4,10 @@
 mod support;
 
 mod data_product_test;
+mod data_source_test;
 mod domain_test;
+mod grant_access_test;
+mod grant_test;
 mod plugin_test;
 mod stream_test;
 mod validation_test;

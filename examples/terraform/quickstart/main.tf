@@ -54,3 +54,17 @@ resource "datamesh_stream" "order_events" {
   partitions   = 3
   retention_ms = 604800000
 }
+
+resource "datamesh_domain" "marketing" {
+  name        = "marketing"
+  owner       = "marketing-team@example.com"
+  description = "Campaigns and attribution"
+}
+
+resource "datamesh_access_grant" "marketing_reads_orders" {
+  consumer_domain = datamesh_domain.marketing.name
+  data_product    = datamesh_data_product.orders.id
+  access          = "read"
+  purpose         = "Attribute revenue to campaigns"
+  expires_at      = "2030-01-01T00:00:00Z"
+}

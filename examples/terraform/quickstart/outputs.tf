@@ -1,14 +1,29 @@
-output "domain_role_arn" {
+output "sales_role_arn" {
   description = "The sales domain's IAM role."
   value       = datamesh_domain.sales.role_arn
 }
 
-output "orders_bucket" {
-  description = "Where the orders data product lives."
+output "marketing_role_arn" {
+  description = "The marketing domain's IAM role, which the grant lets read orders."
+  value       = datamesh_domain.marketing.role_arn
+}
+
+output "orders_bucket_arn" {
+  description = "The orders data product's bucket."
+  value       = datamesh_data_product.orders.bucket_arn
+}
+
+output "orders_s3_uri" {
+  description = "Where consumers read the orders data product."
   value       = datamesh_data_product.orders.s3_uri
 }
 
 output "order_events_topic" {
   description = "The order events stream's Kafka topic."
   value       = datamesh_stream.order_events.topic
+}
+
+output "grant_policy" {
+  description = "The inline policy the grant put on the marketing role."
+  value       = datamesh_access_grant.marketing_reads_orders.policy_name
 }

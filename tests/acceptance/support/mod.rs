@@ -66,6 +66,7 @@ pub struct Tf {
     /// The provider's `name_prefix` in this directory.
     pub prefix: String,
     provider_extra: String,
+    aws_extra: String,
     manage_acls: bool,
     env: Vec<(String, String)>,
     destroyed: bool,
@@ -89,6 +90,7 @@ impl Tf {
         Self {
             prefix: unique('t'),
             provider_extra: String::new(),
+            aws_extra: String::new(),
             // The local broker has no ACL API; the tests that want ACLs turn this on.
             manage_acls: false,
             env: vec![("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string())],
@@ -105,6 +107,16 @@ impl Tf {
     /// Adds HCL inside the provider block (e.g. a `governance { ... }` block).
     pub fn provider_config(&mut self, extra: &str) {
         self.provider_extra = extra.to_string();
+    }
+
+    /// Shares another directory's `name_prefix` (and so its roles, buckets and catalog).
+    pub fn set_prefix(&mut self, prefix: &str) {
+        self.prefix = prefix.to_string();
+    }
+
+    /// Adds settings inside the provider's `aws { ... }` block.
+    pub fn aws_config(&mut self, extra: &str) {
+        self.aws_extra = extra.to_string();
     }
 
     /// Lets the provider manage Kafka ACLs (the local broker cannot: expect its clear error).
@@ -130,6 +142,7 @@ provider "datamesh" {{
   name_prefix = "{prefix}"
   aws {{
     s3_force_path_style = true
+{aws}
   }}
   kafka {{
     default_replication_factor = 1
@@ -143,6 +156,7 @@ provider "datamesh" {{
 "#,
             prefix = self.prefix,
             extra = self.provider_extra,
+            aws = self.aws_extra,
             acls = self.manage_acls
         );
         std::fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
@@ -332,5 +346,68 @@ impl Backends {
     pub fn catalog_has(&self, key: &str) -> bool {
         let catalog = self.catalog();
         self.block_on(catalog.get::<Json>(key)).expect("catalog get").is_some()
+    }
+}
+
+/// A moto server of the test's own, with IAM authentication enforced once `enforce` is called.
+pub struct AuthMoto {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    port: u16,
+}
+
+impl AuthMoto {
+    /// Starts it with authentication not yet enforced (so the test can create its users).
+    pub fn start() -> Self {
+        require_stack();
+        let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(format!("{tools}/venv/bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000000")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "moto_server did not start on {endpoint}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Self { child, endpoint, port }
+    }
+
+    /// From now on every request needs valid credentials and is checked against IAM policies.
+    pub fn enforce(&self) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let req = format!(
+            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0",
+            self.port
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "reset-auth: {answer}");
+    }
+
+    /// An SDK configuration for this endpoint with the given credentials.
+    pub fn config(&self, key: &str, secret: &str, token: Option<&str>) -> aws_config::SdkConfig {
+        let creds = aws_sdk_s3::config::Credentials::new(key, secret, token.map(String::from), None, "test");
+        aws_config::SdkConfig::builder()
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(creds))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
+}
+
+impl Drop for AuthMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
