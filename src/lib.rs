@@ -10,6 +10,7 @@ pub mod acl;
 pub mod backends;
 pub mod data_sources;
 pub mod framework;
+pub mod functions;
 pub mod governance;
 pub mod naming;
 pub mod plugin;

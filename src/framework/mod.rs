@@ -2,6 +2,7 @@
 //! diagnostics with attribute paths, the `Resource` trait and the generic planning rules.
 
 pub mod diag;
+pub mod function;
 pub mod plan;
 pub mod resource;
 pub mod schema;

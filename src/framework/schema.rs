@@ -158,6 +158,18 @@ impl Schema {
     }
 }
 
+/// A resource attribute's description without the sentences about setting it (defaults,
+/// replacement, limits), which mean nothing on a read-only attribute.
+fn read_only_description(description: &str) -> String {
+    let about_setting = ["Changing it", "Default", "May only grow", "Changes in place", "Reformatting it"];
+    let kept: Vec<&str> = description
+        .split_inclusive(". ")
+        .filter(|sentence| !about_setting.iter().any(|p| sentence.trim_start().starts_with(p)))
+        .collect();
+    let text = kept.concat().trim().to_string();
+    if text.is_empty() { description.to_string() } else { text }
+}
+
 impl Schema {
     /// The schema of a data source that reads what a resource manages: every attribute
     /// becomes read-only, except the look-up attributes, which keep the given kind.
@@ -168,6 +180,7 @@ impl Schema {
             .iter()
             .filter(|a| !lookups.iter().any(|l| l.name == a.name))
             .map(|a| Attribute {
+                description: read_only_description(&a.description),
                 required: false,
                 optional: false,
                 computed: true,
@@ -212,6 +225,13 @@ mod tests {
         let tags = ds.block.attribute("tags").unwrap();
         assert!(tags.computed && !tags.optional && !tags.required);
         assert!(ds.block.attribute("name").unwrap().required);
+    }
+
+    #[test]
+    fn read_only_descriptions_drop_sentences_about_setting_values() {
+        assert_eq!(read_only_description("Partition count. May only grow: no. Default `3`."), "Partition count.");
+        assert_eq!(read_only_description("The ID. Changing it replaces the stream."), "The ID.");
+        assert_eq!(read_only_description("Default `x`."), "Default `x`.");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure conversions between the generated protocol types and the framework's types.
 
 use crate::framework::diag::PathStep;
+use crate::framework::function::Function;
 use crate::framework::{AttrPath, Attribute, Block, Diagnostic, Diagnostics, Nesting, Schema, Severity, Type, Value};
 
 use super::dynamic_value::{decode_json, decode_msgpack, encode_msgpack};
@@ -50,6 +51,31 @@ fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
         sensitive: a.sensitive,
         description_kind: pb::StringKind::Markdown as i32,
         ..Default::default()
+    }
+}
+
+/// A function's signature as Terraform sees it: string parameters, a string result.
+pub(super) fn function_to_proto(f: &Function) -> pb::Function {
+    let string = Type::String.to_json().to_string().into_bytes();
+    pb::Function {
+        parameters: f
+            .parameters
+            .iter()
+            .map(|(name, description)| pb::function::Parameter {
+                name: name.to_string(),
+                r#type: string.clone(),
+                allow_null_value: false,
+                allow_unknown_values: false,
+                description: description.to_string(),
+                description_kind: pb::StringKind::Markdown as i32,
+            })
+            .collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return { r#type: string }),
+        summary: f.summary.to_string(),
+        description: f.description.to_string(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: String::new(),
     }
 }
 

@@ -11,12 +11,13 @@ use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use super::convert::{decode, diagnostics_to_proto, encode, path_to_proto, schema_to_proto};
+use super::convert::{decode, diagnostics_to_proto, encode, function_to_proto, path_to_proto, schema_to_proto};
 use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::{Provider, ProviderServer};
 use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
 use crate::framework::resource::PlanRequest;
-use crate::framework::{DataSource, Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Value};
+use crate::framework::{DataSource, Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
+use crate::functions;
 use crate::provider::config::{self, ProviderConfig};
 use crate::provider::DatameshProvider;
 
@@ -63,6 +64,10 @@ impl ProviderService {
         })
     }
 
+    fn function_protos(&self) -> HashMap<String, pb::Function> {
+        functions::all().iter().map(|f| (f.name.to_string(), function_to_proto(f))).collect()
+    }
+
     fn capabilities() -> pb::ServerCapabilities {
         pb::ServerCapabilities {
             plan_destroy: false,
@@ -102,6 +107,32 @@ where
     }
 }
 
+/// Calls a provider function: decodes the string arguments, runs it, encodes the result.
+fn call_function(req: &pb::call_function::Request) -> pb::call_function::Response {
+    let fail = |argument: Option<usize>, text: String| pb::call_function::Response {
+        result: None,
+        error: Some(pb::FunctionError { text, function_argument: argument.map(|a| a as i64) }),
+    };
+    let Some(f) = functions::all().into_iter().find(|f| f.name == req.name) else {
+        return fail(None, format!("This provider has no function {:?}.", req.name));
+    };
+    let mut args = Vec::with_capacity(req.arguments.len());
+    for (i, arg) in req.arguments.iter().enumerate() {
+        match decode(Some(arg), &Type::String, "function argument") {
+            Ok(Value::String(s)) => args.push(s),
+            Ok(_) => return fail(Some(i), "This argument must be a known, non-null string.".into()),
+            Err(d) => return fail(Some(i), d.detail),
+        }
+    }
+    match (f.call)(&args) {
+        Ok(out) => match encode(&Value::String(out), &Type::String) {
+            Ok(result) => pb::call_function::Response { result: Some(result), error: None },
+            Err(d) => fail(None, d.detail),
+        },
+        Err(e) => fail(e.argument, e.text),
+    }
+}
+
 /// Collects a result's error into diagnostics and yields the value on success.
 fn take<T>(r: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
     match r {
@@ -134,6 +165,10 @@ impl Provider for ProviderService {
                         .data_sources()
                         .map(|(n, _, _)| pb::get_metadata::DataSourceMetadata { type_name: n.to_string() })
                         .collect(),
+                    functions: functions::all()
+                        .iter()
+                        .map(|f| pb::get_metadata::FunctionMetadata { name: f.name.to_string() })
+                        .collect(),
                     ..Default::default()
                 }
             },
@@ -163,6 +198,7 @@ impl Provider for ProviderService {
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
                         server_capabilities: Some(Self::capabilities()),
+                        functions: self.function_protos(),
                         ..Default::default()
                     })
                     .clone()
@@ -186,7 +222,22 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        Ok(Response::new(pb::get_functions::Response::default()))
+        Ok(Response::new(pb::get_functions::Response { functions: self.function_protos(), diagnostics: vec![] }))
+    }
+
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let req = req.into_inner();
+        guarded("CallFunction", async { call_function(&req) }, |_| pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError {
+                text: "The function failed unexpectedly; this is a bug in the provider.".into(),
+                function_argument: None,
+            }),
+        })
+        .await
     }
 
     async fn validate_provider_config(
