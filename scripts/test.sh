@@ -13,6 +13,8 @@ cargo build --all-targets
 
 if ! $only_acceptance; then
     cargo test --lib --bins
+    # The committed registry docs must match the schema, and every example must be valid.
+    python3 scripts/docs.py check --provider-dir target/debug
 fi
 
 stack_dir="$(mktemp -d "${TMPDIR:-/tmp}/datamesh-test-XXXXXX")"

@@ -9,6 +9,7 @@
 pub mod acl;
 pub mod backends;
 pub mod data_sources;
+pub mod ephemeral;
 pub mod framework;
 pub mod functions;
 pub mod governance;

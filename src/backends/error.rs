@@ -114,6 +114,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn error_fields_are_read_from_unparsed_xml() {
+        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message><![CDATA[User: x is not authorized]]></Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_field(body, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(xml_field(body, "Message").as_deref(), Some("User: x is not authorized"));
+        assert_eq!(xml_field("<Code></Code>", "Code"), None);
+        assert_eq!(xml_field("garbage", "Code"), None);
+    }
+
+    #[test]
     fn already_exists_suggests_import() {
         let e = BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "taken")
             .with_code("BucketAlreadyOwnedByYou");
@@ -122,6 +131,16 @@ mod tests {
         assert!(d.detail.contains("terraform import"));
         assert!(d.detail.contains("BucketAlreadyOwnedByYou"));
     }
+}
+
+/// The text of the first `<name>` element in an XML error body (CDATA unwrapped).
+fn xml_field(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = start + body[start..].find(&format!("</{name}>"))?;
+    let text = body[start..end].trim();
+    let text = text.strip_prefix("<![CDATA[").and_then(|t| t.strip_suffix("]]>")).unwrap_or(text);
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// Classifies an AWS SDK error by HTTP status and error code, naming the endpoint it came from.
@@ -136,7 +155,10 @@ where
 {
     use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
     let status = err.raw_response().map(|r| r.status().as_u16());
-    let code = err.code().map(str::to_string);
+    // Some endpoints answer in an XML shape the SDK does not parse; read code and message there.
+    let body = err.raw_response().and_then(|r| r.body().bytes()).map(String::from_utf8_lossy).unwrap_or_default();
+    let code = err.code().map(str::to_string).or_else(|| xml_field(&body, "Code"));
+    let body_message = xml_field(&body, "Message");
     let kind = match (&err, code.as_deref(), status) {
         (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _, _) => ErrorKind::Transient,
         (
@@ -180,7 +202,10 @@ where
             format!("cannot reach the {service} endpoint {endpoint}: {}", DisplayErrorContext(&err))
         }
         (_, Some(m)) => m.to_string(),
-        (_, None) => format!("{} (endpoint {endpoint})", DisplayErrorContext(&err)),
+        (_, None) => match body_message {
+            Some(m) => m,
+            None => format!("{} (endpoint {endpoint})", DisplayErrorContext(&err)),
+        },
     };
     BackendError { kind, service, operation, code, message }
 }

@@ -26,11 +26,40 @@ pub struct CallerIdentity {
     pub arn: String,
 }
 
+/// Temporary credentials from STS.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TemporaryCredentials {
+    /// Access key ID.
+    pub access_key_id: String,
+    /// Secret access key (never logged).
+    pub secret_access_key: String,
+    /// Session token (never logged).
+    pub session_token: String,
+    /// When they expire (RFC 3339).
+    pub expiration: String,
+}
+
+impl std::fmt::Debug for TemporaryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemporaryCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
 /// AWS IAM (and STS for who we are).
 #[async_trait]
 pub trait Iam: Send + Sync {
     /// Who the provider's credentials are.
     async fn caller_identity(&self) -> Result<CallerIdentity, BackendError>;
+    /// Assumes a role for `duration_seconds`.
+    async fn assume_role(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        duration_seconds: i32,
+    ) -> Result<TemporaryCredentials, BackendError>;
     /// Creates a role; `AlreadyExists` when it exists. Returns its ARN.
     async fn create_role(
         &self,

@@ -85,3 +85,19 @@ pub trait DataSource: Send + Sync {
     /// Reads: returns the configuration with every computed attribute filled.
     async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value;
 }
+
+/// An ephemeral resource: opened for one Terraform run, never stored in state or plan.
+#[async_trait]
+pub trait EphemeralResource: Send + Sync {
+    /// The Terraform type name, like `datamesh_consumer_credentials`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema, built once by the provider.
+    fn schema(&self) -> Schema;
+
+    /// Checks the configuration alone (values may be unknown).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Opens it: returns the configuration with every computed attribute filled.
+    async fn open(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value;
+}

@@ -167,7 +167,11 @@ fn read_only_description(description: &str) -> String {
         .filter(|sentence| !about_setting.iter().any(|p| sentence.trim_start().starts_with(p)))
         .collect();
     let text = kept.concat().trim().to_string();
-    if text.is_empty() { description.to_string() } else { text }
+    if text.is_empty() {
+        description.to_string()
+    } else {
+        text
+    }
 }
 
 impl Schema {

@@ -16,7 +16,9 @@ use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::{Provider, ProviderServer};
 use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
 use crate::framework::resource::PlanRequest;
-use crate::framework::{DataSource, Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
+use crate::framework::{
+    DataSource, Diagnostic, Diagnostics, EphemeralResource, Resource, ResourceContext, Schema, Type, Value,
+};
 use crate::functions;
 use crate::provider::config::{self, ProviderConfig};
 use crate::provider::DatameshProvider;
@@ -60,6 +62,15 @@ impl ProviderService {
             Diagnostic::error(
                 "Unknown data source",
                 format!("This provider has no data source {type_name:?}. Check the spelling, or upgrade the provider."),
+            )
+        })
+    }
+
+    fn ephemeral(&self, type_name: &str) -> Result<(&Arc<dyn EphemeralResource>, &Schema), Diagnostic> {
+        self.provider.ephemeral_resource(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown ephemeral resource",
+                format!("This provider has no ephemeral resource {type_name:?}. Check the spelling, or upgrade the provider."),
             )
         })
     }
@@ -165,6 +176,11 @@ impl Provider for ProviderService {
                         .data_sources()
                         .map(|(n, _, _)| pb::get_metadata::DataSourceMetadata { type_name: n.to_string() })
                         .collect(),
+                    ephemeral_resources: self
+                        .provider
+                        .ephemeral_resources()
+                        .map(|(n, _, _)| pb::get_metadata::EphemeralMetadata { type_name: n.to_string() })
+                        .collect(),
                     functions: functions::all()
                         .iter()
                         .map(|f| pb::get_metadata::FunctionMetadata { name: f.name.to_string() })
@@ -195,6 +211,11 @@ impl Provider for ProviderService {
                         data_source_schemas: self
                             .provider
                             .data_sources()
+                            .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
+                            .collect(),
+                        ephemeral_resource_schemas: self
+                            .provider
+                            .ephemeral_resources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
                         server_capabilities: Some(Self::capabilities()),
@@ -525,6 +546,77 @@ impl Provider for ProviderService {
             |diagnostics| pb::import_resource_state::Response { diagnostics, ..Default::default() },
         )
         .await
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ValidateEphemeralResourceConfig",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some((eph, schema)) = take(self.ephemeral(&req.type_name), &mut diags) {
+                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                        eph.validate(&config, &mut diags);
+                    }
+                }
+                pb::validate_ephemeral_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::validate_ephemeral_resource_config::Response { diagnostics },
+        )
+        .await
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "OpenEphemeralResource",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut result = None;
+                if let Some((eph, schema)) = take(self.ephemeral(&req.type_name), &mut diags) {
+                    let ty = schema.ty();
+                    if let Some(config) = take(decode(req.config.as_ref(), &ty, "configuration"), &mut diags) {
+                        let ctx = self.context();
+                        let mut opened = tokio::select! {
+                            v = eph.open(&ctx, &config, &mut diags) => v,
+                            _ = self.stop.cancelled() => {
+                                diags.error("Stopped", "Terraform asked the provider to stop before the ephemeral resource was opened.");
+                                Value::Null
+                            }
+                        };
+                        if !diags.has_errors() {
+                            unknowns_to_null(&mut opened);
+                            result = take(encode(&opened, &ty), &mut diags);
+                        }
+                    }
+                }
+                pb::open_ephemeral_resource::Response { result, diagnostics: diagnostics_to_proto(&diags), ..Default::default() }
+            },
+            |diagnostics| pb::open_ephemeral_resource::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        _: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        // Nothing to renew: the credentials simply expire.
+        Ok(Response::new(pb::renew_ephemeral_resource::Response::default()))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        _: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        // STS credentials cannot be revoked one by one; they expire on their own.
+        Ok(Response::new(pb::close_ephemeral_resource::Response::default()))
     }
 
     async fn validate_data_resource_config(

@@ -17,8 +17,8 @@ use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
 use crate::backends::{Catalog, Iam, Storage, Streaming};
-use crate::framework::{DataSource, Diagnostic, Resource, Schema};
-use crate::{data_sources, resources};
+use crate::framework::{DataSource, Diagnostic, EphemeralResource, Resource, Schema};
+use crate::{data_sources, ephemeral, resources};
 pub use config::ProviderConfig;
 
 /// The provider: resources and schemas (built once), and the configured data.
@@ -26,6 +26,7 @@ pub struct DatameshProvider {
     schema: Schema,
     resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema)>,
     data_sources: BTreeMap<&'static str, (Arc<dyn DataSource>, Schema)>,
+    ephemeral: BTreeMap<&'static str, (Arc<dyn EphemeralResource>, Schema)>,
     data: RwLock<Option<Arc<ProviderData>>>,
 }
 
@@ -40,7 +41,8 @@ impl DatameshProvider {
     pub fn new() -> Self {
         let resources = resources::all().into_iter().map(|r| (r.type_name(), (r.clone(), r.schema()))).collect();
         let data_sources = data_sources::all().into_iter().map(|d| (d.type_name(), (d.clone(), d.schema()))).collect();
-        Self { schema: config::schema(), resources, data_sources, data: RwLock::new(None) }
+        let ephemeral = ephemeral::all().into_iter().map(|e| (e.type_name(), (e.clone(), e.schema()))).collect();
+        Self { schema: config::schema(), resources, data_sources, ephemeral, data: RwLock::new(None) }
     }
 
     /// The provider configuration schema.
@@ -66,6 +68,16 @@ impl DatameshProvider {
     /// One data source and its schema.
     pub fn data_source(&self, name: &str) -> Option<(&Arc<dyn DataSource>, &Schema)> {
         self.data_sources.get(name).map(|(d, s)| (d, s))
+    }
+
+    /// Every ephemeral resource with its schema.
+    pub fn ephemeral_resources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn EphemeralResource>, &Schema)> {
+        self.ephemeral.iter().map(|(n, (e, s))| (*n, e, s))
+    }
+
+    /// One ephemeral resource and its schema.
+    pub fn ephemeral_resource(&self, name: &str) -> Option<(&Arc<dyn EphemeralResource>, &Schema)> {
+        self.ephemeral.get(name).map(|(e, s)| (e, s))
     }
 
     /// Stores the configuration; backends connect when first used, and give up when `stop` fires.

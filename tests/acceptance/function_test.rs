@@ -30,7 +30,9 @@ output "id" {
 #[test]
 fn function_errors_point_at_the_argument() {
     let tf = Tf::new();
-    tf.write("output \"topic\" {\n  value = provider::datamesh::topic_name(\"sales\", \"orders\", \"Order.Events\")\n}\n");
+    tf.write(
+        "output \"topic\" {\n  value = provider::datamesh::topic_name(\"sales\", \"orders\", \"Order.Events\")\n}\n",
+    );
     let out = tf.plan_fails();
     let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(folded.contains("\"stream\" parameter"), "names the argument: {out}");

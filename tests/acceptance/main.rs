@@ -6,6 +6,7 @@ mod support;
 mod data_product_test;
 mod data_source_test;
 mod domain_test;
+mod ephemeral_test;
 mod function_test;
 mod grant_access_test;
 mod grant_test;

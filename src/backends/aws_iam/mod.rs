@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 
 use super::error::{from_aws, BackendError, ErrorKind};
-use super::iam::{CallerIdentity, Iam, Role};
+use super::iam::{CallerIdentity, Iam, Role, TemporaryCredentials};
 
 /// IAM and STS through the AWS SDK.
 pub struct AwsIam {
@@ -71,6 +71,32 @@ impl Iam for AwsIam {
             BackendError::new(ErrorKind::Other, "STS", "GetCallerIdentity", "the answer names no account")
         })?;
         Ok(CallerIdentity { account, arn: out.arn().unwrap_or_default().to_string() })
+    }
+
+    async fn assume_role(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        duration_seconds: i32,
+    ) -> Result<TemporaryCredentials, BackendError> {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .duration_seconds(duration_seconds)
+            .send()
+            .await
+            .map_err(|e| from_aws("STS", "AssumeRole", &self.endpoint, e))?;
+        let c = out.credentials().ok_or_else(|| {
+            BackendError::new(ErrorKind::Other, "STS", "AssumeRole", "the answer holds no credentials")
+        })?;
+        Ok(TemporaryCredentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: c.session_token().to_string(),
+            expiration: c.expiration().fmt(aws_sdk_sts::primitives::DateTimeFormat::DateTime).unwrap_or_default(),
+        })
     }
 
     async fn create_role(

@@ -1,0 +1,13 @@
+//! Ephemeral resources: values that live for one Terraform run and are never written to
+//! state or plan files.
+
+mod consumer_credentials;
+
+use std::sync::Arc;
+
+use crate::framework::EphemeralResource;
+
+/// Every ephemeral resource this provider offers.
+pub fn all() -> Vec<Arc<dyn EphemeralResource>> {
+    vec![Arc::new(consumer_credentials::ConsumerCredentials)]
+}
