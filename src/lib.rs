@@ -13,6 +13,7 @@ pub mod ephemeral;
 pub mod framework;
 pub mod functions;
 pub mod governance;
+pub mod list_resources;
 pub mod naming;
 pub mod plugin;
 pub mod policy;

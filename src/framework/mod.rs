@@ -10,6 +10,6 @@ pub mod typed;
 pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics, Severity};
-pub use resource::{DataSource, EphemeralResource, Resource, ResourceContext};
+pub use resource::{DataSource, EphemeralResource, ListResource, Listed, Resource, ResourceContext};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{Type, Value};

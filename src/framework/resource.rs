@@ -68,6 +68,58 @@ pub trait Resource: Send + Sync {
 
     /// Turns an import ID into a state holding the identifying attributes; `read` fills the rest.
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value;
+
+    /// The resource identity (protocol 6.9): string attributes of the state, with descriptions,
+    /// that name the resource for `import { identity = {...} }` and `terraform query`.
+    fn identity(&self) -> &'static [(&'static str, &'static str)];
+
+    /// The import ID of an identity (the attributes above, as an object).
+    fn import_id(&self, identity: &Value) -> Option<String>;
+}
+
+/// The identity of a state: the identity attributes, or None while any is unknown or null.
+pub fn identity_of(resource: &dyn Resource, state: &Value) -> Option<Value> {
+    let attrs: Vec<(&str, Value)> =
+        resource.identity().iter().map(|(name, _)| (*name, state.get(name).clone())).collect();
+    attrs.iter().all(|(_, v)| v.as_str().is_some()).then(|| Value::object(attrs))
+}
+
+/// The object type of a resource's identity.
+pub fn identity_type(resource: &dyn Resource) -> super::value::Type {
+    super::value::Type::Object(
+        resource.identity().iter().map(|(n, _)| (n.to_string(), super::value::Type::String)).collect(),
+    )
+}
+
+/// One resource found by a list resource (`terraform query`).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// Its identity.
+    pub identity: Value,
+    /// How Terraform shows it.
+    pub display_name: String,
+    /// Its full state, when asked for.
+    pub object: Option<Value>,
+}
+
+/// A list resource: finds existing resources of one type, for `terraform query`.
+#[async_trait]
+pub trait ListResource: Send + Sync {
+    /// The resource type it lists.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of its `config` block (the filters).
+    fn schema(&self) -> Schema;
+
+    /// Lists up to `limit` resources; with `include_object`, each with its full state.
+    async fn list(
+        &self,
+        ctx: &ResourceContext,
+        config: &Value,
+        include_object: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed>;
 }
 
 /// A data source: reads what exists, changes nothing.

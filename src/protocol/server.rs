@@ -15,9 +15,10 @@ use super::convert::{decode, diagnostics_to_proto, encode, function_to_proto, pa
 use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::{Provider, ProviderServer};
 use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
-use crate::framework::resource::PlanRequest;
+use crate::framework::resource::{identity_of, identity_type, PlanRequest};
 use crate::framework::{
-    DataSource, Diagnostic, Diagnostics, EphemeralResource, Resource, ResourceContext, Schema, Type, Value,
+    DataSource, Diagnostic, Diagnostics, EphemeralResource, ListResource, Resource, ResourceContext, Schema, Type,
+    Value,
 };
 use crate::functions;
 use crate::provider::config::{self, ProviderConfig};
@@ -73,6 +74,58 @@ impl ProviderService {
                 format!("This provider has no ephemeral resource {type_name:?}. Check the spelling, or upgrade the provider."),
             )
         })
+    }
+
+    fn list(&self, type_name: &str) -> Result<(&Arc<dyn ListResource>, &Schema), Diagnostic> {
+        self.provider.list_resource(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown list resource",
+                format!("This provider cannot list {type_name:?}. It lists datamesh_data_product and datamesh_stream."),
+            )
+        })
+    }
+
+    /// Everything a ListResource call streams back, as events.
+    async fn list_events(&self, req: &pb::list_resource::Request) -> Vec<pb::list_resource::Event> {
+        let mut diags = Diagnostics::new();
+        let failed = |diags: &Diagnostics| {
+            vec![pb::list_resource::Event { diagnostic: diagnostics_to_proto(diags), ..Default::default() }]
+        };
+        let (Some((list, schema)), Some((resource, resource_schema))) =
+            (take(self.list(&req.type_name), &mut diags), self.provider.resource(&req.type_name))
+        else {
+            return failed(&diags);
+        };
+        let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) else {
+            return failed(&diags);
+        };
+        let limit = usize::try_from(req.limit).unwrap_or(0);
+        let ctx = self.context();
+        let found = tokio::select! {
+            found = list.list(&ctx, &config, req.include_resource_object, limit, &mut diags) => found,
+            _ = self.stop.cancelled() => Vec::new(),
+        };
+        if diags.has_errors() {
+            return failed(&diags);
+        }
+        let id_type = identity_type(resource.as_ref());
+        found
+            .into_iter()
+            .map(|item| {
+                let mut event_diags = Diagnostics::new();
+                let identity = take(encode(&item.identity, &id_type), &mut event_diags);
+                let resource_object = item.object.and_then(|mut object| {
+                    fill_defaults(resource_schema, &mut object);
+                    take(encode(&object, &resource_schema.ty()), &mut event_diags)
+                });
+                pb::list_resource::Event {
+                    identity: identity.map(|v| pb::ResourceIdentityData { identity_data: Some(v) }),
+                    display_name: item.display_name,
+                    resource_object,
+                    diagnostic: diagnostics_to_proto(&event_diags),
+                }
+            })
+            .collect()
     }
 
     fn function_protos(&self) -> HashMap<String, pb::Function> {
@@ -144,6 +197,13 @@ fn call_function(req: &pb::call_function::Request) -> pb::call_function::Respons
     }
 }
 
+/// The identity of a state, encoded for Terraform (None while not wholly known).
+fn identity_data(resource: &dyn Resource, state: &Value) -> Option<pb::ResourceIdentityData> {
+    let identity = identity_of(resource, state)?;
+    let encoded = encode(&identity, &identity_type(resource)).ok()?;
+    Some(pb::ResourceIdentityData { identity_data: Some(encoded) })
+}
+
 /// Collects a result's error into diagnostics and yields the value on success.
 fn take<T>(r: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
     match r {
@@ -180,6 +240,11 @@ impl Provider for ProviderService {
                         .provider
                         .ephemeral_resources()
                         .map(|(n, _, _)| pb::get_metadata::EphemeralMetadata { type_name: n.to_string() })
+                        .collect(),
+                    list_resources: self
+                        .provider
+                        .list_resources()
+                        .map(|(n, _, _)| pb::get_metadata::ListResourceMetadata { type_name: n.to_string() })
                         .collect(),
                     functions: functions::all()
                         .iter()
@@ -218,6 +283,11 @@ impl Provider for ProviderService {
                             .ephemeral_resources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
+                        list_resource_schemas: self
+                            .provider
+                            .list_resources()
+                            .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
+                            .collect(),
                         server_capabilities: Some(Self::capabilities()),
                         functions: self.function_protos(),
                         ..Default::default()
@@ -233,10 +303,53 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(pb::get_resource_identity_schemas::Response {
-            identity_schemas: HashMap::new(),
-            diagnostics: vec![],
-        }))
+        let identity_schemas = self
+            .provider
+            .resources()
+            .map(|(name, resource, _)| {
+                let attributes = resource
+                    .identity()
+                    .iter()
+                    .map(|(attr, description)| pb::resource_identity_schema::IdentityAttribute {
+                        name: attr.to_string(),
+                        r#type: Type::String.to_json().to_string().into_bytes(),
+                        required_for_import: true,
+                        optional_for_import: false,
+                        description: description.to_string(),
+                    })
+                    .collect();
+                (name.to_string(), pb::ResourceIdentitySchema { version: 0, identity_attributes: attributes })
+            })
+            .collect();
+        Ok(Response::new(pb::get_resource_identity_schemas::Response { identity_schemas, diagnostics: vec![] }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "UpgradeResourceIdentity",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut upgraded_identity = None;
+                if let Some((resource, _)) = take(self.resource(&req.type_name), &mut diags) {
+                    let ty = identity_type(resource.as_ref());
+                    let raw = pb::DynamicValue {
+                        msgpack: Vec::new(),
+                        json: req.raw_identity.map(|r| r.json).unwrap_or_default(),
+                    };
+                    if let Some(identity) = take(decode(Some(&raw), &ty, "stored identity"), &mut diags) {
+                        upgraded_identity = take(encode(&identity, &ty), &mut diags)
+                            .map(|v| pb::ResourceIdentityData { identity_data: Some(v) });
+                    }
+                }
+                pb::upgrade_resource_identity::Response { upgraded_identity, diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::upgrade_resource_identity::Response { diagnostics, ..Default::default() },
+        )
+        .await
     }
 
     async fn get_functions(
@@ -380,6 +493,7 @@ impl Provider for ProviderService {
             async {
                 let mut diags = Diagnostics::new();
                 let mut new_state = req.current_state.clone();
+                let mut new_identity = req.current_identity.clone();
                 if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
                     let ty = schema.ty();
                     if let Some(current) = take(decode(req.current_state.as_ref(), &ty, "current state"), &mut diags) {
@@ -401,6 +515,7 @@ impl Provider for ProviderService {
                             state = current;
                         }
                         fill_defaults(schema, &mut state);
+                        new_identity = identity_data(resource.as_ref(), &state);
                         new_state = take(encode(&state, &ty), &mut diags);
                     }
                 }
@@ -408,6 +523,7 @@ impl Provider for ProviderService {
                     new_state,
                     diagnostics: diagnostics_to_proto(&diags),
                     private: req.private,
+                    new_identity,
                     ..Default::default()
                 }
             },
@@ -457,6 +573,7 @@ impl Provider for ProviderService {
                         requires_replace(schema, &prior, &planned).iter().map(path_to_proto).collect();
                     planned
                 };
+                resp.planned_identity = identity_data(resource.as_ref(), &planned);
                 resp.planned_state = take(encode(&planned, &ty), &mut diags);
                 resp.diagnostics = diagnostics_to_proto(&diags);
                 resp
@@ -506,6 +623,7 @@ impl Provider for ProviderService {
                     resource.update(&ctx, &prior, &planned, &mut diags).await
                 };
                 unknowns_to_null(&mut new_state);
+                resp.new_identity = identity_data(resource.as_ref(), &new_state);
                 resp.new_state = take(encode(&new_state, &ty), &mut diags);
                 resp.diagnostics = diagnostics_to_proto(&diags);
                 resp
@@ -526,12 +644,31 @@ impl Provider for ProviderService {
                 let mut diags = Diagnostics::new();
                 let mut imported = Vec::new();
                 if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
-                    let state = resource.import(&req.id, &mut diags);
+                    // Terraform sends either an import ID or an identity (`import { identity = {...} }`).
+                    let id = match req.identity.as_ref().and_then(|i| i.identity_data.as_ref()) {
+                        Some(data) if req.id.is_empty() => {
+                            let ty = identity_type(resource.as_ref());
+                            take(decode(Some(data), &ty, "identity"), &mut diags).and_then(|identity| {
+                                let id = resource.import_id(&identity);
+                                if id.is_none() {
+                                    diags.error(
+                                        "Incomplete identity",
+                                        "Set every identity attribute of this resource type.",
+                                    );
+                                }
+                                id
+                            })
+                        }
+                        _ => Some(req.id.clone()),
+                    };
+                    let state = id.map(|id| resource.import(&id, &mut diags)).unwrap_or(Value::Null);
                     if !diags.has_errors() {
+                        let identity = identity_data(resource.as_ref(), &state);
                         if let Some(state) = take(encode(&state, &schema.ty()), &mut diags) {
                             imported.push(pb::import_resource_state::ImportedResource {
                                 type_name: req.type_name.clone(),
                                 state: Some(state),
+                                identity,
                                 ..Default::default()
                             });
                         }
@@ -617,6 +754,50 @@ impl Provider for ProviderService {
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
         // STS credentials cannot be revoked one by one; they expire on their own.
         Ok(Response::new(pb::close_ephemeral_resource::Response::default()))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ValidateListResourceConfig",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some((_, schema)) = take(self.list(&req.type_name), &mut diags) {
+                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                        if let Some(domain) = config.get("domain").as_str() {
+                            if let Err(msg) = crate::naming::check_domain(domain) {
+                                diags.attr_error(crate::framework::AttrPath::attr("domain"), "Invalid domain", msg);
+                            }
+                        }
+                    }
+                }
+                pb::validate_list_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::validate_list_resource_config::Response { diagnostics },
+        )
+        .await
+    }
+
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        let req = req.into_inner();
+        let events = match AssertUnwindSafe(self.list_events(&req)).catch_unwind().await {
+            Ok(events) => events,
+            Err(_) => {
+                let mut d = Diagnostics::new();
+                d.error(
+                    "The provider hit an internal error",
+                    "ListResource failed unexpectedly. This is a bug in the provider; please report it.",
+                );
+                vec![pb::list_resource::Event { diagnostic: diagnostics_to_proto(&d), ..Default::default() }]
+            }
+        };
+        Ok(Response::new(Box::pin(futures::stream::iter(events.into_iter().map(Ok)))))
     }
 
     async fn validate_data_resource_config(

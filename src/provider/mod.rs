@@ -17,8 +17,8 @@ use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
 use crate::backends::{Catalog, Iam, Storage, Streaming};
-use crate::framework::{DataSource, Diagnostic, EphemeralResource, Resource, Schema};
-use crate::{data_sources, ephemeral, resources};
+use crate::framework::{DataSource, Diagnostic, EphemeralResource, ListResource, Resource, Schema};
+use crate::{data_sources, ephemeral, list_resources, resources};
 pub use config::ProviderConfig;
 
 /// The provider: resources and schemas (built once), and the configured data.
@@ -27,6 +27,7 @@ pub struct DatameshProvider {
     resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema)>,
     data_sources: BTreeMap<&'static str, (Arc<dyn DataSource>, Schema)>,
     ephemeral: BTreeMap<&'static str, (Arc<dyn EphemeralResource>, Schema)>,
+    lists: BTreeMap<&'static str, (Arc<dyn ListResource>, Schema)>,
     data: RwLock<Option<Arc<ProviderData>>>,
 }
 
@@ -42,7 +43,8 @@ impl DatameshProvider {
         let resources = resources::all().into_iter().map(|r| (r.type_name(), (r.clone(), r.schema()))).collect();
         let data_sources = data_sources::all().into_iter().map(|d| (d.type_name(), (d.clone(), d.schema()))).collect();
         let ephemeral = ephemeral::all().into_iter().map(|e| (e.type_name(), (e.clone(), e.schema()))).collect();
-        Self { schema: config::schema(), resources, data_sources, ephemeral, data: RwLock::new(None) }
+        let lists = list_resources::all().into_iter().map(|l| (l.type_name(), (l.clone(), l.schema()))).collect();
+        Self { schema: config::schema(), resources, data_sources, ephemeral, lists, data: RwLock::new(None) }
     }
 
     /// The provider configuration schema.
@@ -78,6 +80,16 @@ impl DatameshProvider {
     /// One ephemeral resource and its schema.
     pub fn ephemeral_resource(&self, name: &str) -> Option<(&Arc<dyn EphemeralResource>, &Schema)> {
         self.ephemeral.get(name).map(|(e, s)| (e, s))
+    }
+
+    /// Every list resource with the schema of its `config` block.
+    pub fn list_resources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn ListResource>, &Schema)> {
+        self.lists.iter().map(|(n, (l, s))| (*n, l, s))
+    }
+
+    /// One list resource and its config schema.
+    pub fn list_resource(&self, name: &str) -> Option<(&Arc<dyn ListResource>, &Schema)> {
+        self.lists.get(name).map(|(l, s)| (l, s))
     }
 
     /// Stores the configuration; backends connect when first used, and give up when `stop` fires.

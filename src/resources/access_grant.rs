@@ -568,6 +568,17 @@ impl Resource for AccessGrant {
         );
     }
 
+    fn identity(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("consumer_domain", "The domain that has access."),
+            ("data_product", "The data product, `<domain>/<product>`."),
+        ]
+    }
+
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        Some(grant_id(identity.get("consumer_domain").as_str()?, identity.get("data_product").as_str()?))
+    }
+
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {
         let parsed = id.split_once(':').and_then(|(consumer, product)| {
             naming::check_domain(consumer).ok()?;

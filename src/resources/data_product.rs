@@ -516,6 +516,14 @@ impl Resource for DataProduct {
         ok_or_report(catalog.delete(&data_product_key(&m.domain, &m.name)).await, "catalog descriptor", diags);
     }
 
+    fn identity(&self) -> &'static [(&'static str, &'static str)] {
+        &[("domain", "The owning domain."), ("name", "The data product name.")]
+    }
+
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        Some(naming::data_product_id(identity.get("domain").as_str()?, identity.get("name").as_str()?))
+    }
+
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {
         match naming::parse_data_product_id(id) {
             Ok((domain, name)) => {

@@ -402,6 +402,14 @@ impl Resource for Domain {
         );
     }
 
+    fn identity(&self) -> &'static [(&'static str, &'static str)] {
+        &[("name", "The domain name.")]
+    }
+
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        identity.get("name").as_str().map(str::to_string)
+    }
+
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {
         if let Err(msg) = naming::check_domain(id) {
             diags.error("Invalid import ID", format!("A domain is imported by its name. {msg}"));

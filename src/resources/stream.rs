@@ -422,6 +422,14 @@ impl Resource for Stream {
         );
     }
 
+    fn identity(&self) -> &'static [(&'static str, &'static str)] {
+        &[("topic", "The topic, `<domain>.<product>.<stream>`.")]
+    }
+
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        identity.get("topic").as_str().map(str::to_string)
+    }
+
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {
         match naming::parse_topic(id) {
             Ok((domain, product, name)) => {

@@ -11,5 +11,6 @@ mod function_test;
 mod grant_access_test;
 mod grant_test;
 mod plugin_test;
+mod query_test;
 mod stream_test;
 mod validation_test;

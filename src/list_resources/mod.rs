@@ -1,0 +1,164 @@
+//! List resources for `terraform query` (protocol 6.10): what exists in the catalog, with each
+//! resource's identity, and its full state when Terraform asks (so `-generate-config-out`
+//! writes configuration that imports with no diff).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt};
+
+use crate::backends::catalog::Catalog;
+use crate::framework::resource::identity_of;
+use crate::framework::{
+    Attribute, Block, Diagnostics, ListResource, Listed, Resource, ResourceContext, Schema, Type, Value,
+};
+use crate::naming;
+use crate::resources::data_product::DataProduct;
+use crate::resources::stream::Stream;
+
+/// How many resources are read back at once when Terraform wants their state.
+const CONCURRENT_READS: usize = 16;
+
+/// Every list resource this provider offers.
+pub fn all() -> Vec<Arc<dyn ListResource>> {
+    vec![Arc::new(DataProductList), Arc::new(StreamList)]
+}
+
+fn config_schema(what: &str) -> Schema {
+    Schema::new(Block::new(
+        &format!("Lists the {what} in the catalog."),
+        vec![Attribute::optional("domain", Type::String, &format!("Only the {what} of this domain."))],
+    ))
+}
+
+/// Catalog keys under `prefix` (and the domain's folder when filtered), at most `limit`.
+async fn keys(
+    ctx: &ResourceContext,
+    folder: &str,
+    config: &Value,
+    limit: usize,
+    diags: &mut Diagnostics,
+) -> (Option<Arc<Catalog>>, Vec<String>) {
+    let catalog = match ctx.provider.catalog().await {
+        Ok(c) => c,
+        Err(d) => {
+            diags.0.push(d);
+            return (None, Vec::new());
+        }
+    };
+    let prefix = match config.get("domain").as_str() {
+        Some(domain) => format!("{folder}/{domain}/"),
+        None => format!("{folder}/"),
+    };
+    match catalog.list(&prefix).await {
+        Ok(mut keys) => {
+            keys.retain(|k| k.ends_with(".json"));
+            keys.sort();
+            if limit > 0 {
+                keys.truncate(limit);
+            }
+            (Some(catalog), keys)
+        }
+        Err(e) => {
+            diags.0.push(e.diagnostic("the catalog"));
+            (None, Vec::new())
+        }
+    }
+}
+
+/// Turns import IDs into listed resources, reading each back through the resource when asked.
+async fn listed(ctx: &ResourceContext, resource: &dyn Resource, ids: Vec<String>, include_object: bool) -> Vec<Listed> {
+    let found = stream::iter(ids)
+        .map(|id| async move {
+            let mut diags = Diagnostics::new();
+            let stub = resource.import(&id, &mut diags);
+            if diags.has_errors() {
+                return None;
+            }
+            let object = if include_object {
+                let state = resource.read(ctx, &stub, &mut diags).await;
+                // Gone from the backend (or unreadable): not something to import.
+                if state.is_null() || diags.has_errors() {
+                    return None;
+                }
+                Some(state)
+            } else {
+                None
+            };
+            let identity = identity_of(resource, object.as_ref().unwrap_or(&stub))?;
+            Some(Listed { identity, display_name: id, object })
+        })
+        .buffered(CONCURRENT_READS)
+        .collect::<Vec<_>>()
+        .await;
+    found.into_iter().flatten().collect()
+}
+
+/// `list "datamesh_data_product"`.
+struct DataProductList;
+
+#[async_trait]
+impl ListResource for DataProductList {
+    fn type_name(&self) -> &'static str {
+        "datamesh_data_product"
+    }
+
+    fn schema(&self) -> Schema {
+        config_schema("data products")
+    }
+
+    async fn list(
+        &self,
+        ctx: &ResourceContext,
+        config: &Value,
+        include_object: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        let (_, keys) = keys(ctx, "data-products", config, limit, diags).await;
+        // data-products/<domain>/<product>.json
+        let ids = keys
+            .iter()
+            .filter_map(|k| k.strip_prefix("data-products/")?.strip_suffix(".json").map(str::to_string))
+            .filter(|id| naming::parse_data_product_id(id).is_ok())
+            .collect();
+        listed(ctx, &DataProduct, ids, include_object).await
+    }
+}
+
+/// `list "datamesh_stream"`.
+struct StreamList;
+
+#[async_trait]
+impl ListResource for StreamList {
+    fn type_name(&self) -> &'static str {
+        "datamesh_stream"
+    }
+
+    fn schema(&self) -> Schema {
+        config_schema("streams")
+    }
+
+    async fn list(
+        &self,
+        ctx: &ResourceContext,
+        config: &Value,
+        include_object: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        let (_, keys) = keys(ctx, "streams", config, limit, diags).await;
+        // streams/<domain>/<product>/<stream>.json
+        let topics = keys
+            .iter()
+            .filter_map(|k| {
+                let path = k.strip_prefix("streams/")?.strip_suffix(".json")?;
+                let parts: Vec<&str> = path.split('/').collect();
+                let [domain, product, stream] = parts.as_slice() else { return None };
+                Some(naming::topic_name(domain, product, stream))
+            })
+            .filter(|t| naming::parse_topic(t).is_ok())
+            .collect();
+        listed(ctx, &Stream, topics, include_object).await
+    }
+}
