@@ -117,6 +117,7 @@ pub(super) fn path_to_proto(path: &AttrPath) -> pb::AttributePath {
 /// Decodes a DynamicValue of a known type; an absent value is null.
 pub(super) fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
     let Some(v) = value else { return Ok(Value::Null) };
+    capture(what, v);
     let decoded = if !v.msgpack.is_empty() {
         decode_msgpack(&v.msgpack, ty)
     } else if !v.json.is_empty() {
@@ -130,6 +131,18 @@ pub(super) fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) ->
             format!("The {what} sent by Terraform does not match the provider's schema: {e}. Check that Terraform and the provider versions are compatible."),
         )
     })
+}
+
+/// With `DATAMESH_CAPTURE_DIR` set, keeps every value Terraform sends as a file there: the
+/// fuzzers' seed corpus comes from real requests this way. Never set in normal use.
+fn capture(what: &str, v: &pb::DynamicValue) {
+    static DIR: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let Some(dir) = DIR.get_or_init(|| std::env::var_os("DATAMESH_CAPTURE_DIR").map(Into::into)) else { return };
+    let (bytes, ext) = if v.msgpack.is_empty() { (&v.json, "json") } else { (&v.msgpack, "msgpack") };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(bytes, &mut hasher);
+    let name = format!("{}-{:016x}.{ext}", what.replace(' ', "_"), std::hash::Hasher::finish(&hasher));
+    let _ = std::fs::write(dir.join(name), bytes);
 }
 
 /// Encodes a value of a known type as msgpack.
