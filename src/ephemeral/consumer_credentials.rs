@@ -26,7 +26,7 @@ impl EphemeralResource for ConsumerCredentials {
             "Short-lived credentials of a consumer domain's IAM role, from STS AssumeRole: use them to read the data products the domain was granted. Ephemeral: nothing of it is stored in state or plan files (Terraform >= 1.10).",
             vec![
                 Attribute::required("consumer_domain", Type::String, "The domain whose role to assume."),
-                Attribute::optional("duration_seconds", Type::Number, "How long the credentials last, 900 to 43200 seconds. Default `900`."),
+                Attribute::optional_computed("duration_seconds", Type::Number, "How long the credentials last, 900 to 43200 seconds. Default `900`."),
                 Attribute::computed("role_arn", Type::String, "The assumed role's ARN."),
                 Attribute::computed("access_key_id", Type::String, "The temporary access key ID."),
                 Attribute::computed("secret_access_key", Type::String, "The temporary secret access key.").sensitive(),

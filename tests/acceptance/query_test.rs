@@ -86,7 +86,9 @@ fn an_in_place_description_change_plans_one_update_with_nothing_unknown() {
     let p = tf.prefix.clone();
     tf.write(&owned(&p));
     tf.apply();
-    tf.write(&owned(&p).replace("retention_days = 30", "retention_days = 30\n  description    = \"Orders, one per line\""));
+    tf.write(
+        &owned(&p).replace("retention_days = 30", "retention_days = 30\n  description    = \"Orders, one per line\""),
+    );
     let plan = tf.plan_json();
     let changes: Vec<&serde_json::Value> = plan["resource_changes"]
         .as_array()
@@ -98,7 +100,10 @@ fn an_in_place_description_change_plans_one_update_with_nothing_unknown() {
     assert_eq!(changes[0]["address"], "datamesh_data_product.orders");
     assert_eq!(changes[0]["change"]["actions"], serde_json::json!(["update"]));
     let unknown = &changes[0]["change"]["after_unknown"];
-    let any_unknown = unknown.as_object().map(|m| m.values().any(|v| v != &serde_json::json!(false) && !v.is_object() && !v.is_array())).unwrap_or(false);
+    let any_unknown = unknown
+        .as_object()
+        .map(|m| m.values().any(|v| v != &serde_json::json!(false) && !v.is_object() && !v.is_array()))
+        .unwrap_or(false);
     assert!(!any_unknown, "no computed attribute is unknown on an update: {unknown}");
     assert_eq!(changes[0]["change"]["after"]["tags_all"]["team"], "sales", "tags_all shows the merged tags");
 }

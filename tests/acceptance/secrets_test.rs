@@ -1,0 +1,80 @@
+//! Secrets never reach logs or state: with `TF_LOG=trace`, an apply that uses
+//! `aws.secret_key`, `kafka.sasl_password` and ephemeral consumer credentials prints none of
+//! them, and the state holds none of them.
+
+use crate::support::{combined, unique, Tf};
+
+#[test]
+fn no_secret_reaches_the_trace_log_or_the_state() {
+    let mut tf = Tf::new();
+    let p = tf.prefix.clone();
+    // moto (without its auth mode) accepts any key pair; these values exist only here.
+    let secret_key = format!("sk-{}-{}", unique('s'), unique('k'));
+    let sasl_password = format!("pw-{}-{}", unique('p'), unique('w'));
+    tf.aws_config(&format!("    access_key = \"AKIATESTDATAMESH\"\n    secret_key = \"{secret_key}\""));
+    let infra = format!(
+        r#"resource "datamesh_domain" "sales" {{
+  name  = "{p}-sales"
+  owner = "sales@example.com"
+}}
+
+resource "datamesh_domain" "mkt" {{
+  name  = "{p}-mkt"
+  owner = "mkt@example.com"
+}}
+"#
+    );
+    tf.write(&infra);
+    tf.apply();
+    // The SASL settings are unused on the PLAINTEXT broker, yet must never be printed.
+    let main = std::fs::read_to_string(tf.path().join("main.tf")).unwrap().replace(
+        "    manage_acls                = false",
+        &format!("    manage_acls                = false\n    sasl_username              = \"svc\"\n    sasl_password              = \"{sasl_password}\""),
+    );
+    let dir = tf.path().display().to_string();
+    let with_ephemeral = format!(
+        r#"{main}
+ephemeral "datamesh_consumer_credentials" "mkt" {{
+  consumer_domain = datamesh_domain.mkt.name
+}}
+
+resource "terraform_data" "use" {{
+  provisioner "local-exec" {{
+    command = "printf '%s\n%s' \"$SECRET\" \"$TOKEN\" > {dir}/ephemeral.out"
+    environment = {{
+      SECRET = ephemeral.datamesh_consumer_credentials.mkt.secret_access_key
+      TOKEN  = ephemeral.datamesh_consumer_credentials.mkt.session_token
+    }}
+  }}
+}}
+
+resource "datamesh_data_product" "orders" {{
+  domain         = datamesh_domain.sales.name
+  name           = "orders"
+  classification = "internal"
+}}
+
+resource "datamesh_stream" "events" {{
+  data_product = datamesh_data_product.orders.id
+  name         = "events"
+}}
+"#
+    );
+    std::fs::write(tf.path().join("main.tf"), with_ephemeral).unwrap();
+    tf.env("TF_LOG", "trace");
+    let out = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    let log = combined(&out);
+    assert!(out.status.success(), "{}", &log[log.len().saturating_sub(4000)..]);
+    assert!(log.contains("datamesh."), "the provider's own log lines are in the trace log");
+
+    let ephemeral =
+        std::fs::read_to_string(tf.path().join("ephemeral.out")).expect("the ephemeral credentials were used");
+    let mut secrets = vec![secret_key.clone(), sasl_password.clone()];
+    secrets.extend(ephemeral.lines().filter(|l| l.len() > 8).map(String::from));
+    assert_eq!(secrets.len(), 4, "two configured secrets and two ephemeral ones");
+    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "a secret appears in the TF_LOG=trace output");
+        assert!(!state.contains(secret.as_str()), "a secret appears in the state file");
+    }
+}
