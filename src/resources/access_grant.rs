@@ -188,6 +188,7 @@ impl Resource for AccessGrant {
                 );
             }
         }
+        common::validate_text(config, "purpose", 1024, diags);
         if let Some(Some(at)) = known_str(config, "expires_at") {
             if let Err(msg) = governance::parse_expiry(at) {
                 diags.attr_error(AttrPath::attr("expires_at"), "Invalid expires_at", msg);

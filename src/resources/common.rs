@@ -67,13 +67,57 @@ pub(super) fn validate_tags(config: &Value, diags: &mut Diagnostics) {
             );
         } else if v.len() > 256 {
             diags.attr_error(path, "Tag value too long", "Tag values have at most 256 characters. Shorten it.");
-        } else if k.chars().chain(v.chars()).any(char::is_control) {
+        } else if let Some(bad) = k.chars().chain(v.chars()).find(|c| !is_tag_char(*c)) {
             diags.attr_error(
                 path,
                 "Invalid tag",
-                "Tags may not contain control characters such as newlines. Remove them.",
+                format!(
+                    "Tags may hold letters, digits, spaces and _ . : / = + - @ only (the rule S3 and IAM enforce); \
+                     {bad:?} is not allowed. Remove it."
+                ),
             );
         }
+    }
+}
+
+/// What S3 and IAM accept in tag keys and values: letters, digits, spaces and `_.:/=+-@`.
+pub(super) fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
+}
+
+/// Checks free text that ends up in a tag value (owner): the tag rule and at most 256 characters.
+pub(super) fn validate_tag_text(config: &Value, attr: &str, diags: &mut Diagnostics) {
+    let Some(Some(text)) = known_str(config, attr) else { return };
+    if text.chars().count() > 256 {
+        diags.attr_error(
+            AttrPath::attr(attr),
+            format!("{attr} too long"),
+            format!("{attr} has at most 256 characters (it becomes a tag). Shorten it."),
+        );
+    } else if let Some(bad) = text.chars().find(|c| !is_tag_char(*c)) {
+        diags.attr_error(
+            AttrPath::attr(attr),
+            format!("Invalid {attr}"),
+            format!("{attr} becomes a tag value, which may hold letters, digits, spaces and _ . : / = + - @ only; {bad:?} is not allowed."),
+        );
+    }
+}
+
+/// Checks free text kept in the catalog (description, purpose): no control characters, bounded.
+pub(super) fn validate_text(config: &Value, attr: &str, max: usize, diags: &mut Diagnostics) {
+    let Some(Some(text)) = known_str(config, attr) else { return };
+    if text.chars().count() > max {
+        diags.attr_error(
+            AttrPath::attr(attr),
+            format!("{attr} too long"),
+            format!("{attr} has at most {max} characters. Shorten it."),
+        );
+    } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        diags.attr_error(
+            AttrPath::attr(attr),
+            format!("Invalid {attr}"),
+            format!("{attr} may not contain control characters. Remove them."),
+        );
     }
 }
 
@@ -150,6 +194,16 @@ mod tests {
         validate_tags(&config, &mut d);
         let paths: Vec<String> = d.0.iter().map(|x| x.path.as_ref().unwrap().to_string()).collect();
         assert_eq!(paths, vec!["tags[\"datamesh:domain\"]", "tags[\"nl\"]"]);
+    }
+
+    #[test]
+    fn tag_characters_follow_the_aws_rule() {
+        for ok in ['a', 'Z', '0', ' ', '_', '.', ':', '/', '=', '+', '-', '@', 'é'] {
+            assert!(is_tag_char(ok), "{ok:?}");
+        }
+        for bad in ['*', '?', '"', '\'', '\n', '\\', '<', '{', ';', '$'] {
+            assert!(!is_tag_char(bad), "{bad:?}");
+        }
     }
 
     #[test]

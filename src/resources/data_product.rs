@@ -192,6 +192,8 @@ impl Resource for DataProduct {
                 );
             }
         }
+        common::validate_tag_text(config, "owner", diags);
+        common::validate_text(config, "description", 1024, diags);
         common::validate_tags(config, diags);
     }
 

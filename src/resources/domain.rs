@@ -136,7 +136,7 @@ impl Resource for Domain {
         }
         for (i, arn) in config.get("trusted_principal_arns").elements().iter().enumerate() {
             if let Some(arn) = arn.as_str() {
-                if !arn.starts_with("arn:") || arn.contains('*') || arn.contains('?') {
+                if !arn.starts_with("arn:") || !arn.chars().all(|c| c.is_ascii_graphic() && !"*?\"'\\".contains(c)) {
                     diags.attr_error(
                         AttrPath::attr("trusted_principal_arns").index(i),
                         "Invalid principal ARN",
@@ -145,6 +145,8 @@ impl Resource for Domain {
                 }
             }
         }
+        common::validate_tag_text(config, "owner", diags);
+        common::validate_text(config, "description", 1024, diags);
         common::validate_tags(config, diags);
     }
 
@@ -427,7 +429,7 @@ fn check_principal(p: &str) -> Result<(), String> {
             if !kind.is_empty()
                 && !name.is_empty()
                 && kind.chars().all(|c| c.is_ascii_alphanumeric())
-                && !name.contains(['*', '?', ' ', '"', '\'']) =>
+                && name.chars().all(|c| c.is_ascii_graphic() && !"*?\"'\\".contains(c)) =>
         {
             Ok(())
         }
@@ -445,6 +447,9 @@ mod tests {
         assert!(check_principal("User:*").is_err());
         assert!(check_principal("sales").is_err());
         assert!(check_principal("User:").is_err());
+        assert!(check_principal("User:sаles").is_err(), "a Cyrillic look-alike");
+        assert!(check_principal("User:a\"b").is_err());
+        assert!(check_principal("User:CN=svc,OU=data").is_ok());
     }
 
     #[test]
