@@ -109,30 +109,6 @@ impl fmt::Display for BackendError {
 
 impl std::error::Error for BackendError {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_fields_are_read_from_unparsed_xml() {
-        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message><![CDATA[User: x is not authorized]]></Message></Error></Errors></ErrorResponse>";
-        assert_eq!(xml_field(body, "Code").as_deref(), Some("AccessDenied"));
-        assert_eq!(xml_field(body, "Message").as_deref(), Some("User: x is not authorized"));
-        assert_eq!(xml_field("<Code></Code>", "Code"), None);
-        assert_eq!(xml_field("garbage", "Code"), None);
-    }
-
-    #[test]
-    fn already_exists_suggests_import() {
-        let e = BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "taken")
-            .with_code("BucketAlreadyOwnedByYou");
-        let d = e.diagnostic("bucket \"acme-sales-orders\"");
-        assert_eq!(d.summary, "bucket \"acme-sales-orders\" already exists");
-        assert!(d.detail.contains("terraform import"));
-        assert!(d.detail.contains("BucketAlreadyOwnedByYou"));
-    }
-}
-
 /// The text of the first `<name>` element in an XML error body (CDATA unwrapped).
 fn xml_field(body: &str, name: &str) -> Option<String> {
     let open = format!("<{name}>");
@@ -208,4 +184,28 @@ where
         },
     };
     BackendError { kind, service, operation, code, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_fields_are_read_from_unparsed_xml() {
+        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message><![CDATA[User: x is not authorized]]></Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_field(body, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(xml_field(body, "Message").as_deref(), Some("User: x is not authorized"));
+        assert_eq!(xml_field("<Code></Code>", "Code"), None);
+        assert_eq!(xml_field("garbage", "Code"), None);
+    }
+
+    #[test]
+    fn already_exists_suggests_import() {
+        let e = BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "taken")
+            .with_code("BucketAlreadyOwnedByYou");
+        let d = e.diagnostic("bucket \"acme-sales-orders\"");
+        assert_eq!(d.summary, "bucket \"acme-sales-orders\" already exists");
+        assert!(d.detail.contains("terraform import"));
+        assert!(d.detail.contains("BucketAlreadyOwnedByYou"));
+    }
 }

@@ -35,6 +35,11 @@ impl RetryPolicy {
 
 /// Runs `op` until it succeeds, fails with a non-transient error, the deadline passes, or
 /// `stop` fires.
+///
+/// `stop` is honoured before an attempt and during a back-off, never by abandoning an attempt
+/// in flight: the request may already have done its work (a topic created), and dropping it
+/// would report "stopped" for something that exists, which state would then not record. Each
+/// attempt is bounded by the backend's own timeout.
 pub async fn with_retries<T, F, Fut>(
     policy: RetryPolicy,
     stop: &CancellationToken,
@@ -47,11 +52,10 @@ where
     let started = Instant::now();
     let mut attempt = 0;
     loop {
-        let result = tokio::select! {
-            _ = stop.cancelled() => return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop")),
-            r = op() => r,
-        };
-        match result {
+        if stop.is_cancelled() {
+            return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop"));
+        }
+        match op().await {
             Err(e) if e.kind == ErrorKind::Transient => {
                 let pause = policy.backoff(attempt);
                 if started.elapsed() + pause >= policy.deadline {
@@ -113,6 +117,34 @@ mod tests {
             .await;
         assert!(r.unwrap_err().is(ErrorKind::AlreadyExists));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn stop_never_abandons_an_attempt_in_flight() {
+        // Regression (fault tests, issue 5): Ctrl-C during CreateTopics dropped the request's
+        // future after the broker had made the topic; the stream was reported "stopped", state
+        // did not record it, and the next apply failed with "topic already exists".
+        let stop = CancellationToken::new();
+        let calls = AtomicU32::new(0);
+        let r = with_retries(RetryPolicy::within(Duration::from_secs(5)), &stop, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            stop.cancel();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok::<_, BackendError>("created")
+        })
+        .await;
+        assert_eq!(r.unwrap(), "created", "the attempt's outcome is reported, not a stop");
+
+        // A transient failure after the stop is not retried.
+        let stop = CancellationToken::new();
+        let r: Result<(), _> = with_retries(RetryPolicy::within(Duration::from_secs(5)), &stop, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            stop.cancel();
+            Err(BackendError::new(ErrorKind::Transient, "Kafka", "CreateTopics", "x"))
+        })
+        .await;
+        assert!(r.unwrap_err().is(ErrorKind::Cancelled));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

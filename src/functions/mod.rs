@@ -40,7 +40,10 @@ pub fn all() -> Vec<Function> {
 }
 
 /// Checks each argument against its rule, reporting the first that fails.
-fn check(args: &[String], rules: &[fn(&str) -> Result<(), String>]) -> Result<(), FunctionError> {
+/// A naming rule: Ok, or a sentence that says how to fix the name.
+type Rule = fn(&str) -> Result<(), String>;
+
+fn check(args: &[String], rules: &[Rule]) -> Result<(), FunctionError> {
     if args.len() != rules.len() {
         return Err(FunctionError {
             argument: None,

@@ -265,10 +265,8 @@ impl ProviderConfig {
         }
         c.catalog_bucket =
             r.string(config, "", "catalog_bucket").unwrap_or_else(|| format!("{}-catalog", c.name_prefix));
-        if let Some(tags) = r.known(config.get("default_tags"), "default_tags") {
-            if let Value::Map(m) = tags {
-                c.default_tags = m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
-            }
+        if let Some(Value::Map(m)) = r.known(config.get("default_tags"), "default_tags") {
+            c.default_tags = m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
         }
 
         let aws = config.get("aws");

@@ -1,15 +1,20 @@
 //! Acceptance tests: the real Terraform CLI drives the freshly built provider against the
 //! local stack (moto for S3/IAM/STS, tansu for Kafka). Start it with `make test`.
 
+// Test setup may unwrap: a failure there is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod data_product_test;
 mod data_source_test;
 mod domain_test;
 mod ephemeral_test;
+mod examples_test;
 mod function_test;
 mod grant_access_test;
 mod grant_test;
+mod module_test;
 mod mtls_test;
 mod plugin_test;
 mod query_test;

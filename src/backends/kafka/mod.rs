@@ -117,7 +117,7 @@ impl KafkaStreaming {
     }
 
     fn err(&self, op: &'static str, e: KafkaError) -> BackendError {
-        match e.rdkafka_error_code() {
+        match error_code(&e) {
             Some(code) => self.code_err(op, code, None),
             None => BackendError::new(ErrorKind::Other, "Kafka", op, format!("{e} (brokers {})", self.servers)),
         }
@@ -147,6 +147,16 @@ fn explicit_configs(entries: impl Iterator<Item = (String, Option<String>, Confi
         .filter(|(_, _, source)| all_default || matches!(source, ConfigSource::DynamicTopic))
         .filter_map(|(name, value, _)| value.map(|v| (name, v)))
         .collect()
+}
+
+/// The librdkafka error code inside `e`. An admin request that failed as a whole (no broker
+/// reachable, timed out) comes back as `AdminOp(code)`, whose code `rdkafka_error_code()`
+/// does not expose; without it a broker that is down would never be retried.
+fn error_code(e: &KafkaError) -> Option<RDKafkaErrorCode> {
+    match e {
+        KafkaError::AdminOp(code) => Some(*code),
+        other => other.rdkafka_error_code(),
+    }
 }
 
 /// Which broker answers are worth retrying, which mean "missing", and so on.
@@ -378,6 +388,17 @@ mod tests {
         );
         let tansu = vec![("retention.ms".to_string(), Some("1000".to_string()), ConfigSource::Default)];
         assert_eq!(explicit_configs(tansu.into_iter()).len(), 1);
+    }
+
+    #[test]
+    fn failed_admin_requests_are_classified_by_their_code() {
+        // Regression (fault tests, issue 5): CreateTopics against a broker that was down
+        // failed at once with "Admin operation error: OperationTimedOut", never retried.
+        let e = KafkaError::AdminOp(RDKafkaErrorCode::OperationTimedOut);
+        assert_eq!(error_code(&e).map(classify), Some(ErrorKind::Transient));
+        let e = KafkaError::MetadataFetch(RDKafkaErrorCode::BrokerTransportFailure);
+        assert_eq!(error_code(&e).map(classify), Some(ErrorKind::Transient));
+        assert_eq!(error_code(&KafkaError::Canceled), None);
     }
 
     #[test]

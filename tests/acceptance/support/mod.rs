@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Once};
@@ -70,6 +71,10 @@ pub struct Tf {
     manage_acls: bool,
     env: Vec<(String, String)>,
     destroyed: bool,
+    /// The Terraform or OpenTofu CLI this directory runs (`terraform_binary()` unless [`Tf::with_cli`]).
+    cli: PathBuf,
+    /// Where Terraform runs, relative to `dir` (empty: `dir` itself; see [`Tf::with_tree`]).
+    root: PathBuf,
 }
 
 impl Tf {
@@ -96,7 +101,25 @@ impl Tf {
             env: vec![("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string())],
             dir,
             destroyed: false,
+            cli: terraform_binary(),
+            root: PathBuf::new(),
         }
+    }
+
+    /// A fresh directory holding a copy of the configuration tree `tree`, with Terraform
+    /// running in its sub-directory `root`: relative module sources (`../../modules/x`) keep
+    /// working, and the root's own provider block and variables are used as they are.
+    pub fn with_tree(tree: &Path, root: &str) -> Self {
+        let mut tf = Self::new();
+        copy_tree(tree, tf.path());
+        tf.root = PathBuf::from(root);
+        assert!(tf.workdir().is_dir(), "{root} is not a directory of {}", tree.display());
+        tf
+    }
+
+    /// The directory Terraform runs in: [`Tf::path`], or the root given to [`Tf::with_tree`].
+    pub fn workdir(&self) -> PathBuf {
+        self.dir.path().join(&self.root)
     }
 
     /// The working directory.
@@ -169,9 +192,9 @@ provider "datamesh" {{
 
     /// Runs Terraform with arguments; returns the raw output.
     pub fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(terraform_binary());
+        let mut cmd = Command::new(&self.cli);
         cmd.args(args)
-            .current_dir(self.dir.path())
+            .current_dir(self.workdir())
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_INPUT", "0")
@@ -180,6 +203,16 @@ provider "datamesh" {{
             cmd.env(k, v);
         }
         cmd.output().expect("run terraform")
+    }
+
+    /// Runs Terraform with arguments, which must succeed; returns stdout and stderr.
+    pub fn run_ok(&self, args: &[&str]) -> String {
+        self.ok(args)
+    }
+
+    /// `terraform init` (installs local modules; `dev_overrides` providers are not installed).
+    pub fn init(&self) -> String {
+        self.ok(&["init", "-input=false", "-no-color"])
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -282,8 +315,27 @@ provider "datamesh" {{
 impl Drop for Tf {
     /// Cleans up even when a test failed half-way.
     fn drop(&mut self) {
-        if !self.destroyed && self.dir.path().join("terraform.tfstate").exists() {
+        if !self.destroyed && self.workdir().join("terraform.tfstate").exists() {
             let _ = self.run(&["destroy", "-auto-approve", "-no-color"]);
+        }
+    }
+}
+
+/// Copies the directory `from` into `to`, leaving out Terraform's working files and state.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if name_str == ".terraform" || name_str == ".terraform.lock.hcl" || name_str.contains(".tfstate") {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy file");
         }
     }
 }
@@ -409,5 +461,30 @@ impl Drop for AuthMoto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Tf {
+    /// Runs this directory with `cli` (another Terraform, or OpenTofu) instead of the harness's.
+    /// OpenTofu reads `source = "datamesh/datamesh"` as `registry.opentofu.org/datamesh/datamesh`,
+    /// so the directory's `dev_overrides` then name the provider under both registry hostnames.
+    pub fn with_cli(mut self, cli: &Path) -> Self {
+        let bin_dir = provider_binary().parent().expect("binary dir").to_path_buf();
+        let overrides: String = ["registry.terraform.io", "registry.opentofu.org"]
+            .iter()
+            .map(|host| format!("    \"{host}/datamesh/datamesh\" = \"{}\"\n", bin_dir.display()))
+            .collect();
+        std::fs::write(
+            self.dir.path().join("terraform.rc"),
+            format!("provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n"),
+        )
+        .expect("write CLI config");
+        self.cli = cli.to_path_buf();
+        self
+    }
+
+    /// The CLI this directory runs.
+    pub fn cli(&self) -> &Path {
+        &self.cli
     }
 }
