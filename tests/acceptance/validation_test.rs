@@ -120,21 +120,78 @@ fn an_invalid_provider_configuration_is_reported_at_its_setting() {
 
 #[test]
 fn hostile_names_and_values_are_rejected_before_anything_is_touched() {
-    let domain = |attrs: &str| format!("resource \"datamesh_domain\" \"d\" {{\n  name = \"sales\"\n  owner = \"x\"\n{attrs}\n}}\n");
+    let domain = |attrs: &str| {
+        format!("resource \"datamesh_domain\" \"d\" {{\n  name = \"sales\"\n  owner = \"x\"\n{attrs}\n}}\n")
+    };
     let grant = |consumer: &str, product: &str| {
         format!("resource \"datamesh_access_grant\" \"g\" {{\n  consumer_domain = \"{consumer}\"\n  data_product = \"{product}\"\n  purpose = \"p\"\n}}\n")
     };
     check(
         vec![
-            Case { name: "wildcard domain", provider: "", body: domain("").replace("\"sales\"", "\"sales*\""), summary: "Invalid name", at: "name = \"sales*\"" },
-            Case { name: "dot-dot product", provider: "", body: product("  classification = \"public\"").replace("\"orders\"", "\"..\""), summary: "Invalid name", at: "name = \"..\"" },
-            Case { name: "slash stream", provider: "", body: "resource \"datamesh_stream\" \"s\" {\n  data_product = \"sales/orders\"\n  name = \"a/b\"\n}\n".into(), summary: "Invalid name", at: "name = \"a/b\"" },
-            Case { name: "path in product id", provider: "", body: grant("mkt", "sales/../hr"), summary: "Invalid data_product", at: "data_product = \"sales/../hr\"" },
-            Case { name: "quote in consumer", provider: "", body: grant("mkt\\\"x", "sales/orders"), summary: "Invalid consumer_domain", at: "consumer_domain = " },
-            Case { name: "look-alike principal", provider: "", body: domain("  kafka_principal = \"User:sаles\""), summary: "Invalid kafka_principal", at: "kafka_principal = " },
-            Case { name: "wildcard trust", provider: "", body: domain("  trusted_principal_arns = [\"arn:aws:iam::*:root\"]"), summary: "Invalid principal ARN", at: "trusted_principal_arns = " },
-            Case { name: "wildcard tag", provider: "", body: domain("  tags = { team = \"a*\" }"), summary: "Invalid tag", at: "tags = " },
-            Case { name: "quote in owner", provider: "", body: domain("").replace("owner = \"x\"", "owner = \"x\\\"y\""), summary: "Invalid owner", at: "owner = " },
+            Case {
+                name: "wildcard domain",
+                provider: "",
+                body: domain("").replace("\"sales\"", "\"sales*\""),
+                summary: "Invalid name",
+                at: "name = \"sales*\"",
+            },
+            Case {
+                name: "dot-dot product",
+                provider: "",
+                body: product("  classification = \"public\"").replace("\"orders\"", "\"..\""),
+                summary: "Invalid name",
+                at: "name = \"..\"",
+            },
+            Case {
+                name: "slash stream",
+                provider: "",
+                body: "resource \"datamesh_stream\" \"s\" {\n  data_product = \"sales/orders\"\n  name = \"a/b\"\n}\n"
+                    .into(),
+                summary: "Invalid name",
+                at: "name = \"a/b\"",
+            },
+            Case {
+                name: "path in product id",
+                provider: "",
+                body: grant("mkt", "sales/../hr"),
+                summary: "Invalid data_product",
+                at: "data_product = \"sales/../hr\"",
+            },
+            Case {
+                name: "quote in consumer",
+                provider: "",
+                body: grant("mkt\\\"x", "sales/orders"),
+                summary: "Invalid consumer_domain",
+                at: "consumer_domain = ",
+            },
+            Case {
+                name: "look-alike principal",
+                provider: "",
+                body: domain("  kafka_principal = \"User:sаles\""),
+                summary: "Invalid kafka_principal",
+                at: "kafka_principal = ",
+            },
+            Case {
+                name: "wildcard trust",
+                provider: "",
+                body: domain("  trusted_principal_arns = [\"arn:aws:iam::*:root\"]"),
+                summary: "Invalid principal ARN",
+                at: "trusted_principal_arns = ",
+            },
+            Case {
+                name: "wildcard tag",
+                provider: "",
+                body: domain("  tags = { team = \"a*\" }"),
+                summary: "Invalid tag",
+                at: "tags = ",
+            },
+            Case {
+                name: "quote in owner",
+                provider: "",
+                body: domain("").replace("owner = \"x\"", "owner = \"x\\\"y\""),
+                summary: "Invalid owner",
+                at: "owner = ",
+            },
             Case {
                 name: "over-long description",
                 provider: "",
