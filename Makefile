@@ -1,5 +1,6 @@
 # The project's verbs. Logic lives in scripts/; each target is a line or two.
-.PHONY: build demo test unit acceptance stack-up stack-down fmt lint clean docs docs-check
+# soak: see below
+.PHONY: soak build demo test unit acceptance stack-up stack-down fmt lint clean docs docs-check install release fuzz bench
 
 CARGO ?= cargo
 
@@ -43,6 +44,27 @@ docs:
 docs-check:
 	bash scripts/tools.sh && $(CARGO) build
 	python3 scripts/docs.py check --provider-dir "$(or $(CARGO_TARGET_DIR),target)/debug"
+
+## Release build into a Terraform filesystem mirror (DIR=..., default target/mirror); prints the CLI config.
+install:
+	bash scripts/install.sh $(if $(DIR),"$(DIR)")
+
+## Release zip, SHA256SUMS and registry manifest in target/release-artifacts (or OUT=...).
+release:
+	bash scripts/release.sh $(if $(OUT),--out "$(OUT)")
+
+## Fuzz the decoders of Terraform's values, 300 s per target (`bash scripts/fuzz.sh SECONDS` for other lengths).
+fuzz:
+	bash scripts/fuzz.sh 300
+
+## Benchmarks against the Go null provider and the backends' own limit (issue 6): release build,
+## then bench/results.json and bench/results.md. A report, not a test; not part of `make test`.
+bench:
+	bash scripts/bench.sh
+
+## Load test: 1,000 streams + 200 products + 1,000 grants, apply/plan/destroy (local stack).
+soak:
+	bash scripts/test.sh --soak
 
 clean:
 	$(CARGO) clean

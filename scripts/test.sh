@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 only_acceptance=false
+soak=false
 [ "${1:-}" = "--acceptance-only" ] && only_acceptance=true
+[ "${1:-}" = "--soak" ] && { only_acceptance=true; soak=true; }
 
 # Build first: a fresh machine spends its time here, not with a stack idling.
 cargo build --all-targets
@@ -24,4 +26,8 @@ bash scripts/stack-up.sh "$stack_dir"
 . "$stack_dir/stack.env"
 echo "Terraform under test: $("${TF_ACC_TERRAFORM_PATH:-$DATAMESH_TERRAFORM}" version | head -n 1)"
 
-cargo test --test acceptance -- --test-threads="${DATAMESH_TEST_THREADS:-4}"
+if $soak; then
+    cargo test --test soak -- --nocapture
+else
+    cargo test --test acceptance -- --test-threads="${DATAMESH_TEST_THREADS:-4}"
+fi

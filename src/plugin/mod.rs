@@ -120,6 +120,8 @@ async fn serve(mode: Mode) -> Result<(), String> {
     spawn_signal_handlers(mode, shutdown.clone());
 
     shutdown.cancelled().await;
+    // Load tests and benchmarks read the provider's peak memory from this line.
+    tracing::info!(peak_rss_kib = peak_rss_kib().unwrap_or(0), "provider stopping");
     // Terraform keeps its connection open after Shutdown; don't wait on it for long.
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
     Ok(())
@@ -160,6 +162,13 @@ fn reattach_message(socket: &Path) -> String {
         "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable \
          with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n\n"
     )
+}
+
+/// The process's peak resident set size, from `/proc/self/status` (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Stdout is the handshake channel: this is the only place that writes to it.

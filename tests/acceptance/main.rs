@@ -6,6 +6,7 @@
 
 mod support;
 
+mod cli_versions_test;
 mod data_product_test;
 mod data_source_test;
 mod domain_test;
@@ -18,6 +19,7 @@ mod module_test;
 mod mtls_test;
 mod plugin_test;
 mod query_test;
+mod release_test;
 mod secrets_test;
 mod stream_test;
 mod validation_test;

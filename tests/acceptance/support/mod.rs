@@ -305,6 +305,11 @@ provider "datamesh" {{
         self.ok(&["state", "rm", "-no-color", address]);
     }
 
+    /// Records that the caller destroyed everything itself (no clean-up on drop).
+    pub fn destroyed(&mut self) {
+        self.destroyed = true;
+    }
+
     /// `terraform destroy`, which must succeed.
     pub fn destroy(&mut self) {
         self.ok(&["destroy", "-auto-approve", "-no-color"]);

@@ -1,0 +1,89 @@
+//! Load: 1,000 streams, 200 data products and 1,000 grants in one configuration — apply,
+//! plan (no changes) and destroy, at the default parallelism and at `-parallelism=50`, with
+//! wall times and the provider's peak RSS. Run with `make soak` (needs the local stack).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../acceptance/support/mod.rs"]
+mod support;
+
+use std::time::Instant;
+
+use support::{combined, Tf};
+
+/// 20 domains × 10 products (200), 5 streams each (1,000), each product granted to the next
+/// 5 domains (1,000 grants).
+fn configuration(p: &str) -> String {
+    format!(
+        r#"locals {{
+  domains  = [for d in range(20) : "{p}-d${{d}}"]
+  products = {{ for pair in setproduct(range(20), range(10)) : "${{pair[0]}}-${{pair[1]}}" => {{ domain = pair[0], product = pair[1] }} }}
+  streams  = {{ for t in setproduct(keys(local.products), range(5)) : "${{t[0]}}-${{t[1]}}" => {{ product = t[0], n = t[1] }} }}
+  grants   = {{ for t in setproduct(keys(local.products), range(1, 6)) : "${{t[0]}}-${{t[1]}}" => {{ product = t[0], consumer = (local.products[t[0]].domain + t[1]) % 20 }} }}
+}}
+
+resource "datamesh_domain" "d" {{
+  count = 20
+  name  = local.domains[count.index]
+  owner = "team-${{count.index}}@example.com"
+}}
+
+resource "datamesh_data_product" "p" {{
+  for_each       = local.products
+  domain         = datamesh_domain.d[each.value.domain].name
+  name           = "product-${{each.value.product}}"
+  classification = "internal"
+}}
+
+resource "datamesh_stream" "s" {{
+  for_each     = local.streams
+  data_product = datamesh_data_product.p[each.value.product].id
+  name         = "stream-${{each.value.n}}"
+}}
+
+resource "datamesh_access_grant" "g" {{
+  for_each        = local.grants
+  consumer_domain = datamesh_domain.d[each.value.consumer].name
+  data_product    = datamesh_data_product.p[each.value.product].id
+  purpose         = "load test"
+}}
+"#
+    )
+}
+
+/// Runs Terraform, returning wall seconds and the provider's peak RSS (MiB) from its log.
+fn timed(tf: &Tf, args: &[&str]) -> (f64, f64) {
+    let started = Instant::now();
+    let out = tf.run(args);
+    let secs = started.elapsed().as_secs_f64();
+    let text = combined(&out);
+    assert!(out.status.success(), "terraform {} failed:\n{}", args.join(" "), &text[text.len().saturating_sub(5000)..]);
+    let peak = text
+        .lines()
+        .filter_map(|l| l.split("peak_rss_kib").nth(1))
+        .filter_map(|rest| rest.trim_start_matches(['"', ':', '=']).split(|c: char| !c.is_ascii_digit()).next()?.parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    (secs, peak / 1024.0)
+}
+
+#[test]
+fn thousands_of_resources_apply_plan_and_destroy() {
+    for parallelism in [None, Some(50)] {
+        let mut tf = Tf::new();
+        tf.env("TF_LOG_PROVIDER", "info");
+        tf.write(&configuration(&tf.prefix));
+        let par = parallelism.map(|n| format!("-parallelism={n}"));
+        let with = |base: &[&'static str]| -> Vec<String> {
+            base.iter().map(|s| s.to_string()).chain(par.clone()).collect()
+        };
+        let run = |args: Vec<String>| timed(&tf, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let (apply_s, apply_mb) = run(with(&["apply", "-auto-approve", "-no-color"]));
+        let (plan_s, plan_mb) = run(with(&["plan", "-detailed-exitcode", "-no-color"]));
+        let (destroy_s, destroy_mb) = run(with(&["destroy", "-auto-approve", "-no-color"]));
+        tf.destroyed();
+        eprintln!(
+            "soak (parallelism {}): 2,220 resources — apply {apply_s:.1}s (peak RSS {apply_mb:.1} MiB), plan {plan_s:.1}s ({plan_mb:.1} MiB), destroy {destroy_s:.1}s ({destroy_mb:.1} MiB)",
+            parallelism.map(|n| n.to_string()).unwrap_or_else(|| "default 10".into())
+        );
+    }
+}
