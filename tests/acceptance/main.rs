@@ -12,6 +12,7 @@ mod data_source_test;
 mod domain_test;
 mod ephemeral_test;
 mod examples_test;
+mod fault_test;
 mod function_test;
 mod grant_access_test;
 mod grant_test;

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -491,5 +492,177 @@ impl Tf {
     /// The CLI this directory runs.
     pub fn cli(&self) -> &Path {
         &self.cli
+    }
+}
+
+impl Tf {
+    /// Writes `main.tf` like [`Tf::write`], with `settings` (HCL lines such as
+    /// `security_protocol = "SASL_PLAINTEXT"`) inside the provider's `kafka { ... }` block: a
+    /// setting the harness also writes (`timeout_seconds`, `manage_acls`, ...) takes the given
+    /// value instead, every other one is added.
+    pub fn write_with_kafka(&self, settings: &str, body: &str) {
+        self.write(body);
+        let path = self.dir.path().join("main.tf");
+        let hcl = std::fs::read_to_string(&path).expect("read main.tf");
+        std::fs::write(&path, merge_kafka_block(&hcl, settings)).expect("write main.tf");
+    }
+}
+
+/// `hcl` with `settings` merged into its first `  kafka {` block (see [`Tf::write_with_kafka`]).
+fn merge_kafka_block(hcl: &str, settings: &str) -> String {
+    fn key(line: &str) -> Option<&str> {
+        line.split_once('=').map(|(k, _)| k.trim()).filter(|k| !k.is_empty() && !k.starts_with('#'))
+    }
+    let given: Vec<&str> = settings.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let given_keys: Vec<&str> = given.iter().filter_map(|l| key(l)).collect();
+    let (mut out, mut in_block, mut merged) = (String::new(), false, false);
+    for line in hcl.lines() {
+        if !merged && line == "  kafka {" {
+            in_block = true;
+        } else if in_block && line == "  }" {
+            for setting in &given {
+                out.push_str(&format!("    {setting}\n"));
+            }
+            (in_block, merged) = (false, true);
+        } else if in_block && key(line).is_some_and(|k| given_keys.contains(&k)) {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    assert!(merged, "no `kafka {{` block to merge settings into:\n{hcl}");
+    out
+}
+
+impl Backends {
+    /// Backends configured like [`Backends::for_prefix`], with the Kafka settings changed by
+    /// `kafka` (another broker, SASL credentials, a shorter timeout, ...).
+    pub fn for_prefix_with_kafka(
+        prefix: &str,
+        kafka: impl FnOnce(&mut terraform_provider_datamesh::provider::config::KafkaSettings),
+    ) -> Self {
+        let Self { rt, data } = Self::for_prefix(prefix);
+        let mut config = data.config;
+        kafka(&mut config.kafka);
+        Self { rt, data: ProviderData::new(config) }
+    }
+
+    /// Kafka, or the provider's diagnostic when the client cannot even be created.
+    pub fn try_streaming(&self) -> Result<Arc<dyn Streaming>, String> {
+        self.block_on(self.data.streaming()).map_err(|d| format!("{d:?}"))
+    }
+}
+
+/// A tansu broker of the test's own that requires SASL authentication (`tansu broker
+/// --authentication`), on a free loopback port, with the in-memory storage engine, killed on drop.
+///
+/// What tansu 0.6.0 (built `--features dynostore`, the only engine in the stack's binary) can do
+/// with SASL: its SCRAM-SHA-256/512 server runs, but the dynostore engine (`memory://` and
+/// `s3://`) keeps no SCRAM credentials (`upsert_user_scram_credential` does nothing and
+/// `user_scram_credential` always answers "no such user"; only the `postgres` and `libsql`
+/// engines store them), so every SCRAM login ends with the server-final message
+/// `e=unknown-user`. PLAIN is not offered (the handshake closes the connection). `tansu user
+/// create` sends AlterUserScramCredentials without authenticating, which a broker with
+/// `--authentication` refuses by closing the connection.
+pub struct SaslTansu {
+    child: std::process::Child,
+    /// `127.0.0.1:<port>`.
+    pub bootstrap: String,
+    dir: tempfile::TempDir,
+}
+
+impl SaslTansu {
+    /// The stack's tansu binary.
+    pub fn binary() -> PathBuf {
+        let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
+        let bin = PathBuf::from(tools).join("tansu-0.6.0/bin/tansu");
+        assert!(bin.is_file(), "{} is missing: run scripts/tools.sh (make stack-up)", bin.display());
+        bin
+    }
+
+    /// Starts it (a few ports are tried, in case another process takes the free one first).
+    pub fn start() -> Self {
+        require_stack();
+        let dir = tempfile::Builder::new().prefix("datamesh-sasl-tansu-").tempdir().expect("temp dir");
+        let mut last = String::new();
+        for _ in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let url = format!("tcp://127.0.0.1:{port}");
+            let log = std::fs::File::create(dir.path().join("tansu.log")).expect("tansu log");
+            let mut child = Command::new(Self::binary())
+                .args(["broker", "--cluster-id", "datamesh-sasl", "--authentication"])
+                .args(["--listener-url", &url, "--advertised-listener-url", &url])
+                .args(["--storage-engine", "memory://tansu/"])
+                // tansu's flags also read these; a stray one must not change the broker.
+                .env_remove("CLUSTER_ID")
+                .env_remove("LISTENER_URL")
+                .env_remove("ADVERTISED_LISTENER_URL")
+                .env_remove("STORAGE_ENGINE")
+                .env_remove("SCHEMA_REGISTRY")
+                .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+                // The frame layer logs every request it decodes: the tests read which arrived.
+                .env("RUST_LOG", "warn,tansu_service::frame=debug")
+                .env("NO_COLOR", "1")
+                .stdin(std::process::Stdio::null())
+                .stdout(log.try_clone().expect("tansu log"))
+                .stderr(log)
+                .spawn()
+                .expect("start tansu");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let log = std::fs::read_to_string(dir.path().join("tansu.log")).unwrap_or_default();
+                if log.contains("AddrInUse") || log.to_ascii_lowercase().contains("address already in use") {
+                    last = format!("port {port} was taken:\n{log}");
+                    break;
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    last = format!("tansu exited with {status}:\n{log}");
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Self { child, bootstrap: format!("127.0.0.1:{port}"), dir };
+                }
+                assert!(std::time::Instant::now() < deadline, "tansu did not listen on {url} within 30s:\n{log}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("could not start a SASL tansu broker: {last}");
+    }
+
+    /// What the broker logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("tansu.log")).unwrap_or_default()
+    }
+
+    /// `tansu user create --mechanism <scram256|scram512> NAME PASSWORD` against this broker
+    /// (killed after 30 s); returns the CLI's output.
+    pub fn create_user(&self, mechanism: &str, name: &str, password: &str) -> Output {
+        let mut child = Command::new(Self::binary())
+            .args(["user", "create", "--broker", &format!("tcp://{}", self.bootstrap), "--mechanism", mechanism])
+            .args([name, password])
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run tansu user create");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().expect("tansu user create").is_none() {
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child.wait_with_output().expect("tansu user create output")
+    }
+}
+
+impl Drop for SaslTansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -1,0 +1,782 @@
+//! Faults through real Terraform: a fault-injecting proxy (`support::proxy`) sits between
+//! the provider and each backend endpoint, and breaks the network at chosen moments. After
+//! each fault the backends are scanned directly: nothing exists that state does not know about.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+use crate::support::proxy::{Mode, Proxy};
+use crate::support::{combined, Backends, Tf};
+
+/// Where the provider's Kafka traffic goes.
+enum Broker {
+    /// The stack's broker. It advertises its own address, so after bootstrapping through
+    /// the proxy the client talks to it directly: only the bootstrap connection is faulted.
+    Shared,
+    /// A broker of the test's own that advertises the proxy, so every Kafka connection
+    /// goes through it.
+    Private,
+}
+
+/// A test's Terraform directory with a proxy in front of S3, IAM and Kafka each.
+///
+/// Dropping it heals the proxies first, then the `Tf` destroys through them (fields drop in
+/// declaration order), then the proxies and the private broker go.
+struct Rig {
+    tf: Tf,
+    b: Backends,
+    s3: Proxy,
+    iam: Proxy,
+    kafka: Proxy,
+    /// `host:port` of the broker itself, bypassing the proxy (for scans).
+    broker_addr: String,
+    timeout_seconds: u64,
+    _broker: Option<Tansu>,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        for p in [&self.s3, &self.iam, &self.kafka] {
+            p.heal();
+        }
+    }
+}
+
+impl Rig {
+    fn new(broker: Broker, timeout_seconds: u64) -> Self {
+        let tf = Tf::new();
+        let b = Backends::for_prefix(&tf.prefix);
+        let moto = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL from stack.env");
+        let (s3, iam) = (Proxy::to(&moto), Proxy::to(&moto));
+        let (kafka, broker_addr, tansu) = match broker {
+            Broker::Shared => {
+                let servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").expect("stack.env");
+                let first = servers.split(',').next().unwrap_or_default().to_string();
+                (Proxy::to(&first), first, None)
+            }
+            Broker::Private => {
+                let port = free_port();
+                let proxy = Proxy::start(([127, 0, 0, 1], port).into());
+                let tansu = Tansu::start(port, &proxy.addr().to_string());
+                (proxy, format!("127.0.0.1:{port}"), Some(tansu))
+            }
+        };
+        Self { tf, b, s3, iam, kafka, broker_addr, timeout_seconds, _broker: tansu }
+    }
+
+    /// Writes `main.tf`: a provider whose every endpoint is a proxy, then `body`.
+    fn write(&self, body: &str) {
+        self.tf.write_file(
+            "main.tf",
+            &format!(
+                r#"terraform {{
+  required_providers {{
+    datamesh = {{ source = "datamesh/datamesh" }}
+  }}
+}}
+
+provider "datamesh" {{
+  name_prefix = "{prefix}"
+  aws {{
+    s3_force_path_style = true
+    s3_endpoint         = "{s3}"
+    iam_endpoint        = "{iam}"
+  }}
+  kafka {{
+    bootstrap_servers          = ["{kafka}"]
+    default_replication_factor = 1
+    timeout_seconds            = {timeout}
+    manage_acls                = false
+  }}
+}}
+
+{body}
+"#,
+                prefix = self.tf.prefix,
+                s3 = self.s3.url(),
+                iam = self.iam.url(),
+                kafka = self.kafka.addr(),
+                timeout = self.timeout_seconds,
+            ),
+        );
+    }
+
+    fn domain(&self) -> String {
+        format!("{}-sales", self.tf.prefix)
+    }
+
+    /// `terraform apply`, timed: whether it succeeded, its output, how long it took. The
+    /// output is shown, under `label`, when `FAULT_VERBOSE` is set.
+    fn timed_apply(&self, label: &str) -> (bool, String, Duration) {
+        let started = Instant::now();
+        let out = self.tf.run(&["apply", "-auto-approve", "-no-color"]);
+        let (ok, text, took) = (out.status.success(), combined(&out), started.elapsed());
+        if std::env::var_os("FAULT_VERBOSE").is_some() {
+            eprintln!("----- {label}: terraform apply output -----\n{text}\n-----");
+        }
+        (ok, text, took)
+    }
+
+    /// `terraform show -json` of the state.
+    fn state(&self) -> Json {
+        let out = self.tf.run_ok(&["show", "-json", "-no-color"]);
+        serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap_or("{}")).expect("state JSON")
+    }
+
+    /// The state's resource instances (address, the whole instance object).
+    fn state_resources(&self) -> Vec<Json> {
+        self.state()["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// What exists in the backends under this test's names. The catalog bucket is shared
+    /// infrastructure (made on first use, kept after destroy): its keys count, not the bucket.
+    /// Nothing here creates anything (the provider's `Catalog` would create its bucket).
+    fn scan(&self) -> Inventory {
+        let prefix = &self.tf.prefix;
+        let catalog_bucket = format!("{prefix}-catalog");
+        let sdk = self.b.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        let all_buckets: BTreeSet<String> = self
+            .b
+            .block_on(s3.list_buckets().send())
+            .expect("ListBuckets")
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name())
+            .filter(|n| n.starts_with(&format!("{prefix}-")))
+            .map(String::from)
+            .collect();
+        let catalog_keys = if all_buckets.contains(&catalog_bucket) {
+            let storage = self.b.storage();
+            self.b.block_on(storage.list_keys(&catalog_bucket, "")).expect("catalog keys").into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
+        let buckets = all_buckets.into_iter().filter(|b| *b != catalog_bucket).collect();
+        let iam_client = aws_sdk_iam::Client::new(&sdk);
+        let roles: BTreeSet<String> = self
+            .b
+            .block_on(
+                iam_client
+                    .list_roles()
+                    .path_prefix(terraform_provider_datamesh::naming::ROLE_PATH)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Result<Vec<_>, _>>(),
+            )
+            .expect("ListRoles")
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .filter(|n| n.starts_with(&format!("{prefix}-")))
+            .collect();
+        let iam = self.b.iam();
+        let mut policies = BTreeSet::new();
+        for role in &roles {
+            for p in self.b.block_on(iam.list_role_policies(role)).expect("ListRolePolicies") {
+                policies.insert(format!("{role}/{p}"));
+            }
+        }
+        let domain_topics = format!("{}.", self.domain());
+        let topics = list_topics(&self.broker_addr).into_iter().filter(|t| t.starts_with(&domain_topics)).collect();
+        Inventory { buckets, roles, policies, catalog_keys, topics }
+    }
+
+    /// What state says should exist: the objects each resource in state owns.
+    fn expected(&self) -> Inventory {
+        let prefix = &self.tf.prefix;
+        let mut want = Inventory::default();
+        for r in self.state_resources() {
+            let v = &r["values"];
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            match r["type"].as_str().unwrap_or_default() {
+                "datamesh_domain" => {
+                    want.roles.insert(s("role_name"));
+                    want.catalog_keys.insert(format!("domains/{}.json", s("name")));
+                }
+                "datamesh_data_product" => {
+                    want.buckets.insert(s("bucket"));
+                    let role = format!("{prefix}-domain-{}", s("domain"));
+                    want.policies.insert(format!("{role}/datamesh-owner-{}", s("name")));
+                    want.catalog_keys.insert(s("manifest_key"));
+                }
+                "datamesh_stream" => {
+                    want.topics.insert(s("topic"));
+                    let (dp, name) = (s("data_product"), s("name"));
+                    want.catalog_keys.insert(format!("streams/{dp}/{name}.json"));
+                }
+                other => panic!("unexpected resource type {other} in state"),
+            }
+        }
+        want
+    }
+
+    /// Asserts that the backends hold exactly what state knows about: no orphans, nothing lost.
+    fn assert_backends_match_state(&self, when: &str) {
+        let (have, want) = (self.scan(), self.expected());
+        assert_eq!(have, want, "{when}: backends (left) differ from state (right):\n{}", have.diff(&want));
+    }
+}
+
+/// Objects in the backends, by name.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Inventory {
+    buckets: BTreeSet<String>,
+    roles: BTreeSet<String>,
+    /// `<role>/<policy>`.
+    policies: BTreeSet<String>,
+    catalog_keys: BTreeSet<String>,
+    topics: BTreeSet<String>,
+}
+
+impl Inventory {
+    fn count(&self) -> usize {
+        self.buckets.len() + self.roles.len() + self.policies.len() + self.catalog_keys.len() + self.topics.len()
+    }
+
+    /// Orphans (in the backends only) and lost objects (in state only), one line each.
+    fn diff(&self, state: &Inventory) -> String {
+        let mut out = String::new();
+        for (kind, have, want) in self.kinds(state) {
+            for orphan in have.difference(want) {
+                out.push_str(&format!("  orphan {kind}: {orphan}\n"));
+            }
+            for lost in want.difference(have) {
+                out.push_str(&format!("  lost {kind}: {lost}\n"));
+            }
+        }
+        out
+    }
+
+    /// The objects in the backends that `state` does not know about.
+    fn orphans(&self, state: &Inventory) -> Vec<String> {
+        self.kinds(state)
+            .into_iter()
+            .flat_map(|(kind, have, want)| have.difference(want).map(move |o| format!("{kind} {o}")))
+            .collect()
+    }
+
+    fn kinds<'a>(&'a self, state: &'a Inventory) -> [(&'static str, &'a BTreeSet<String>, &'a BTreeSet<String>); 5] {
+        [
+            ("bucket", &self.buckets, &state.buckets),
+            ("role", &self.roles, &state.roles),
+            ("policy", &self.policies, &state.policies),
+            ("catalog key", &self.catalog_keys, &state.catalog_keys),
+            ("topic", &self.topics, &state.topics),
+        ]
+    }
+}
+
+/// Every topic on the broker at `addr`.
+fn list_topics(addr: &str) -> BTreeSet<String> {
+    use rdkafka::admin::AdminClient;
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> =
+        rdkafka::config::ClientConfig::new().set("bootstrap.servers", addr).create().expect("Kafka admin client");
+    let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(15)).expect("Kafka metadata");
+    metadata.topics().iter().map(|t| t.name().to_string()).collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A tansu broker of the test's own, in memory, advertising `advertised` to clients.
+struct Tansu {
+    child: Child,
+}
+
+impl Tansu {
+    fn start(port: u16, advertised: &str) -> Self {
+        let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
+        let child = Command::new(format!("{tools}/tansu-0.6.0/bin/tansu"))
+            .args(["broker", "--cluster-id", "datamesh-fault"])
+            .args(["--listener-url", &format!("tcp://127.0.0.1:{port}")])
+            .args(["--advertised-listener-url", &format!("tcp://{advertised}")])
+            .args(["--storage-engine", "memory://tansu/"])
+            .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .env_remove("SCHEMA_REGISTRY")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tansu did not start on 127.0.0.1:{port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn domain_hcl(domain: &str) -> String {
+    format!(
+        r#"resource "datamesh_domain" "d" {{
+  name  = "{domain}"
+  owner = "sales@example.com"
+}}
+"#
+    )
+}
+
+fn product_hcl(label: &str, name: &str) -> String {
+    format!(
+        r#"
+resource "datamesh_data_product" "{label}" {{
+  domain         = datamesh_domain.d.name
+  name           = "{name}"
+  classification = "internal"
+  force_destroy  = true
+}}
+"#
+    )
+}
+
+fn stream_hcl(label: &str, product_label: &str, name: &str) -> String {
+    format!(
+        r#"
+resource "datamesh_stream" "{label}" {{
+  data_product = datamesh_data_product.{product_label}.id
+  name         = "{name}"
+  partitions   = 1
+}}
+"#
+    )
+}
+
+/// 1 domain, `products` data products and streams spread over them, `total` resources.
+fn many_hcl(domain: &str, products: usize, total: usize) -> String {
+    let mut hcl = domain_hcl(domain);
+    for p in 0..products {
+        hcl.push_str(&product_hcl(&format!("p{p}"), &format!("p{p:02}")));
+    }
+    for s in 0..total - 1 - products {
+        let p = s % products;
+        hcl.push_str(&stream_hcl(&format!("s{s}"), &format!("p{p}"), &format!("s{s:02}")));
+    }
+    hcl
+}
+
+/// The instances of a resource type in state, by address, with their `tainted` flag.
+fn tainted(resources: &[Json], address: &str) -> Option<bool> {
+    resources.iter().find(|r| r["address"] == address).map(|r| r["tainted"].as_bool().unwrap_or(false))
+}
+
+#[test]
+fn fault_backends_down_before_apply_fail_clearly_make_nothing_and_recover() {
+    let test_started = Instant::now();
+    let mut rig = Rig::new(Broker::Shared, 3);
+    let domain = rig.domain();
+    let (bucket, role, topic) = (
+        format!("{}-{domain}-orders", rig.tf.prefix),
+        format!("{}-domain-{domain}", rig.tf.prefix),
+        format!("{domain}.orders.events"),
+    );
+    rig.write(&format!("{}{}{}", domain_hcl(&domain), product_hcl("p", "orders"), stream_hcl("s", "p", "events")));
+    let (storage, iam, kafka) = (rig.b.storage(), rig.b.iam(), rig.b.streaming());
+
+    // Everything down: the apply fails, names the endpoint, and makes nothing.
+    for p in [&rig.s3, &rig.iam, &rig.kafka] {
+        p.set_mode(Mode::Refuse);
+    }
+    let (ok, out, took) = rig.timed_apply("(a) all down");
+    eprintln!("fault (a) S3+IAM+Kafka refused: apply failed={} after {took:.1?}", !ok);
+    assert!(!ok, "apply must fail with every backend down:\n{out}");
+    assert!(out.contains(&rig.iam.url()), "the error names the unreachable endpoint {}:\n{out}", rig.iam.url());
+    assert!(out.contains("cannot reach"), "{out}");
+    assert!(rig.tf.resource("datamesh_domain.d").is_null(), "nothing in state:\n{out}");
+    assert!(rig.b.block_on(iam.get_role(&role)).expect("get_role").is_none(), "no role made");
+    assert!(!rig.b.block_on(storage.bucket_exists(&bucket)).expect("HeadBucket"), "no bucket made");
+    assert_eq!(rig.scan(), Inventory::default(), "nothing at all under the test's names");
+    assert!(rig.s3.stats().forwarded + rig.iam.stats().forwarded == 0, "nothing got through");
+
+    // S3 and IAM back, the broker still turning connections away: domain and product are
+    // made, the stream fails naming the brokers, and neither topic nor catalog entry exists.
+    rig.s3.heal();
+    rig.iam.heal();
+    rig.kafka.set_mode(Mode::CloseOnAccept);
+    let (ok, out, took) = rig.timed_apply("(a) broker down");
+    eprintln!(
+        "fault (a) Kafka closing connections: apply failed={} after {took:.1?}; kafka {:?}",
+        !ok,
+        rig.kafka.stats()
+    );
+    assert!(!ok, "apply must fail with the broker down:\n{out}");
+    assert!(out.contains(&rig.kafka.addr().to_string()), "the error names the brokers:\n{out}");
+    assert!(out.contains("datamesh_stream.s"), "{out}");
+    assert!(rig.kafka.stats().closed_on_accept > 0, "the provider did try the broker");
+    // Retried for the provider's Kafka deadline (3 x timeout_seconds), not given up at once.
+    let deadline = Duration::from_secs(3 * rig.timeout_seconds);
+    assert!(took >= deadline - Duration::from_secs(1), "a broker that is down is retried until the deadline: {took:?}");
+    assert!(took < deadline + Duration::from_secs(20), "and not much longer: {took:?}");
+    assert!(rig.tf.resource("datamesh_stream.s").is_null(), "no stream in state");
+    assert!(!rig.tf.resource("datamesh_data_product.p").is_null(), "the product was made");
+    assert!(rig.b.block_on(kafka.describe_topic(&topic)).expect("describe").is_none(), "no topic made");
+    assert!(!rig.b.catalog_has(&format!("streams/{domain}/orders/events.json")), "no stream catalog entry");
+    rig.assert_backends_match_state("after the broker was down");
+
+    // All back: the same apply succeeds and converges.
+    rig.kafka.heal();
+    let (ok, out, took) = rig.timed_apply("(a) healed");
+    eprintln!("fault (a) all healed: apply ok={ok} after {took:.1?}");
+    assert!(ok, "apply after healing must succeed:\n{out}");
+    assert!(out.contains("1 added, 0 changed, 0 destroyed"), "{out}");
+    rig.tf.assert_no_changes();
+    assert!(rig.b.block_on(kafka.describe_topic(&topic)).expect("describe").is_some());
+    rig.assert_backends_match_state("after healing");
+    rig.tf.destroy();
+    assert_eq!(rig.scan(), Inventory::default(), "destroy leaves nothing");
+    eprintln!("fault (a) test wall time {:.1?}", test_started.elapsed());
+}
+
+#[test]
+fn fault_iam_lost_after_create_bucket_taints_the_product_and_the_next_apply_converges() {
+    let test_started = Instant::now();
+    let mut rig = Rig::new(Broker::Shared, 3);
+    let domain = rig.domain();
+    let bucket = format!("{}-{domain}-orders", rig.tf.prefix);
+    rig.write(&domain_hcl(&domain));
+    rig.tf.apply();
+
+    let config = format!("{}{}{}", domain_hcl(&domain), product_hcl("p", "orders"), stream_hcl("s", "p", "events"));
+    rig.write(&config);
+    // IAM goes down the moment S3 sees CreateBucket for the product: the bucket is made, the
+    // owner policy and the catalog descriptor are not.
+    let iam = rig.iam.handle();
+    rig.s3.on_request(format!("PUT /{bucket}/ HTTP/1.1").as_bytes(), move || iam.down());
+    let (ok, out, took) = rig.timed_apply("(b) IAM cut");
+    eprintln!("fault (b) IAM cut after CreateBucket: apply failed={} after {took:.1?}", !ok);
+    assert_eq!(rig.s3.triggers_pending(), 0, "CreateBucket was seen:\n{:#?}", rig.s3.requests());
+    assert!(!ok, "apply must fail when IAM goes away half-way:\n{out}");
+    assert!(out.contains("owner policy on IAM role"), "{out}");
+    assert!(out.contains(&rig.iam.url()), "{out}");
+    assert!(rig.b.block_on(rig.b.storage().bucket_exists(&bucket)).expect("HeadBucket"), "the bucket was made");
+    assert!(!rig.b.catalog_has(&format!("data-products/{domain}/orders.json")), "no descriptor yet");
+
+    // State records the half-made product, tainted, so the next apply replaces it.
+    let resources = rig.state_resources();
+    assert_eq!(tainted(&resources, "datamesh_data_product.p"), Some(true), "tainted product in state:\n{resources:#?}");
+    assert_eq!(tainted(&resources, "datamesh_domain.d"), Some(false));
+    assert_eq!(tainted(&resources, "datamesh_stream.s"), None, "the stream was not attempted");
+    let product = resources.iter().find(|r| r["address"] == "datamesh_data_product.p").cloned().unwrap_or_default();
+    assert_eq!(product["values"]["bucket"], bucket.as_str());
+    eprintln!(
+        "fault (b) state after the cut: datamesh_data_product.p tainted={} bucket={}",
+        product["tainted"], product["values"]["bucket"]
+    );
+
+    rig.iam.heal();
+    let plan = rig.tf.run_ok(&["plan", "-no-color"]);
+    assert!(plan.contains("is tainted, so must be replaced"), "{plan}");
+    let (ok, out, took) = rig.timed_apply("(b) healed");
+    eprintln!("fault (b) healed: apply ok={ok} after {took:.1?}");
+    assert!(ok, "apply after healing must succeed:\n{out}");
+    assert!(out.contains("2 added, 0 changed, 1 destroyed"), "the tainted product is replaced:\n{out}");
+    rig.tf.assert_no_changes();
+    assert_eq!(tainted(&rig.state_resources(), "datamesh_data_product.p"), Some(false));
+    rig.assert_backends_match_state("after the replacement");
+    let inv = rig.scan();
+    assert_eq!(inv.buckets.len(), 1, "one product bucket: {inv:?}");
+    assert_eq!(inv.topics.len(), 1, "{inv:?}");
+    rig.tf.destroy();
+    assert_eq!(rig.scan(), Inventory::default(), "destroy leaves nothing");
+    eprintln!("fault (b) test wall time {:.1?}", test_started.elapsed());
+}
+
+#[test]
+fn fault_flaky_connections_are_retried_across_a_hundred_resources() {
+    let test_started = Instant::now();
+    // timeout_seconds = 5 is too short here: librdkafka's reconnect back-off after resets
+    // (up to 10 s) then outlasts the provider's Kafka deadline (3 x timeout) in about half the
+    // refreshes of 70 topics; 10 s passed every time (see the issue 5 report).
+    let mut rig = Rig::new(Broker::Private, 10);
+    let every = 5;
+    rig.s3.set_mode(Mode::Flaky { every });
+    rig.iam.set_mode(Mode::Flaky { every });
+    // librdkafka keeps its two connections (bootstrap, broker) for the whole run: reset every
+    // second one, or the broker side would never see a fault.
+    rig.kafka.set_mode(Mode::Flaky { every: 2 });
+    rig.write(&many_hcl(&rig.domain(), 29, 100));
+
+    let (ok, out, took) = rig.timed_apply("(c) flaky");
+    let (s3, iam, kafka) = (rig.s3.stats(), rig.iam.stats(), rig.kafka.stats());
+    eprintln!("fault (c) apply of 100 through flaky proxies (S3/IAM: every {every}th connection reset, Kafka every 2nd): ok={ok} in {took:.1?}");
+    eprintln!("fault (c)   S3    {s3:?}\nfault (c)   IAM   {iam:?}\nfault (c)   Kafka {kafka:?}");
+    assert!(ok, "apply must succeed despite resets:\n{out}");
+    assert!(out.contains("100 added, 0 changed, 0 destroyed"), "{out}");
+    assert!(s3.reset > 0 && iam.reset > 0, "the proxies did reset connections: S3 {s3:?} IAM {iam:?}");
+    assert!(kafka.reset > 0, "Kafka went through its proxy and saw resets: {kafka:?}");
+
+    let started = Instant::now();
+    rig.tf.assert_no_changes();
+    eprintln!("fault (c) plan (refresh of 100, still flaky): no changes in {:.1?}", started.elapsed());
+    rig.assert_backends_match_state("after the flaky apply");
+    assert_eq!(rig.expected().topics.len(), 70);
+
+    let started = Instant::now();
+    rig.tf.destroy();
+    let (s3, iam, kafka) = (rig.s3.stats(), rig.iam.stats(), rig.kafka.stats());
+    eprintln!("fault (c) destroy, still flaky: {:.1?}", started.elapsed());
+    eprintln!(
+        "fault (c) totals: S3 {}/{} connections reset, IAM {}/{}, Kafka {}/{}; 0 failures",
+        s3.reset, s3.accepted, iam.reset, iam.accepted, kafka.reset, kafka.accepted
+    );
+    assert_eq!(rig.scan(), Inventory::default(), "destroy leaves nothing");
+    eprintln!("fault (c) test wall time {:.1?}", test_started.elapsed());
+}
+
+/// A Terraform process in its own process group, killed (the whole group) if still running
+/// when dropped.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Vec<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Running {
+    fn pgid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.pgid())]).status();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn spawn_apply(tf: &Tf) -> Running {
+    let mut child = Command::new(tf.cli())
+        .args(["apply", "-auto-approve", "-no-color"])
+        .current_dir(tf.workdir())
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_INPUT", "0")
+        .env("TF_CLI_CONFIG_FILE", tf.path().join("terraform.rc"))
+        .env_remove("TF_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("spawn terraform apply");
+    let (tx, lines) = mpsc::channel();
+    let out = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut err = child.stderr.take().expect("stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    Running { child, lines, stdout: Vec::new(), stderr: Some(stderr) }
+}
+
+/// Whether a process is gone (or a zombie waiting for its parent).
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// The provider processes Terraform started (its children running the provider binary).
+fn provider_children(parent: u32) -> Vec<u32> {
+    let out = Command::new("pgrep").args(["-P", &parent.to_string()]).output().expect("pgrep");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("terraform-provider-datamesh"))
+        })
+        .collect()
+}
+
+#[test]
+fn fault_sigint_mid_apply_stops_promptly_and_the_next_apply_converges() {
+    let test_started = Instant::now();
+    let mut rig = Rig::new(Broker::Private, 5);
+    // A slow broker: every CreateTopics is in flight for a while, so the interrupt lands
+    // while some are.
+    rig.kafka.set_latency(Duration::from_millis(150));
+    rig.write(&many_hcl(&rig.domain(), 10, 100));
+
+    let mut run = spawn_apply(&rig.tf);
+    let started = Instant::now();
+    let wanted = 30;
+    let mut created = 0;
+    while created < wanted {
+        let line = run.lines.recv_timeout(Duration::from_secs(300)).unwrap_or_else(|e| {
+            panic!("apply ended or stalled before {wanted} creations ({e}):\n{}", run.stdout.join("\n"))
+        });
+        if line.contains("Creation complete") {
+            created += 1;
+        }
+        run.stdout.push(line);
+    }
+    let providers = provider_children(run.child.id());
+    assert!(!providers.is_empty(), "a provider process runs under terraform (pid {})", run.child.id());
+    let interrupted = Instant::now();
+    let kill = Command::new("kill").args(["-INT", "--", &format!("-{}", run.pgid())]).status().expect("kill");
+    assert!(kill.success(), "kill -INT the process group");
+
+    // Time until the provider(s) and Terraform exit.
+    let mut provider_exit = None;
+    let status = loop {
+        if provider_exit.is_none() && providers.iter().all(|p| exited(*p)) {
+            provider_exit = Some(interrupted.elapsed());
+        }
+        if let Some(status) = run.child.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(interrupted.elapsed() < Duration::from_secs(120), "terraform did not exit within 120 s of SIGINT");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let tf_exit = interrupted.elapsed();
+    let provider_exit = provider_exit.unwrap_or(tf_exit);
+    run.stdout.extend(run.lines.try_iter());
+    let stderr = run.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
+    let stdout = run.stdout.join("\n");
+    if std::env::var_os("FAULT_VERBOSE").is_some() {
+        eprintln!("----- interrupted apply -----\n{stdout}\n{stderr}\n-----");
+    }
+    let created_total = stdout.matches("Creation complete").count();
+    eprintln!(
+        "fault (d) SIGINT after {created} creations ({:.1?} into the apply): provider exited after {provider_exit:.2?}, \
+         terraform after {tf_exit:.2?} (status {status}); {created_total} creations completed in all",
+        interrupted - started
+    );
+    assert!(!status.success(), "an interrupted apply exits non-zero:\n{stdout}\n{stderr}");
+    assert!(created_total < 100, "the interrupt came before the end:\n{stdout}");
+    assert!(tf_exit < Duration::from_secs(60), "terraform took {tf_exit:?} to stop");
+
+    // What the interrupted apply left: every object state does not know about is an orphan.
+    let left = rig.state_resources();
+    let state_count = left.len();
+    let tainted_count = left.iter().filter(|r| r["tainted"].as_bool() == Some(true)).count();
+    let (have, want) = (rig.scan(), rig.expected());
+    let orphans = have.diff(&want);
+    eprintln!(
+        "fault (d) after the interrupt: {state_count} resources in state ({tainted_count} tainted); backends vs state:\n{orphans}"
+    );
+    // Regression: a CreateTopics in flight when Terraform called StopProvider was abandoned,
+    // its topic made but reported "stopped", so state never knew it.
+    assert!(have.orphans(&want).is_empty(), "the interrupt left objects state does not know about:\n{orphans}");
+    rig.kafka.set_latency(Duration::ZERO);
+
+    let (ok, out, took) = rig.timed_apply("(d) after the interrupt");
+    eprintln!("fault (d) next apply: ok={ok} in {took:.1?}");
+    assert!(ok, "the apply after an interrupt must converge:\n{out}\n(left behind by the interrupt:\n{orphans})");
+    let summary = format!("{} added, 0 changed, {tainted_count} destroyed", 100 - state_count + tainted_count);
+    assert!(out.contains(&summary), "expected '{summary}':\n{out}");
+    rig.tf.assert_no_changes();
+    assert_eq!(rig.state_resources().len(), 100);
+    rig.assert_backends_match_state("after the interrupted apply and the next one");
+    let inv = rig.scan();
+    assert_eq!((inv.buckets.len(), inv.topics.len(), inv.roles.len()), (10, 89, 1), "no duplicates: {inv:?}");
+    assert_eq!(inv.count(), 10 + 89 + 1 + 10 + (1 + 10 + 89), "{inv:?}");
+    rig.tf.destroy();
+    assert_eq!(rig.scan(), Inventory::default(), "destroy leaves nothing");
+    eprintln!("fault (d) test wall time {:.1?}", test_started.elapsed());
+}
+
+/// Holds the answers on `proxy` back for `hold` (longer than the provider's timeout) from the
+/// moment `pattern` is seen, but lets requests sent after `window` through at once: the first
+/// attempt reaches the backend and does its work, its answer comes too late, and the retry
+/// meets what the first attempt made.
+fn late_answer(proxy: &Proxy, pattern: &[u8], hold: Duration, window: Duration) {
+    let handle = proxy.handle();
+    proxy.on_request(pattern, move || {
+        handle.set_latency(hold);
+        std::thread::spawn(move || {
+            std::thread::sleep(window);
+            handle.set_latency(Duration::ZERO);
+        });
+    });
+}
+
+/// One create whose answer comes too late, then the next apply: both must leave state and
+/// backends in agreement. Returns what went wrong (empty: nothing).
+fn late_create_phase(rig: &Rig, label: &str, proxy: &Proxy, pattern: &[u8]) -> Vec<String> {
+    let (hold, window) =
+        (Duration::from_secs(rig.timeout_seconds) + Duration::from_millis(1500), Duration::from_millis(1700));
+    late_answer(proxy, pattern, hold, window);
+    let mut problems = Vec::new();
+    let (ok, out, took) = rig.timed_apply(label);
+    let left = rig.scan().diff(&rig.expected());
+    eprintln!("fault (e) {label}: apply ok={ok} in {took:.1?}; backends vs state:\n{left}");
+    if proxy.triggers_pending() > 0 {
+        problems.push(format!("{label}: the create was never seen"));
+        proxy.heal();
+    }
+    if !left.is_empty() {
+        let error = out.lines().skip_while(|l| !l.starts_with("Error:")).take(8).collect::<Vec<_>>().join("\n");
+        problems.push(format!("{label}: left objects state does not know about:\n{left}{error}"));
+    }
+    let (ok, out, took) = rig.timed_apply(&format!("{label}, next apply"));
+    eprintln!("fault (e) {label}, next apply: ok={ok} in {took:.1?}");
+    if !ok {
+        let error = out.lines().skip_while(|l| !l.starts_with("Error:")).take(3).collect::<Vec<_>>().join(" ");
+        problems.push(format!("{label}: the next apply did not converge: {error}"));
+    }
+    problems
+}
+
+/// A create that reached the backend but whose answer came after the provider's timeout is
+/// retried (by the AWS SDK for IAM, by the provider for Kafka), and the retry meets the object
+/// the first attempt made.
+#[test]
+#[ignore = "provider bug (issue 5 report): a retried CreateRole / CreateTopics whose first answer \
+            was late fails with \"already exists\" and orphans the role / topic"]
+fn fault_a_late_answer_to_a_create_leaves_no_orphan() {
+    let rig = Rig::new(Broker::Private, 2);
+    let domain = rig.domain();
+    let mut problems = Vec::new();
+
+    rig.write(&domain_hcl(&domain));
+    problems.extend(late_create_phase(&rig, "late CreateRole answer", &rig.iam, b"Action=CreateRole"));
+    if rig.tf.resource("datamesh_domain.d").is_null() {
+        // Take the orphan over as the error suggests, to go on to the Kafka case.
+        rig.tf.run_ok(&["import", "-no-color", "datamesh_domain.d", &domain]);
+        rig.tf.apply();
+    }
+
+    let topic = format!("{domain}.orders.events");
+    rig.write(&format!("{}{}{}", domain_hcl(&domain), product_hcl("p", "orders"), stream_hcl("s", "p", "events")));
+    problems.extend(late_create_phase(&rig, "late CreateTopics answer", &rig.kafka, topic.as_bytes()));
+    if rig.tf.resource("datamesh_stream.s").is_null() {
+        rig.tf.run_ok(&["import", "-no-color", "datamesh_stream.s", &topic]);
+    }
+    rig.tf.apply();
+    let left = rig.scan().diff(&rig.expected());
+    if !left.is_empty() {
+        problems.push(format!("after importing the orphans and applying, backends still differ from state:\n{left}"));
+    }
+    assert!(problems.is_empty(), "late answers to creates:\n{}", problems.join("\n"));
+}
