@@ -16,7 +16,7 @@ cargo build --all-targets
 if ! $only_acceptance; then
     cargo test --lib --bins
     # The committed registry docs must match the schema, and every example must be valid.
-    python3 scripts/docs.py check --provider-dir target/debug
+    python3 scripts/docs.py check --provider-dir "${CARGO_TARGET_DIR:-target}/debug"
 fi
 
 stack_dir="$(mktemp -d "${TMPDIR:-/tmp}/datamesh-test-XXXXXX")"
