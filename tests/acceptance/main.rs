@@ -21,6 +21,7 @@ mod mtls_test;
 mod plugin_test;
 mod query_test;
 mod release_test;
+mod sasl_test;
 mod secrets_test;
 mod stream_test;
 mod validation_test;

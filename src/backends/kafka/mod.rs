@@ -2,6 +2,7 @@
 
 mod acls;
 mod api_versions;
+mod events;
 mod incremental;
 
 use std::collections::BTreeMap;
@@ -57,7 +58,11 @@ impl std::fmt::Debug for KafkaConnection {
 
 /// A broker's admin API through librdkafka.
 pub struct KafkaStreaming {
+    /// Declared before `admin`: dropped first, as librdkafka requires.
+    events: events::MainQueue,
     admin: Arc<AdminClient<DefaultClientContext>>,
+    /// `SASL SCRAM-SHA-512 as "user"`, or empty without SASL (for messages).
+    login: String,
     timeout: Duration,
     servers: String,
     stop: CancellationToken,
@@ -97,8 +102,15 @@ impl KafkaStreaming {
                 format!("cannot create a client for {servers}: {e}"),
             )
         })?;
+        let login = match (&conn.sasl_mechanism, &conn.sasl_username) {
+            (Some(m), Some(u)) => format!("SASL {m} as {u:?}"),
+            (Some(m), None) => format!("SASL {m}"),
+            _ => String::new(),
+        };
         Ok(Self {
+            events: events::MainQueue::of(&admin),
             admin: Arc::new(admin),
+            login,
             timeout: conn.timeout,
             servers,
             stop,
@@ -114,6 +126,57 @@ impl KafkaStreaming {
 
     fn options(&self) -> AdminOptions {
         AdminOptions::new().request_timeout(Some(self.timeout)).operation_timeout(Some(self.timeout))
+    }
+
+    /// Runs one attempt of a call. librdkafka reports a failed login only on its main queue;
+    /// the call itself waits for a usable broker until it times out. So the attempt ends with
+    /// an authentication error as soon as a login failure is recent (librdkafka reports a
+    /// login that keeps failing again after [`LOGIN_FAILURE_HOLDS`]) and no call succeeded
+    /// since, and a timeout after such a failure is reported as that failure. Authentication
+    /// errors are not retried. Ending early abandons the attempt's request, which can only
+    /// have gone to a broker that accepted the same credentials (another broker, if any).
+    async fn attempt<T>(
+        &self,
+        op: &'static str,
+        call: impl std::future::Future<Output = Result<T, BackendError>>,
+    ) -> Result<T, BackendError> {
+        tokio::pin!(call);
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                result = &mut call => {
+                    return match result {
+                        Ok(v) => {
+                            self.events.succeeded();
+                            Ok(v)
+                        }
+                        Err(e) if e.kind == ErrorKind::Transient => match self.events.login_failure() {
+                            Some((_, reason)) => Err(self.login_err(op, &reason)),
+                            None => Err(e),
+                        },
+                        Err(e) => Err(e),
+                    };
+                }
+                _ = tick.tick() => {
+                    if let Some((ago, reason)) = self.events.login_failure() {
+                        if ago < LOGIN_FAILURE_HOLDS {
+                            return Err(self.login_err(op, &reason));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn login_err(&self, op: &'static str, reason: &str) -> BackendError {
+        let login = if self.login.is_empty() { String::new() } else { format!(" with {}", self.login) };
+        BackendError::new(
+            ErrorKind::Auth,
+            "Kafka",
+            op,
+            format!("cannot log in to the brokers {}{login}: {reason}", self.servers),
+        )
+        .with_code("Authentication")
     }
 
     fn err(&self, op: &'static str, e: KafkaError) -> BackendError {
@@ -135,6 +198,10 @@ impl KafkaStreaming {
         BackendError::new(kind, "Kafka", op, message).with_code(format!("{code:?}"))
     }
 }
+
+/// How long a reported login failure ends calls at once: librdkafka reports an identical
+/// failure of the same broker again only after 30 s.
+const LOGIN_FAILURE_HOLDS: Duration = Duration::from_secs(30);
 
 /// The configs set on the topic itself. Kafka marks them `DynamicTopic` and reports every
 /// other config with its default; some brokers (tansu) report only the configs that were set,
@@ -315,11 +382,11 @@ impl KafkaStreaming {
 #[async_trait]
 impl Streaming for KafkaStreaming {
     async fn create_topic(&self, spec: &TopicSpec) -> Result<(), BackendError> {
-        with_retries(self.policy(), &self.stop, || self.create_topic_once(spec)).await
+        with_retries(self.policy(), &self.stop, || self.attempt("CreateTopics", self.create_topic_once(spec))).await
     }
 
     async fn describe_topic(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
-        with_retries(self.policy(), &self.stop, || self.describe_topic_once(name)).await
+        with_retries(self.policy(), &self.stop, || self.attempt("Metadata", self.describe_topic_once(name))).await
     }
 
     async fn alter_topic_configs(
@@ -328,15 +395,21 @@ impl Streaming for KafkaStreaming {
         set: &BTreeMap<String, String>,
         delete: &[String],
     ) -> Result<(), BackendError> {
-        with_retries(self.policy(), &self.stop, || self.alter_topic_configs_once(name, set, delete)).await
+        with_retries(self.policy(), &self.stop, || {
+            self.attempt("IncrementalAlterConfigs", self.alter_topic_configs_once(name, set, delete))
+        })
+        .await
     }
 
     async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError> {
-        with_retries(self.policy(), &self.stop, || self.add_partitions_once(name, total)).await
+        with_retries(self.policy(), &self.stop, || {
+            self.attempt("CreatePartitions", self.add_partitions_once(name, total))
+        })
+        .await
     }
 
     async fn delete_topic(&self, name: &str) -> Result<(), BackendError> {
-        with_retries(self.policy(), &self.stop, || self.delete_topic_once(name)).await
+        with_retries(self.policy(), &self.stop, || self.attempt("DeleteTopics", self.delete_topic_once(name))).await
     }
 
     async fn check_acl_support(&self) -> Result<(), BackendError> {
@@ -347,7 +420,10 @@ impl Streaming for KafkaStreaming {
         self.check_acl_support().await?;
         with_retries(self.policy(), &self.stop, || {
             let bindings = bindings.to_vec();
-            self.acl_call("CreateAcls", move |admin, timeout| acls::create(admin, &bindings, timeout))
+            self.attempt(
+                "CreateAcls",
+                self.acl_call("CreateAcls", move |admin, timeout| acls::create(admin, &bindings, timeout)),
+            )
         })
         .await
     }
@@ -356,7 +432,10 @@ impl Streaming for KafkaStreaming {
         self.check_acl_support().await?;
         with_retries(self.policy(), &self.stop, || {
             let bindings = bindings.to_vec();
-            self.acl_call("DescribeAcls", move |admin, timeout| acls::describe(admin, &bindings, timeout))
+            self.attempt(
+                "DescribeAcls",
+                self.acl_call("DescribeAcls", move |admin, timeout| acls::describe(admin, &bindings, timeout)),
+            )
         })
         .await
     }
@@ -365,7 +444,10 @@ impl Streaming for KafkaStreaming {
         self.check_acl_support().await?;
         with_retries(self.policy(), &self.stop, || {
             let bindings = bindings.to_vec();
-            self.acl_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout))
+            self.attempt(
+                "DeleteAcls",
+                self.acl_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout)),
+            )
         })
         .await
     }
@@ -399,6 +481,17 @@ mod tests {
         let e = KafkaError::MetadataFetch(RDKafkaErrorCode::BrokerTransportFailure);
         assert_eq!(error_code(&e).map(classify), Some(ErrorKind::Transient));
         assert_eq!(error_code(&KafkaError::Canceled), None);
+    }
+
+    #[test]
+    fn failed_logins_are_authentication_errors() {
+        // Regression (issue 5): a wrong SASL password surfaced as "OperationTimedOut", retried
+        // until three timeouts had passed; librdkafka reports the login failure as these codes.
+        assert!(events::is_login_failure(RDKafkaErrorCode::Authentication));
+        assert!(events::is_login_failure(RDKafkaErrorCode::SaslAuthenticationFailed));
+        assert!(!events::is_login_failure(RDKafkaErrorCode::OperationTimedOut));
+        assert_eq!(classify(RDKafkaErrorCode::Authentication), ErrorKind::Auth);
+        assert_eq!(classify(RDKafkaErrorCode::SaslAuthenticationFailed), ErrorKind::Auth);
     }
 
     #[test]

@@ -1,0 +1,145 @@
+//! SASL/SCRAM between the provider and the broker (issue 5).
+//!
+//! The local broker, tansu 0.6.0 built with its dynostore engine, runs the SCRAM-SHA-256/512
+//! exchange when started with `--authentication`, but cannot keep a SCRAM user: the engine's
+//! credential store is a stub (see [`SaslTansu`]), `tansu user create` is refused by a broker
+//! that requires authentication, and every login ends with the server-final message
+//! `e=unknown-user`. So no apply can succeed over SCRAM here; the tests assert what must hold
+//! for every login the broker rejects (a wrong password included) instead: the provider stops
+//! well within one `timeout_seconds` with an authentication error that names the brokers, the
+//! mechanism and librdkafka's reason, never a "broker unavailable" timeout; nothing reaches the
+//! broker past the login, and the stream is neither in state nor in the catalog.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{combined, Backends, SaslTansu, Tf};
+use terraform_provider_datamesh::backends::error::ErrorKind;
+use terraform_provider_datamesh::provider::config::Secret;
+
+const USER: &str = "datamesh-ci";
+const PASSWORD: &str = "not-the-password";
+/// The provider's per-call timeout in these tests: a login failure must be reported well
+/// before one of them passes (a timeout would take up to three, with retries).
+const TIMEOUT_SECONDS: u64 = 10;
+
+fn hcl(domain: &str) -> String {
+    format!(
+        r#"resource "datamesh_domain" "d" {{
+  name  = "{domain}"
+  owner = "sales@example.com"
+}}
+
+resource "datamesh_data_product" "p" {{
+  domain         = datamesh_domain.d.name
+  name           = "orders"
+  classification = "internal"
+}}
+
+resource "datamesh_stream" "s" {{
+  data_product = datamesh_data_product.p.id
+  name         = "order-events"
+}}
+"#
+    )
+}
+
+/// The provider's `kafka { }` settings for a SASL/SCRAM login at `bootstrap`.
+fn sasl_settings(bootstrap: &str, mechanism: &str) -> String {
+    format!(
+        "bootstrap_servers = [\"{bootstrap}\"]\nsecurity_protocol = \"SASL_PLAINTEXT\"\nsasl_mechanism = \"{mechanism}\"\n\
+         sasl_username = \"{USER}\"\nsasl_password = \"{PASSWORD}\"\ntimeout_seconds = {TIMEOUT_SECONDS}\n"
+    )
+}
+
+/// Applies domain + data product + stream with SASL settings for `bootstrap`, which must fail
+/// within one timeout with an authentication error; returns the output with its whitespace
+/// collapsed (Terraform wraps long lines). Domain and data product (S3 and IAM only) are
+/// created; the stream must be in neither state nor catalog.
+fn apply_fails_to_log_in(tf: &mut Tf, bootstrap: &str, mechanism: &str) -> String {
+    let domain = format!("{}-sales", tf.prefix);
+    tf.write_with_kafka(&sasl_settings(bootstrap, mechanism), &hcl(&domain));
+    let started = Instant::now();
+    let out = tf.apply_fails();
+    let took = started.elapsed();
+    eprintln!("apply with {mechanism} at {bootstrap} failed after {took:.1?}:\n{out}");
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+
+    assert!(flat.contains("Kafka CreateTopics failed for topic"), "{out}");
+    assert!(flat.contains("(Authentication)"), "an authentication error:\n{out}");
+    assert!(flat.contains(&format!("cannot log in to the brokers {bootstrap} with SASL {mechanism}")), "{out}");
+    assert!(flat.contains("kafka sasl_username/sasl_password"), "the hint for credentials:\n{out}");
+    assert!(!flat.contains("unavailable or throttled"), "not a timeout:\n{out}");
+    assert!(!flat.contains(PASSWORD), "the password must never be printed:\n{out}");
+    assert!(took < Duration::from_secs(TIMEOUT_SECONDS), "took {took:?}, a timeout's worth or more:\n{out}");
+
+    assert!(tf.resource("datamesh_stream.s").is_null(), "the stream must not be in state");
+    assert!(!tf.resource("datamesh_data_product.p").is_null(), "the data product (no Kafka) was created");
+    let b = Backends::for_prefix(&tf.prefix);
+    assert!(!b.catalog_has(&format!("streams/{domain}/orders/order-events.json")));
+    flat
+}
+
+#[test]
+fn scram_logins_the_broker_rejects_fail_fast_with_an_authentication_error_and_create_nothing() {
+    let broker = SaslTansu::start();
+
+    // tansu cannot create the user: its CLI does not authenticate, and the broker requires it.
+    let created = broker.create_user("scram256", USER, PASSWORD);
+    let text = combined(&created);
+    assert!(
+        !created.status.success(),
+        "tansu user create worked: tansu can keep SCRAM users now, so test a successful login:\n{text}"
+    );
+    assert!(text.contains("early eof"), "{text}");
+    assert!(broker.log().contains("NotAuthenticated"), "{}", broker.log());
+
+    for mechanism in ["SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        let mut tf = Tf::new();
+        let out = apply_fails_to_log_in(&mut tf, &broker.bootstrap, mechanism);
+        // librdkafka's own reason: the broker rejected the SCRAM login.
+        assert!(out.contains("SASL SCRAM authentication failed"), "{out}");
+        tf.destroy();
+    }
+
+    // The provider's own client, configured the same way, reports the same, as fast.
+    let b = Backends::for_prefix_with_kafka("sasl", |k| {
+        k.bootstrap_servers = vec![broker.bootstrap.clone()];
+        k.security_protocol = "SASL_PLAINTEXT".into();
+        k.sasl_mechanism = Some("SCRAM-SHA-512".into());
+        k.sasl_username = Some(USER.into());
+        k.sasl_password = Some(Secret(PASSWORD.into()));
+        k.timeout = Duration::from_secs(TIMEOUT_SECONDS);
+    });
+    let kafka = b.try_streaming().expect("a client (it connects on first use)");
+    let started = Instant::now();
+    let err = b.block_on(kafka.describe_topic("sasl.orders.order-events")).expect_err("no login, no answer");
+    let took = started.elapsed();
+    eprintln!("direct describe_topic failed after {took:.1?}: {err}");
+    assert_eq!(err.kind, ErrorKind::Auth, "{err}");
+    assert!(err.message.contains("SASL SCRAM authentication failed"), "{err}");
+    assert!(took < Duration::from_secs(TIMEOUT_SECONDS), "took {took:?}: {err}");
+
+    // No request past the login reached the broker: it only ever saw SASL and ApiVersions
+    // (and the refused AlterUserScramCredentials of `tansu user create`).
+    let log = broker.log();
+    assert!(log.contains("SaslAuthenticateRequest"), "the logins reached the broker:\n{log}");
+    for request in ["CreateTopicsRequest", "MetadataRequest", "DescribeConfigsRequest"] {
+        assert!(!log.contains(request), "{request} reached the broker:\n{log}");
+    }
+}
+
+#[test]
+fn sasl_against_a_broker_without_sasl_fails_fast_with_an_authentication_error() {
+    // The stack's broker runs without --authentication: it answers the SASL handshake with
+    // UNSUPPORTED_SASL_MECHANISM.
+    let bootstrap = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").expect("stack.env");
+    let mut tf = Tf::new();
+    let out = apply_fails_to_log_in(&mut tf, &bootstrap, "SCRAM-SHA-512");
+    assert!(out.contains("SASL SCRAM-SHA-512 mechanism handshake failed"), "{out}");
+    assert!(out.contains("Unsupported SASL mechanism"), "{out}");
+    // Nothing on the broker, seen without SASL.
+    let b = Backends::for_prefix(&tf.prefix);
+    let topic = format!("{}-sales.orders.order-events", tf.prefix);
+    assert!(b.block_on(b.streaming().describe_topic(&topic)).unwrap().is_none());
+    tf.destroy();
+}
