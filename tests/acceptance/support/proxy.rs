@@ -558,7 +558,13 @@ mod tests {
         assert!(echo(&mut c, b"x").is_err(), "closed on accept must not answer");
         proxy.heal();
 
-        let st = proxy.stats();
+        // The proxy counts a chunk just after writing it: give the last count a moment to land.
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let mut st = proxy.stats();
+        while st.bytes_down != st.bytes_up && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            st = proxy.stats();
+        }
         assert_eq!(st.forwarded, 2, "{st:?}");
         assert_eq!(st.closed_on_accept, 1, "{st:?}");
         assert_eq!(st.reset, 1, "{st:?}");
