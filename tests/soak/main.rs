@@ -61,7 +61,9 @@ fn timed(tf: &Tf, args: &[&str]) -> (f64, f64) {
     let peak = text
         .lines()
         .filter_map(|l| l.split("peak_rss_kib").nth(1))
-        .filter_map(|rest| rest.trim_start_matches(['"', ':', '=']).split(|c: char| !c.is_ascii_digit()).next()?.parse::<f64>().ok())
+        .filter_map(|rest| {
+            rest.trim_start_matches(['"', ':', '=']).split(|c: char| !c.is_ascii_digit()).next()?.parse::<f64>().ok()
+        })
         .fold(0.0, f64::max);
     (secs, peak / 1024.0)
 }
@@ -73,9 +75,8 @@ fn thousands_of_resources_apply_plan_and_destroy() {
         tf.env("TF_LOG_PROVIDER", "info");
         tf.write(&configuration(&tf.prefix));
         let par = parallelism.map(|n| format!("-parallelism={n}"));
-        let with = |base: &[&'static str]| -> Vec<String> {
-            base.iter().map(|s| s.to_string()).chain(par.clone()).collect()
-        };
+        let with =
+            |base: &[&'static str]| -> Vec<String> { base.iter().map(|s| s.to_string()).chain(par.clone()).collect() };
         let run = |args: Vec<String>| timed(&tf, &args.iter().map(String::as_str).collect::<Vec<_>>());
         let (apply_s, apply_mb) = run(with(&["apply", "-auto-approve", "-no-color"]));
         let (plan_s, plan_mb) = run(with(&["plan", "-detailed-exitcode", "-no-color"]));
