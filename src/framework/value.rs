@@ -14,6 +14,15 @@ use std::fmt;
 /// instead of a stack overflow.
 pub const MAX_DEPTH: usize = 64;
 
+/// How many object attributes a value from outside the process may leave out (each decodes as
+/// null) beyond one per byte of its encoding.
+///
+/// Terraform writes every attribute of an object, so its values leave out none, and a state
+/// written before an attribute existed leaves out a few. Without a bound, a small hostile input
+/// (empty maps where objects of many attributes belong, or under the dynamic type a list of
+/// them whose type the input itself declares) decodes into gigabytes of nulls.
+pub const OMITTED_ATTRIBUTES_SLACK: usize = 4096;
+
 /// A cty type, as far as this provider uses them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Type {
@@ -423,7 +432,18 @@ impl Value {
     /// wrapper `{"value": ..., "type": ...}` is honoured; any other JSON gets its
     /// type from its shape (arrays become lists, objects become objects).
     pub fn from_json_typed(json: &serde_json::Value, ty: &Type) -> Result<Value, CodecError> {
-        from_json_depth(json, ty, 0)
+        Self::from_json_typed_bounded(json, ty, usize::MAX)
+    }
+
+    /// [`Value::from_json_typed`] for JSON from outside the process: objects may leave out at
+    /// most `max_omitted` attributes in all (see [`OMITTED_ATTRIBUTES_SLACK`]).
+    pub fn from_json_typed_bounded(
+        json: &serde_json::Value,
+        ty: &Type,
+        max_omitted: usize,
+    ) -> Result<Value, CodecError> {
+        let mut budget = max_omitted;
+        from_json_depth(json, ty, 0, &mut budget)
     }
 
     /// The value as plain JSON: null and unknown become `null`, integral numbers
@@ -501,7 +521,23 @@ fn mismatch(ty: &Type, json: &serde_json::Value) -> CodecError {
     CodecError::new(format!("expected {}, got {got}", ty.kind_name()))
 }
 
-fn from_json_depth(json: &serde_json::Value, ty: &Type, depth: usize) -> Result<Value, CodecError> {
+/// Takes `missing` omitted attributes out of what `budget` has left, or fails.
+pub(crate) fn spend_omissions(budget: &mut usize, missing: usize) -> Result<(), CodecError> {
+    *budget = budget.checked_sub(missing).ok_or_else(|| {
+        CodecError::new(format!(
+            "the value leaves out {missing} attributes of an object, more than its size allows (Terraform sends every attribute)"
+        ))
+    })?;
+    Ok(())
+}
+
+/// `omissions` is what is left of the budget of omitted attributes.
+fn from_json_depth(
+    json: &serde_json::Value,
+    ty: &Type,
+    depth: usize,
+    omissions: &mut usize,
+) -> Result<Value, CodecError> {
     use serde_json::Value as J;
     if depth > MAX_DEPTH {
         return Err(CodecError::new("value nests too deeply"));
@@ -526,14 +562,14 @@ fn from_json_depth(json: &serde_json::Value, ty: &Type, depth: usize) -> Result<
         (Type::List(el) | Type::Set(el), J::Array(items)) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                out.push(from_json_depth(item, el, depth + 1).map_err(|e| e.in_index(i))?);
+                out.push(from_json_depth(item, el, depth + 1, omissions).map_err(|e| e.in_index(i))?);
             }
             Ok(if matches!(ty, Type::List(_)) { Value::List(out) } else { Value::Set(out) })
         }
         (Type::Map(el), J::Object(fields)) => {
             let mut out = BTreeMap::new();
             for (k, v) in fields {
-                out.insert(k.clone(), from_json_depth(v, el, depth + 1).map_err(|e| e.in_key(k))?);
+                out.insert(k.clone(), from_json_depth(v, el, depth + 1, omissions).map_err(|e| e.in_key(k))?);
             }
             Ok(Value::Map(out))
         }
@@ -541,32 +577,34 @@ fn from_json_depth(json: &serde_json::Value, ty: &Type, depth: usize) -> Result<
             if let Some(extra) = fields.keys().find(|k| !attrs.contains_key(*k)) {
                 return Err(CodecError::new(format!("unsupported attribute {extra:?}")));
             }
+            // Every JSON key is an attribute (checked above) and keys are unique.
+            spend_omissions(omissions, attrs.len() - fields.len())?;
             let mut out = BTreeMap::new();
             for (name, aty) in attrs {
                 let v = match fields.get(name) {
-                    Some(j) => from_json_depth(j, aty, depth + 1).map_err(|e| e.in_attr(name))?,
+                    Some(j) => from_json_depth(j, aty, depth + 1, omissions).map_err(|e| e.in_attr(name))?,
                     None => Value::Null,
                 };
                 out.insert(name.clone(), v);
             }
             Ok(Value::Object(out))
         }
-        (Type::Dynamic, _) => dynamic_from_json(json, depth),
+        (Type::Dynamic, _) => dynamic_from_json(json, depth, omissions),
         _ => Err(mismatch(ty, json)),
     }
 }
 
-fn dynamic_from_json(json: &serde_json::Value, depth: usize) -> Result<Value, CodecError> {
+fn dynamic_from_json(json: &serde_json::Value, depth: usize, omissions: &mut usize) -> Result<Value, CodecError> {
     use serde_json::Value as J;
     match json {
         J::Null => Ok(Value::Null),
-        J::Bool(_) => from_json_depth(json, &Type::Bool, depth),
-        J::Number(_) => from_json_depth(json, &Type::Number, depth),
-        J::String(_) => from_json_depth(json, &Type::String, depth),
+        J::Bool(_) => from_json_depth(json, &Type::Bool, depth, omissions),
+        J::Number(_) => from_json_depth(json, &Type::Number, depth, omissions),
+        J::String(_) => from_json_depth(json, &Type::String, depth, omissions),
         J::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                out.push(dynamic_from_json(item, depth + 1).map_err(|e| e.in_index(i))?);
+                out.push(dynamic_from_json(item, depth + 1, omissions).map_err(|e| e.in_index(i))?);
             }
             Ok(Value::List(out))
         }
@@ -574,11 +612,11 @@ fn dynamic_from_json(json: &serde_json::Value, depth: usize) -> Result<Value, Co
             // cty's JSON form of a dynamic value names its type beside it.
             if let (2, Some(value), Some(ty)) = (fields.len(), fields.get("value"), fields.get("type")) {
                 let ty = Type::from_json(ty).map_err(|e| e.in_attr("type"))?;
-                return from_json_depth(value, &ty, depth + 1);
+                return from_json_depth(value, &ty, depth + 1, omissions);
             }
             let mut out = BTreeMap::new();
             for (k, v) in fields {
-                out.insert(k.clone(), dynamic_from_json(v, depth + 1).map_err(|e| e.in_attr(k))?);
+                out.insert(k.clone(), dynamic_from_json(v, depth + 1, omissions).map_err(|e| e.in_attr(k))?);
             }
             Ok(Value::Object(out))
         }

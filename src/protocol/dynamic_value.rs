@@ -18,8 +18,12 @@
 //! The decoder is fed by Terraform but must also survive arbitrary bytes: it
 //! reads through `rmpv` with a depth limit (rmpv never pre-allocates from
 //! untrusted lengths), rejects trailing bytes, checks nesting against
-//! [`MAX_DEPTH`], and reports mismatches as [`CodecError`]s with a path.
-use crate::framework::value::{f64_to_i64, parse_decimal, CodecError, Type, Value, MAX_DEPTH};
+//! [`MAX_DEPTH`], bounds the object attributes an input may leave out by its
+//! size ([`OMITTED_ATTRIBUTES_SLACK`]), and reports mismatches as
+//! [`CodecError`]s with a path.
+use crate::framework::value::{
+    f64_to_i64, parse_decimal, spend_omissions, CodecError, Type, Value, MAX_DEPTH, OMITTED_ATTRIBUTES_SLACK,
+};
 use std::collections::BTreeMap;
 
 /// rmpv counts a nesting level twice (once for the value, once for its body),
@@ -35,7 +39,13 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     if !rest.is_empty() {
         return Err(CodecError::new(format!("{} unexpected bytes after the msgpack value", rest.len())));
     }
-    decode_value(&raw, ty, 0)
+    let mut omissions = omission_budget(bytes);
+    decode_value(&raw, ty, 0, &mut omissions)
+}
+
+/// How many object attributes an input of this size may leave out in all.
+fn omission_budget(bytes: &[u8]) -> usize {
+    bytes.len().saturating_add(OMITTED_ATTRIBUTES_SLACK)
 }
 
 /// Encodes `value` as a msgpack `DynamicValue` of type `ty`.
@@ -55,7 +65,7 @@ pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
 pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let json: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| CodecError::new(format!("invalid JSON: {e}")))?;
-    Value::from_json_typed(&json, ty)
+    Value::from_json_typed_bounded(&json, ty, omission_budget(bytes))
 }
 
 /// A short name of a raw msgpack value's kind, for error messages.
@@ -107,7 +117,8 @@ fn decode_number(raw: &rmpv::Value) -> Result<Value, CodecError> {
     Ok(Value::Number(n))
 }
 
-fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize) -> Result<Value, CodecError> {
+/// `omissions` is what is left of the budget of omitted attributes.
+fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize, omissions: &mut usize) -> Result<Value, CodecError> {
     if depth > MAX_DEPTH {
         return Err(CodecError::new("value nests too deeply"));
     }
@@ -127,7 +138,7 @@ fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize) -> Result<Value, Cod
         (Type::List(el) | Type::Set(el), rmpv::Value::Array(items)) => {
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
-                out.push(decode_value(item, el, depth + 1).map_err(|e| e.in_index(i))?);
+                out.push(decode_value(item, el, depth + 1, omissions).map_err(|e| e.in_index(i))?);
             }
             Ok(if matches!(ty, Type::List(_)) { Value::List(out) } else { Value::Set(out) })
         }
@@ -135,7 +146,7 @@ fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize) -> Result<Value, Cod
             let mut out = BTreeMap::new();
             for (k, v) in pairs {
                 let key = key_str(k)?;
-                let v = decode_value(v, el, depth + 1).map_err(|e| e.in_key(key))?;
+                let v = decode_value(v, el, depth + 1, omissions).map_err(|e| e.in_key(key))?;
                 if out.insert(key.to_string(), v).is_some() {
                     return Err(CodecError::new("duplicate map key").in_key(key));
                 }
@@ -147,12 +158,14 @@ fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize) -> Result<Value, Cod
             for (k, v) in pairs {
                 let name = key_str(k)?;
                 let aty = attrs.get(name).ok_or_else(|| CodecError::new(format!("unsupported attribute {name:?}")))?;
-                let v = decode_value(v, aty, depth + 1).map_err(|e| e.in_attr(name))?;
+                let v = decode_value(v, aty, depth + 1, omissions).map_err(|e| e.in_attr(name))?;
                 if out.insert(name.to_string(), v).is_some() {
                     return Err(CodecError::new("duplicate attribute").in_attr(name));
                 }
             }
-            // Attributes the encoding left out are null.
+            // Attributes the encoding left out are null, within the budget (every key
+            // in `out` is an attribute, checked above, and appears once).
+            spend_omissions(omissions, attrs.len() - out.len())?;
             for name in attrs.keys() {
                 out.entry(name.clone()).or_insert(Value::Null);
             }
@@ -161,7 +174,7 @@ fn decode_value(raw: &rmpv::Value, ty: &Type, depth: usize) -> Result<Value, Cod
         (Type::Dynamic, rmpv::Value::Array(parts)) => match parts.as_slice() {
             [type_json, inner] => {
                 let ty = decode_type_json(type_json)?;
-                decode_value(inner, &ty, depth + 1)
+                decode_value(inner, &ty, depth + 1, omissions)
             }
             _ => Err(CodecError::new(format!(
                 "dynamic value must be a [type, value] pair, got {} elements",
@@ -636,6 +649,41 @@ mod tests {
         let mut bytes = vec![0x91; 10];
         bytes.extend(fixstr("x"));
         assert!(decode_msgpack(&bytes, &ty).is_ok());
+    }
+
+    /// Issue 5 (fuzzing): empty maps where objects of many attributes belong decoded into a
+    /// null per attribute, so 49 KB of msgpack or 89 KB of JSON took more than 2 GB, and 1 MB
+    /// of a data source's configuration several GB.
+    #[test]
+    fn leaving_out_more_attributes_than_the_input_pays_for_is_refused() {
+        let wide: Vec<(String, Type)> = (0..300).map(|i| (format!("a{i}"), Type::Bool)).collect();
+        let wide = Type::Object(wide.into_iter().collect());
+        let type_json = serde_json::to_vec(&Type::list(wide.clone()).to_json()).unwrap_or_default();
+        let dynamic = |elements: usize| {
+            let mut b = vec![0x92, 0xc5];
+            b.extend((type_json.len() as u16).to_be_bytes());
+            b.extend(&type_json);
+            b.push(0xdc);
+            b.extend((elements as u16).to_be_bytes());
+            b.extend(std::iter::repeat_n(0x80, elements));
+            b
+        };
+        // A few such objects are fine; 60 leave out 18,000 attributes for 4 KB.
+        assert_eq!(dec(&dynamic(3), &Type::Dynamic).elements().len(), 3);
+        let e = dec_err(&dynamic(60), &Type::Dynamic);
+        assert!(e.message.contains("leaves out"), "{e}");
+
+        // The same with a schema's own type, and in JSON.
+        let mut b = vec![0xdc];
+        b.extend(6000u16.to_be_bytes());
+        b.extend(std::iter::repeat_n(0x80, 6000));
+        assert!(dec_err(&b, &Type::list(instance_type())).message.contains("leaves out"));
+        let json = serde_json::to_vec(&vec![serde_json::json!({}); 3000]).unwrap_or_default();
+        assert!(decode_json(&json, &Type::list(instance_type())).is_err());
+        assert!(decode_json(b"[{},{}]", &Type::list(instance_type())).is_ok());
+        let wrapped = serde_json::json!({"value": vec![serde_json::json!({}); 60], "type": Type::list(wide).to_json()});
+        let e = decode_json(&serde_json::to_vec(&wrapped).unwrap_or_default(), &Type::Dynamic).err();
+        assert!(e.is_some_and(|e| e.message.contains("leaves out")));
     }
 
     #[test]
