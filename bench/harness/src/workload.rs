@@ -1,0 +1,167 @@
+//! The apply workload of item 3, defined once: the Terraform configurations (`datamesh` and a
+//! `terraform_data` twin with the same dependency graph) and the baseline both come from here,
+//! so they can never disagree about names.
+
+use std::fmt::Write;
+
+/// Domains, products, and per product its streams and grants.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// The provider's `name_prefix` (the catalog bucket is `<prefix>-catalog`).
+    pub prefix: String,
+    /// Domains (created before the timed apply).
+    pub domains: usize,
+    /// Data products, spread over the domains.
+    pub products: usize,
+    /// Streams per data product.
+    pub streams_per_product: usize,
+    /// Grants per data product, each to another domain.
+    pub grants_per_product: usize,
+}
+
+/// One data product of the workload.
+#[derive(Debug, Clone)]
+pub struct ProductSpec {
+    /// HCL label.
+    pub label: String,
+    /// Owning domain.
+    pub domain: String,
+    /// Product name.
+    pub name: String,
+    /// Stream names.
+    pub streams: Vec<String>,
+    /// Consumer domains.
+    pub consumers: Vec<String>,
+}
+
+/// Retention every product sets (one lifecycle call each).
+pub const RETENTION_DAYS: i64 = 30;
+/// Classification every product has (grants need no expiry).
+pub const CLASSIFICATION: &str = "internal";
+/// Partitions of every stream.
+pub const PARTITIONS: i32 = 1;
+/// The grants' purpose.
+pub const PURPOSE: &str = "benchmark";
+
+impl Workload {
+    /// The domain names.
+    pub fn domain_names(&self) -> Vec<String> {
+        (0..self.domains).map(|i| format!("bd{i:02}")).collect()
+    }
+
+    /// The products with their streams and grants.
+    pub fn products(&self) -> Vec<ProductSpec> {
+        let domains = self.domain_names();
+        (0..self.products)
+            .map(|j| {
+                let d = j % self.domains;
+                ProductSpec {
+                    label: format!("p{j:03}"),
+                    domain: domains[d].clone(),
+                    name: format!("p{j:03}"),
+                    streams: (0..self.streams_per_product).map(|k| format!("s{k}")).collect(),
+                    consumers: (0..self.grants_per_product)
+                        .map(|k| domains[(d + 1 + k) % self.domains].clone())
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Resources in the timed apply.
+    pub fn resource_count(&self) -> usize {
+        self.products * (1 + self.streams_per_product + self.grants_per_product)
+    }
+
+    fn provider_block(&self) -> String {
+        format!(
+            r#"terraform {{
+  required_providers {{
+    datamesh = {{ source = "datamesh/datamesh" }}
+  }}
+}}
+
+# Endpoints and credentials come from the local stack's environment.
+provider "datamesh" {{
+  name_prefix    = "{p}"
+  catalog_bucket = "{p}-catalog"
+  aws {{
+    s3_force_path_style = true
+  }}
+  kafka {{
+    default_replication_factor = 1
+    manage_acls                = false
+  }}
+}}
+"#,
+            p = self.prefix
+        )
+    }
+
+    /// The domains, applied (untimed) before the timed apply.
+    pub fn domains_hcl(&self) -> String {
+        let mut s = self.provider_block();
+        for d in self.domain_names() {
+            let _ = write!(s, "\nresource \"datamesh_domain\" \"{d}\" {{\n  name  = \"{d}\"\n  owner = \"{d}@example.com\"\n}}\n");
+        }
+        s
+    }
+
+    /// Products, streams and grants: the timed apply.
+    pub fn apply_hcl(&self) -> String {
+        let mut s = self.provider_block();
+        for p in self.products() {
+            let _ = write!(
+                s,
+                "\nresource \"datamesh_data_product\" \"{l}\" {{\n  domain         = \"{d}\"\n  name           = \"{n}\"\n  classification = \"{CLASSIFICATION}\"\n  retention_days = {RETENTION_DAYS}\n}}\n",
+                l = p.label,
+                d = p.domain,
+                n = p.name
+            );
+            for st in &p.streams {
+                let _ = write!(
+                    s,
+                    "\nresource \"datamesh_stream\" \"{l}_{st}\" {{\n  data_product = datamesh_data_product.{l}.id\n  name         = \"{st}\"\n  partitions   = {PARTITIONS}\n}}\n",
+                    l = p.label
+                );
+            }
+            for (k, c) in p.consumers.iter().enumerate() {
+                let _ = write!(
+                    s,
+                    "\nresource \"datamesh_access_grant\" \"{l}_g{k}\" {{\n  consumer_domain = \"{c}\"\n  data_product    = datamesh_data_product.{l}.id\n  purpose         = \"{PURPOSE}\"\n}}\n",
+                    l = p.label
+                );
+            }
+        }
+        s
+    }
+
+    /// The same graph of `terraform_data` resources: what Terraform alone costs.
+    pub fn terraform_data_hcl(&self) -> String {
+        let mut s = String::new();
+        for p in self.products() {
+            let _ = write!(
+                s,
+                "resource \"terraform_data\" \"{l}\" {{\n  input = {{ domain = \"{d}\", name = \"{n}\", classification = \"{CLASSIFICATION}\", retention_days = {RETENTION_DAYS} }}\n}}\n",
+                l = p.label,
+                d = p.domain,
+                n = p.name
+            );
+            for st in &p.streams {
+                let _ = write!(
+                    s,
+                    "resource \"terraform_data\" \"{l}_{st}\" {{\n  input = {{ data_product = terraform_data.{l}.id, name = \"{st}\", partitions = {PARTITIONS} }}\n}}\n",
+                    l = p.label
+                );
+            }
+            for (k, c) in p.consumers.iter().enumerate() {
+                let _ = write!(
+                    s,
+                    "resource \"terraform_data\" \"{l}_g{k}\" {{\n  input = {{ consumer_domain = \"{c}\", data_product = terraform_data.{l}.id, purpose = \"{PURPOSE}\" }}\n}}\n",
+                    l = p.label
+                );
+            }
+        }
+        s
+    }
+}

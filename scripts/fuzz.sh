@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make fuzz`: builds the fuzz targets in fuzz/ and runs each in turn, printing executions and
+# crashes per target.
+#   scripts/fuzz.sh [SECONDS]   each target for SECONDS (default 60)
+#   scripts/fuzz.sh --smoke     each target for a few seconds, for `make test`
+#   FUZZ_TARGETS="decode_json"  only these targets
+#
+# Stable Rust is enough: libFuzzer comes from the libfuzzer-sys crate (built with the C++
+# compiler) and the coverage instrumentation from stable `-C` flags, the ones `cargo fuzz build
+# --sanitizer none` passes; no nightly, no cargo-fuzz. Without a sanitizer, memory errors in
+# C code would go unseen, but the targets run safe Rust only: panics, aborts, stack overflows,
+# hangs (-timeout) and memory blow-ups (-rss_limit_mb) are what they catch.
+#
+# Builds go to ${CARGO_TARGET_DIR:-target}/fuzz. New inputs the fuzzer finds go to the corpus
+# there (kept between runs); the committed seeds in fuzz/corpus/<target>/ are only read.
+# A crash is saved in fuzz/artifacts/<target>/; replay it with
+#   <target dir>/fuzz/<host triple>/release/<target> fuzz/artifacts/<target>/crash-...
+# Exits non-zero when any target crashed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+seconds=60
+case "${1:-}" in
+    --smoke) seconds=5 ;;
+    "") ;;
+    *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS | --smoke]" >&2; exit 2 ;;
+    *) seconds=$1 ;;
+esac
+
+root=$PWD
+target_dir=$(mkdir -p "${CARGO_TARGET_DIR:-target}/fuzz" && cd "${CARGO_TARGET_DIR:-target}/fuzz" && pwd)
+host=$(rustc -vV | sed -n 's/^host: //p')
+targets=${FUZZ_TARGETS:-$(cd fuzz/fuzz_targets && ls -- *.rs | sed 's/\.rs$//')}
+
+# --target keeps these flags off build scripts and proc macros, which must not be instrumented.
+coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
+coverage+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
+coverage+=" -Cllvm-args=-sanitizer-coverage-trace-compares"
+start=$SECONDS
+RUSTFLAGS="${RUSTFLAGS:-} $coverage" cargo build --manifest-path fuzz/Cargo.toml --release \
+    --target "$host" --target-dir "$target_dir" --bins
+echo "fuzz targets built in $((SECONDS - start)) s"
+
+summary=()
+failed=0
+for t in $targets; do
+    bin="$target_dir/$host/release/$t"
+    work="$target_dir/corpus/$t"
+    artifacts="$root/fuzz/artifacts/$t"
+    log="$target_dir/logs/$t.log"
+    mkdir -p "$work" "$artifacts" "$(dirname "$log")" "fuzz/corpus/$t"
+    before=$(find "$artifacts" -type f | sort)
+    echo "== $t: ${seconds}s (log: $log)"
+    rc=0
+    "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" "$work" "fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+    new=$(comm -13 <(printf '%s\n' "$before") <(find "$artifacts" -type f | sort) | sed '/^$/d')
+    crashes=$(printf '%s' "$new" | grep -c . || true)
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    corpus=$(find "$work" -type f | wc -l)
+    if [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ]; then
+        failed=1
+        crashes=$((crashes > 0 ? crashes : 1))
+        echo "   CRASH (exit $rc): ${new:-no input saved, see the log}"
+        grep -m 5 -E "panicked at|^==[0-9]+== ERROR|SUMMARY" "$log" | sed 's/^/   /' || true
+    fi
+    summary+=("$(printf '%-16s %8s %12s %9s %8s %8s' "$t" "$seconds" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes")")
+done
+
+printf '\n%-16s %8s %12s %9s %8s %8s\n' target seconds executions exec/s corpus crashes
+printf '%s\n' "${summary[@]}"
+exit "$failed"
