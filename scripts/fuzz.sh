@@ -12,7 +12,8 @@
 # hangs (-timeout) and memory blow-ups (-rss_limit_mb) are what they catch.
 #
 # Builds go to ${CARGO_TARGET_DIR:-target}/fuzz. New inputs the fuzzer finds go to the corpus
-# there (kept between runs); the committed seeds in fuzz/corpus/<target>/ are only read.
+# there, kept so that runs build on each other (it only grows: delete it to start over); the
+# committed seeds in fuzz/corpus/<target>/, real requests from Terraform, are only read.
 # A crash is saved in fuzz/artifacts/<target>/; replay it with
 #   <target dir>/fuzz/<host triple>/release/<target> fuzz/artifacts/<target>/crash-...
 # Exits non-zero when any target crashed.
