@@ -110,7 +110,8 @@ impl Backends {
             .map_err(err("catalog get"))?
             .ok_or("product missing")?;
         let topic = naming::topic_name(&p.domain, &p.name, name);
-        let spec = TopicSpec { name: topic.clone(), partitions: PARTITIONS, replication_factor: 1, configs: BTreeMap::new() };
+        let spec =
+            TopicSpec { name: topic.clone(), partitions: PARTITIONS, replication_factor: 1, configs: BTreeMap::new() };
         self.streaming.create_topic(&spec).await.map_err(err("create topic"))?;
         let entry = StreamEntry {
             topic,

@@ -79,8 +79,7 @@ fn run(args: &[String]) -> Result<String, String> {
     let flags = Flags::parse(rest)?;
     match cmd.as_str() {
         "startup" => {
-            let targets =
-                flags.all("target").into_iter().map(startup::Target::parse).collect::<Result<Vec<_>, _>>()?;
+            let targets = flags.all("target").into_iter().map(startup::Target::parse).collect::<Result<Vec<_>, _>>()?;
             if targets.is_empty() {
                 return Err("startup needs at least one --target NAME=PATH:PROTOCOL:EXPECT".into());
             }

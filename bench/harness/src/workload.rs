@@ -102,7 +102,10 @@ provider "datamesh" {{
     pub fn domains_hcl(&self) -> String {
         let mut s = self.provider_block();
         for d in self.domain_names() {
-            let _ = write!(s, "\nresource \"datamesh_domain\" \"{d}\" {{\n  name  = \"{d}\"\n  owner = \"{d}@example.com\"\n}}\n");
+            let _ = write!(
+                s,
+                "\nresource \"datamesh_domain\" \"{d}\" {{\n  name  = \"{d}\"\n  owner = \"{d}@example.com\"\n}}\n"
+            );
         }
         s
     }
