@@ -11,7 +11,7 @@ use super::domain::DomainEntry;
 use crate::acl::{self, AclBinding};
 use crate::backends::catalog::{data_product_key, domain_key, grant_key};
 use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{from_value, to_value};
+use crate::framework::typed::{model_or_report, state_or_report};
 use crate::framework::{
     AttrPath, Attribute, Block, Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Type, Value,
 };
@@ -110,14 +110,11 @@ fn desired_policy(prefix: &str, m: &GrantModel, p: &Parts) -> String {
 
 impl AccessGrant {
     fn model(&self, v: &Value, diags: &mut Diagnostics) -> Option<GrantModel> {
-        from_value(v).map_err(|d| diags.0.push(d)).ok()
+        model_or_report(v, diags)
     }
 
     fn state(&self, m: &GrantModel, diags: &mut Diagnostics) -> Value {
-        to_value(m, &self.schema().ty()).unwrap_or_else(|d| {
-            diags.0.push(d);
-            Value::Null
-        })
+        state_or_report(m, &self.schema().ty(), diags)
     }
 
     /// The consumer's Kafka principal, from its catalog entry (or the default).

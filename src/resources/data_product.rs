@@ -10,7 +10,7 @@ use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_al
 use super::domain::DomainEntry;
 use crate::backends::catalog::{data_product_key, domain_key};
 use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{from_value, to_value};
+use crate::framework::typed::{model_or_report, state_or_report};
 use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
 use crate::governance::{self, ProductFacts};
 use crate::{naming, policy};
@@ -130,14 +130,11 @@ fn derive_names(m: &mut ProductModel, prefix: &str) {
 
 impl DataProduct {
     fn model(&self, v: &Value, diags: &mut Diagnostics) -> Option<ProductModel> {
-        from_value(v).map_err(|d| diags.0.push(d)).ok()
+        model_or_report(v, diags)
     }
 
     fn state(&self, m: &ProductModel, diags: &mut Diagnostics) -> Value {
-        to_value(m, &self.schema().ty()).unwrap_or_else(|d| {
-            diags.0.push(d);
-            Value::Null
-        })
+        state_or_report(m, &self.schema().ty(), diags)
     }
 }
 

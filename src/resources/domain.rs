@@ -10,7 +10,7 @@ use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_al
 use crate::backends::catalog::domain_key;
 use crate::backends::ErrorKind;
 use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{from_value, to_value};
+use crate::framework::typed::{model_or_report, state_or_report};
 use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
 use crate::{acl, naming, policy};
 
@@ -79,14 +79,11 @@ fn entry(m: &DomainModel, created_at: Option<String>) -> DomainEntry {
 
 impl Domain {
     fn model(&self, v: &Value, diags: &mut Diagnostics) -> Option<DomainModel> {
-        from_value(v).map_err(|d| diags.0.push(d)).ok()
+        model_or_report(v, diags)
     }
 
     fn state(&self, m: &DomainModel, diags: &mut Diagnostics) -> Value {
-        to_value(m, &self.schema().ty()).unwrap_or_else(|d| {
-            diags.0.push(d);
-            Value::Null
-        })
+        state_or_report(m, &self.schema().ty(), diags)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::backends::catalog::{data_product_key, stream_key};
 use crate::backends::streaming::{TopicInfo, TopicSpec};
 use crate::backends::ErrorKind;
 use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{from_value, to_value};
+use crate::framework::typed::{model_or_report, state_or_report};
 use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
 use crate::naming;
 
@@ -85,14 +85,11 @@ impl StreamModel {
 
 impl Stream {
     fn model(&self, v: &Value, diags: &mut Diagnostics) -> Option<StreamModel> {
-        from_value(v).map_err(|d| diags.0.push(d)).ok()
+        model_or_report(v, diags)
     }
 
     fn state(&self, m: &StreamModel, diags: &mut Diagnostics) -> Value {
-        to_value(m, &self.schema().ty()).unwrap_or_else(|d| {
-            diags.0.push(d);
-            Value::Null
-        })
+        state_or_report(m, &self.schema().ty(), diags)
     }
 }
 
