@@ -11,12 +11,15 @@
 # C code would go unseen, but the targets run safe Rust only: panics, aborts, stack overflows,
 # hangs (-timeout) and memory blow-ups (-rss_limit_mb) are what they catch.
 #
-# Builds go to ${CARGO_TARGET_DIR:-target}/fuzz. New inputs the fuzzer finds go to the corpus
-# there, kept so that runs build on each other (it only grows: delete it to start over); the
+# Builds go to $FUZZ_TARGET_DIR, by default ${CARGO_TARGET_DIR:-target}/fuzz (`make test` points
+# it at the tools cache, outside the repo, so that the ~12-15 min cold build is reused by later
+# runs and fresh clones on the machine). New inputs the fuzzer finds go to the corpus there,
+# kept so that runs build on each other (it only grows: delete it to start over); the
 # committed seeds in fuzz/corpus/<target>/, real requests from Terraform, are only read.
+# Runs sharing a build dir take turns (a lock there).
 # A crash is saved in fuzz/artifacts/<target>/; replay it with
-#   <target dir>/fuzz/<host triple>/release/<target> fuzz/artifacts/<target>/crash-...
-# Exits non-zero when any target crashed.
+#   <build dir>/<host triple>/release/<target> fuzz/artifacts/<target>/crash-...
+# Exits non-zero when any target crashed or ran no inputs, or the build failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,22 +31,39 @@ case "${1:-}" in
     *) seconds=$1 ;;
 esac
 
+fail() { echo "fuzz.sh: FAILED: $*" >&2; exit 1; }
+
 root=$PWD
-target_dir=$(mkdir -p "${CARGO_TARGET_DIR:-target}/fuzz" && cd "${CARGO_TARGET_DIR:-target}/fuzz" && pwd)
+build_dir=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-target}/fuzz}
+target_dir=$(mkdir -p "$build_dir" && cd "$build_dir" && pwd)
 host=$(rustc -vV | sed -n 's/^host: //p')
 targets=${FUZZ_TARGETS:-$(cd fuzz/fuzz_targets && ls -- *.rs | sed 's/\.rs$//')}
+[ -n "$targets" ] || fail "no fuzz targets in fuzz/fuzz_targets"
+
+# One run at a time per build dir: the corpus and logs there are shared.
+exec 9>"$target_dir/.fuzz.lock"
+if ! flock -n 9; then
+    echo "fuzz.sh: waiting for another fuzz run using $target_dir"
+    flock -w "${FUZZ_LOCK_WAIT_SECONDS:-3600}" 9 || fail "another fuzz run still holds $target_dir/.fuzz.lock"
+fi
 
 # --target keeps these flags off build scripts and proc macros, which must not be instrumented.
 coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
 coverage+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
 coverage+=" -Cllvm-args=-sanitizer-coverage-trace-compares"
 start=$SECONDS
+echo "fuzz.sh: building the fuzz targets in $target_dir (cold: ~12-15 min, the whole provider)"
 RUSTFLAGS="${RUSTFLAGS:-} $coverage" cargo build --manifest-path fuzz/Cargo.toml --release \
-    --target "$host" --target-dir "$target_dir" --bins
+    --target "$host" --target-dir "$target_dir" --bins ||
+    fail "building the fuzz targets (fuzz/Cargo.toml) failed; see the cargo output above"
 echo "fuzz targets built in $((SECONDS - start)) s"
+for t in $targets; do
+    [ -x "$target_dir/$host/release/$t" ] || fail "no fuzz target binary $t (known: fuzz/fuzz_targets/*.rs)"
+done
 
 summary=()
 failed=0
+problems=()
 for t in $targets; do
     bin="$target_dir/$host/release/$t"
     work="$target_dir/corpus/$t"
@@ -65,10 +85,20 @@ for t in $targets; do
         crashes=$((crashes > 0 ? crashes : 1))
         echo "   CRASH (exit $rc): ${new:-no input saved, see the log}"
         grep -m 5 -E "panicked at|^==[0-9]+== ERROR|SUMMARY" "$log" | sed 's/^/   /' || true
+        problems+=("$t crashed (exit $rc); input: ${new:-none saved}; log: $log; replay: $bin <input>")
+    elif [ "${execs:-0}" -eq 0 ]; then
+        # A run that executed nothing tested nothing: never let it pass silently.
+        failed=1
+        echo "   NO EXECUTIONS recorded, see the log"
+        problems+=("$t ran no inputs; log: $log")
     fi
     summary+=("$(printf '%-16s %8s %12s %9s %8s %8s' "$t" "$seconds" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes")")
 done
 
 printf '\n%-16s %8s %12s %9s %8s %8s\n' target seconds executions exec/s corpus crashes
 printf '%s\n' "${summary[@]}"
+if [ "$failed" -ne 0 ]; then
+    echo >&2
+    for p in "${problems[@]}"; do echo "fuzz.sh: FAILED: $p" >&2; done
+fi
 exit "$failed"
