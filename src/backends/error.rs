@@ -40,12 +40,15 @@ pub struct BackendError {
     pub code: Option<String>,
     /// The backend's message.
     pub message: String,
+    /// An earlier attempt of the same call failed without a usable answer (timed out, lost its
+    /// connection): it may have done its work, so `AlreadyExists` can mean "made by that attempt".
+    pub after_unanswered_attempt: bool,
 }
 
 impl BackendError {
     /// A new error.
     pub fn new(kind: ErrorKind, service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
-        Self { kind, service, operation, code: None, message: message.into() }
+        Self { kind, service, operation, code: None, message: message.into(), after_unanswered_attempt: false }
     }
     /// With the backend's error code.
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
@@ -183,7 +186,7 @@ where
             None => format!("{} (endpoint {endpoint})", DisplayErrorContext(&err)),
         },
     };
-    BackendError { kind, service, operation, code, message }
+    BackendError { kind, service, operation, code, message, after_unanswered_attempt: false }
 }
 
 #[cfg(test)]

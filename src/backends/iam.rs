@@ -15,6 +15,10 @@ pub struct Role {
     pub trust_policy: String,
     /// Its tags.
     pub tags: BTreeMap<String, String>,
+    /// Its path, like `/datamesh/`.
+    pub path: String,
+    /// When it was created, in seconds since the Unix epoch.
+    pub created_epoch_seconds: i64,
 }
 
 /// The account and ARN behind the provider's credentials.

@@ -34,7 +34,8 @@ impl RetryPolicy {
 }
 
 /// Runs `op` until it succeeds, fails with a non-transient error, the deadline passes, or
-/// `stop` fires.
+/// `stop` fires. A non-transient error that follows a transient one is marked
+/// [`BackendError::after_unanswered_attempt`].
 ///
 /// `stop` is honoured before an attempt and during a back-off, never by abandoning an attempt
 /// in flight: the request may already have done its work (a topic created), and dropping it
@@ -55,7 +56,13 @@ where
         if stop.is_cancelled() {
             return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop"));
         }
-        match op().await {
+        let mut result = op().await;
+        if attempt > 0 {
+            if let Err(e) = &mut result {
+                e.after_unanswered_attempt |= e.kind != ErrorKind::Transient;
+            }
+        }
+        match result {
             Err(e) if e.kind == ErrorKind::Transient => {
                 let pause = policy.backoff(attempt);
                 if started.elapsed() + pause >= policy.deadline {
@@ -104,6 +111,32 @@ mod tests {
         .await;
         assert_eq!(r.unwrap(), 7);
         assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn an_error_after_a_failed_attempt_says_so() {
+        let policy = RetryPolicy {
+            deadline: Duration::from_secs(5),
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(2),
+        };
+        let calls = AtomicU32::new(0);
+        let r: Result<(), _> = with_retries(policy, &CancellationToken::new(), || async {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                Err(BackendError::new(ErrorKind::Transient, "Kafka", "CreateTopics", "timed out"))
+            } else {
+                Err(BackendError::new(ErrorKind::AlreadyExists, "Kafka", "CreateTopics", "exists"))
+            }
+        })
+        .await;
+        let e = r.unwrap_err();
+        assert!(e.is(ErrorKind::AlreadyExists) && e.after_unanswered_attempt);
+
+        let r: Result<(), _> = with_retries(policy, &CancellationToken::new(), || async {
+            Err(BackendError::new(ErrorKind::AlreadyExists, "Kafka", "CreateTopics", "exists"))
+        })
+        .await;
+        assert!(!r.unwrap_err().after_unanswered_attempt, "a first answer is never marked");
     }
 
     #[tokio::test]

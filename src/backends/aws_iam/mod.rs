@@ -50,6 +50,51 @@ fn tag_list(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, BackendError> {
         .collect()
 }
 
+/// Counts the attempts the SDK makes for one call (its retries included).
+#[derive(Debug, Clone, Default)]
+struct AttemptCounter(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl AttemptCounter {
+    fn count(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl aws_sdk_iam::config::Intercept for AttemptCounter {
+    fn name(&self) -> &'static str {
+        "AttemptCounter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_iam::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_iam::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Clocks may differ this much between the provider and IAM.
+const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// Whether `role` is exactly the one a CreateRole that started at `started` asked for.
+fn role_made_by(
+    role: &Role,
+    path: &str,
+    trust_policy: &str,
+    tags: &BTreeMap<String, String>,
+    started: std::time::SystemTime,
+) -> bool {
+    let started = started.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let same_trust = matches!(
+        (serde_json::from_str::<serde_json::Value>(&role.trust_policy), serde_json::from_str::<serde_json::Value>(trust_policy)),
+        (Ok(a), Ok(b)) if a == b
+    );
+    role.path == path && same_trust && &role.tags == tags && role.created_epoch_seconds >= started - CLOCK_SKEW_SECONDS
+}
+
 /// Missing things are fine where the caller asked for them to be gone.
 fn not_found_ok(r: Result<(), BackendError>) -> Result<(), BackendError> {
     match r {
@@ -106,17 +151,39 @@ impl Iam for AwsIam {
         trust_policy: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, BackendError> {
-        let out = self
+        let started = std::time::SystemTime::now();
+        let attempts = AttemptCounter::default();
+        let sent = self
             .iam
             .create_role()
             .role_name(name)
             .path(path)
             .assume_role_policy_document(trust_policy)
             .set_tags(Some(tag_list(tags)?))
+            .customize()
+            .interceptor(attempts.clone())
             .send()
-            .await
-            .map_err(|e| self.err("CreateRole", e))?;
-        Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+            .await;
+        match sent {
+            Ok(out) => Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default()),
+            Err(e) => {
+                let mut e = self.err("CreateRole", e);
+                e.after_unanswered_attempt = attempts.count() > 1;
+                if !(e.is(ErrorKind::AlreadyExists) && e.after_unanswered_attempt) {
+                    return Err(e);
+                }
+                // The SDK retried after an attempt whose answer never came; that attempt may
+                // have made the role. Only a role exactly as asked, made since this call
+                // started, counts as its work.
+                match self.get_role(name).await {
+                    Ok(Some(role)) if role_made_by(&role, path, trust_policy, tags, started) => {
+                        tracing::warn!(role = name, "CreateRole answered late; the role found is as asked and new, taken as made by that attempt");
+                        Ok(role.arn)
+                    }
+                    _ => Err(e),
+                }
+            }
+        }
     }
 
     async fn get_role(&self, name: &str) -> Result<Option<Role>, BackendError> {
@@ -150,6 +217,8 @@ impl Iam for AwsIam {
             arn: role.arn().to_string(),
             trust_policy: role.assume_role_policy_document().map(decode_policy).unwrap_or_default(),
             tags,
+            path: role.path().to_string(),
+            created_epoch_seconds: role.create_date().secs(),
         }))
     }
 
@@ -259,6 +328,27 @@ impl Iam for AwsIam {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_create_is_taken_only_for_the_new_role_it_asked_for() {
+        let tags = BTreeMap::from([("datamesh:domain".to_string(), "sales".to_string())]);
+        let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let now = std::time::SystemTime::now();
+        let secs = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let role = Role {
+            arn: "arn:aws:iam::123456789012:role/datamesh/x".into(),
+            trust_policy: r#"{ "Statement": [], "Version": "2012-10-17" }"#.into(),
+            tags: tags.clone(),
+            path: "/datamesh/".into(),
+            created_epoch_seconds: secs,
+        };
+        assert!(role_made_by(&role, "/datamesh/", trust, &tags, now), "reformatted trust is the same");
+        assert!(!role_made_by(&role, "/other/", trust, &tags, now));
+        assert!(!role_made_by(&role, "/datamesh/", r#"{"Version":"2012-10-17"}"#, &tags, now));
+        assert!(!role_made_by(&role, "/datamesh/", trust, &BTreeMap::new(), now));
+        let old = Role { created_epoch_seconds: secs - 3600, ..role.clone() };
+        assert!(!role_made_by(&old, "/datamesh/", trust, &tags, now), "a role older than the call is someone else's");
+    }
 
     #[test]
     fn policies_are_url_decoded() {

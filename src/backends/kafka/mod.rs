@@ -4,14 +4,16 @@ mod acls;
 mod api_versions;
 mod events;
 mod incremental;
+mod snapshot;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rdkafka::admin::{
-    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, OwnedResourceSpecifier, ResourceSpecifier,
+    TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -24,6 +26,7 @@ use super::retry::{with_retries, RetryPolicy};
 use super::streaming::{Streaming, TopicInfo, TopicSpec};
 use crate::acl::AclBinding;
 use api_versions::{AclSupport, ProbeTarget};
+use snapshot::{Lookup, Shape, Snapshot, CONFIGS_PER_REQUEST};
 
 /// Connection settings for the broker.
 #[derive(Clone, Default)]
@@ -69,6 +72,10 @@ pub struct KafkaStreaming {
     probe: ProbeTarget,
     /// Asked once: whether the broker implements the ACL API.
     acl_support: tokio::sync::OnceCell<AclSupport>,
+    /// Topic reads share snapshots (see `snapshot`).
+    snapshot: Mutex<Snapshot>,
+    /// Held by the one read fetching for all the others.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl KafkaStreaming {
@@ -116,7 +123,15 @@ impl KafkaStreaming {
             stop,
             probe: ProbeTarget::new(conn),
             acl_support: tokio::sync::OnceCell::new(),
+            snapshot: Mutex::new(Snapshot::default()),
+            fetching: tokio::sync::Mutex::new(()),
         })
+    }
+
+    fn snap(&self) -> MutexGuard<'_, Snapshot> {
+        // The snapshot is only a cache: one left half-updated by a panicking thread is still
+        // consistent enough to read (every update is a single insert).
+        self.snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn policy(&self) -> RetryPolicy {
@@ -214,6 +229,19 @@ fn explicit_configs(entries: impl Iterator<Item = (String, Option<String>, Confi
         .filter(|(_, _, source)| all_default || matches!(source, ConfigSource::DynamicTopic))
         .filter_map(|(name, value, _)| value.map(|v| (name, v)))
         .collect()
+}
+
+/// Whether a topic is named like a stream's: those a refresh prefetches.
+fn is_stream_topic(topic: &str) -> bool {
+    crate::naming::parse_topic(topic).is_ok()
+}
+
+/// Whether `found` is exactly the topic `spec` asks for (partitions, replication factor and
+/// every config it sets, nothing else set).
+fn made_by(spec: &TopicSpec, found: &TopicInfo) -> bool {
+    found.partitions == spec.partitions
+        && found.replication_factor == spec.replication_factor
+        && found.configs == spec.configs
 }
 
 /// The librdkafka error code inside `e`. An admin request that failed as a whole (no broker
@@ -351,6 +379,74 @@ impl KafkaStreaming {
         }
     }
 
+    /// Reads one topic with its own Metadata and DescribeConfigs requests.
+    async fn describe_directly(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
+        with_retries(self.policy(), &self.stop, || self.attempt("Metadata", self.describe_topic_once(name))).await
+    }
+
+    /// Refreshes the snapshot for the reads waiting: the all-topics Metadata when it is stale,
+    /// then the configs of the topics the snapshot wants, many per request.
+    async fn fetch(&self) -> Result<(), BackendError> {
+        let needs_metadata = self.snap().needs_metadata(Instant::now());
+        if needs_metadata {
+            let (at, shapes) =
+                with_retries(self.policy(), &self.stop, || self.attempt("Metadata", self.all_topics_once())).await?;
+            self.snap().store_metadata(at, shapes);
+        }
+        let topics = self.snap().configs_to_fetch(Instant::now(), is_stream_topic);
+        for chunk in topics.chunks(CONFIGS_PER_REQUEST) {
+            let (at, read) = with_retries(self.policy(), &self.stop, || {
+                self.attempt("DescribeConfigs", self.configs_once(chunk))
+            })
+            .await?;
+            let unreadable: Vec<String> = chunk.iter().filter(|t| !read.contains_key(*t)).cloned().collect();
+            self.snap().store_configs(at, read, unreadable);
+        }
+        Ok(())
+    }
+
+    /// One Metadata request for every topic: what shape each is in, as of when it was asked.
+    async fn all_topics_once(&self) -> Result<(Instant, HashMap<String, Shape>), BackendError> {
+        let (admin, timeout, asked) = (self.admin.clone(), self.timeout, Instant::now());
+        let metadata = tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, timeout))
+            .await
+            .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", "Metadata", e.to_string()))?
+            .map_err(|e| self.err("Metadata", e))?;
+        let mut shapes = HashMap::new();
+        for t in metadata.topics() {
+            let shape = match (t.error(), t.partitions().first()) {
+                (Some(err), _) if classify(RDKafkaErrorCode::from(err)) == ErrorKind::NotFound => continue,
+                (None, Some(first)) => Shape::Ready {
+                    partitions: t.partitions().len() as i32,
+                    replication_factor: first.replicas().len() as i32,
+                },
+                _ => Shape::Unsettled,
+            };
+            shapes.insert(t.name().to_string(), shape);
+        }
+        Ok((asked, shapes))
+    }
+
+    /// One DescribeConfigs request for `topics`: the configs set on each topic that could be
+    /// read (a topic missing from the answer could not), as of when they were asked.
+    async fn configs_once(&self, topics: &[String]) -> Result<(Instant, BTreeMap<String, BTreeMap<String, String>>), BackendError> {
+        let asked = Instant::now();
+        let specifiers: Vec<ResourceSpecifier<'_>> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+        let results = self
+            .admin
+            .describe_configs(specifiers.iter(), &self.options())
+            .await
+            .map_err(|e| self.err("DescribeConfigs", e))?;
+        let mut read = BTreeMap::new();
+        for resource in results.into_iter().flatten() {
+            if let OwnedResourceSpecifier::Topic(topic) = resource.specifier {
+                let configs = explicit_configs(resource.entries.into_iter().map(|e| (e.name, e.value, e.source)));
+                read.insert(topic, configs);
+            }
+        }
+        Ok((asked, read))
+    }
+
     /// Asks the broker for its APIs the first time only; a failed probe is asked again.
     async fn acl_support_once(&self) -> Result<(), BackendError> {
         let support = self
@@ -382,11 +478,53 @@ impl KafkaStreaming {
 #[async_trait]
 impl Streaming for KafkaStreaming {
     async fn create_topic(&self, spec: &TopicSpec) -> Result<(), BackendError> {
-        with_retries(self.policy(), &self.stop, || self.attempt("CreateTopics", self.create_topic_once(spec))).await
+        self.snap().bypass(&spec.name);
+        let created =
+            with_retries(self.policy(), &self.stop, || self.attempt("CreateTopics", self.create_topic_once(spec)))
+                .await;
+        match created {
+            // An attempt whose answer never came may have made the topic: the retry then meets
+            // it. Only a topic exactly as asked counts as that attempt's work.
+            Err(e) if e.is(ErrorKind::AlreadyExists) && e.after_unanswered_attempt => {
+                match self.describe_topic(&spec.name).await {
+                    Ok(Some(found)) if made_by(spec, &found) => {
+                        tracing::warn!(topic = %spec.name, "CreateTopics answered late; the topic found is as asked, taken as made by that attempt");
+                        Ok(())
+                    }
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        }
     }
 
     async fn describe_topic(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
-        with_retries(self.policy(), &self.stop, || self.attempt("Metadata", self.describe_topic_once(name))).await
+        let since = Instant::now();
+        let found = self.snap().lookup(name, since);
+        match found {
+            Lookup::Answer(info) => return Ok(info),
+            Lookup::Direct => return self.describe_directly(name).await,
+            Lookup::Fetch => self.snap().wait_for(name),
+        }
+        let turn = self.fetching.lock().await;
+        // The fetch this read queued behind may have answered it, or failed for it too.
+        let failed = self.snap().failure_since(since);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let found = self.snap().peek(name, Instant::now());
+        if let Lookup::Fetch = found {
+            if let Err(e) = self.fetch().await {
+                self.snap().store_failure(Instant::now(), e.clone());
+                return Err(e);
+            }
+        }
+        let found = self.snap().peek(name, Instant::now());
+        drop(turn);
+        match found {
+            Lookup::Answer(info) => Ok(info),
+            Lookup::Direct | Lookup::Fetch => self.describe_directly(name).await,
+        }
     }
 
     async fn alter_topic_configs(
@@ -395,6 +533,7 @@ impl Streaming for KafkaStreaming {
         set: &BTreeMap<String, String>,
         delete: &[String],
     ) -> Result<(), BackendError> {
+        self.snap().bypass(name);
         with_retries(self.policy(), &self.stop, || {
             self.attempt("IncrementalAlterConfigs", self.alter_topic_configs_once(name, set, delete))
         })
@@ -402,6 +541,7 @@ impl Streaming for KafkaStreaming {
     }
 
     async fn add_partitions(&self, name: &str, total: i32) -> Result<(), BackendError> {
+        self.snap().bypass(name);
         with_retries(self.policy(), &self.stop, || {
             self.attempt("CreatePartitions", self.add_partitions_once(name, total))
         })
@@ -409,6 +549,7 @@ impl Streaming for KafkaStreaming {
     }
 
     async fn delete_topic(&self, name: &str) -> Result<(), BackendError> {
+        self.snap().bypass(name);
         with_retries(self.policy(), &self.stop, || self.attempt("DeleteTopics", self.delete_topic_once(name))).await
     }
 
@@ -470,6 +611,24 @@ mod tests {
         );
         let tansu = vec![("retention.ms".to_string(), Some("1000".to_string()), ConfigSource::Default)];
         assert_eq!(explicit_configs(tansu.into_iter()).len(), 1);
+    }
+
+    #[test]
+    fn a_late_create_is_taken_only_for_the_topic_it_asked_for() {
+        let spec = TopicSpec {
+            name: "sales.orders.events".into(),
+            partitions: 3,
+            replication_factor: 1,
+            configs: BTreeMap::from([("retention.ms".to_string(), "1000".to_string())]),
+        };
+        let found = TopicInfo { partitions: 3, replication_factor: 1, configs: spec.configs.clone() };
+        assert!(made_by(&spec, &found));
+        assert!(!made_by(&spec, &TopicInfo { partitions: 6, ..found.clone() }));
+        assert!(!made_by(&spec, &TopicInfo { replication_factor: 3, ..found.clone() }));
+        assert!(!made_by(&spec, &TopicInfo { configs: BTreeMap::new(), ..found.clone() }));
+        let mut more = found.clone();
+        more.configs.insert("cleanup.policy".into(), "compact".into());
+        assert!(!made_by(&spec, &more));
     }
 
     #[test]
