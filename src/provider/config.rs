@@ -60,6 +60,10 @@ pub struct KafkaSettings {
     pub manage_acls: bool,
     /// Per-call timeout.
     pub timeout: Duration,
+    /// Whether topic reads share short-lived snapshots (`backends::kafka::snapshot`): on in
+    /// the provider, whose process lives for one Terraform operation; off for a long-lived
+    /// client that must see every change at once (the acceptance tests' checker).
+    pub shared_reads: bool,
 }
 
 impl Default for KafkaSettings {
@@ -74,6 +78,7 @@ impl Default for KafkaSettings {
             default_replication_factor: 3,
             manage_acls: true,
             timeout: Duration::from_secs(30),
+            shared_reads: true,
         }
     }
 }
@@ -302,6 +307,7 @@ impl ProviderConfig {
                 .filter(|s| *s > 0)
                 .map(|s| Duration::from_secs(s as u64))
                 .unwrap_or(defaults.timeout),
+            shared_reads: defaults.shared_reads,
         };
 
         let gov = config.get("governance");

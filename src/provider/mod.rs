@@ -197,6 +197,7 @@ impl ProviderData {
                     sasl_password: k.sasl_password.as_ref().map(|s| s.0.clone()),
                     ca_cert_pem: k.ca_cert_pem.clone(),
                     timeout: k.timeout,
+                    shared_reads: k.shared_reads,
                 };
                 KafkaStreaming::connect(&conn, self.stop.clone())
                     .map(|s| Arc::new(s) as Arc<dyn Streaming>)

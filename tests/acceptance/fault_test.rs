@@ -757,8 +757,6 @@ fn late_create_phase(rig: &Rig, label: &str, proxy: &Proxy, pattern: &[u8]) -> V
 /// retried (by the AWS SDK for IAM, by the provider for Kafka), and the retry meets the object
 /// the first attempt made.
 #[test]
-#[ignore = "provider bug (issue 5 report): a retried CreateRole / CreateTopics whose first answer \
-            was late fails with \"already exists\" and orphans the role / topic"]
 fn fault_a_late_answer_to_a_create_leaves_no_orphan() {
     let rig = Rig::new(Broker::Private, 2);
     let domain = rig.domain();

@@ -45,6 +45,8 @@ pub struct KafkaConnection {
     pub ca_cert_pem: Option<String>,
     /// How long one admin call may take.
     pub timeout: Duration,
+    /// Whether topic reads share snapshots (see `snapshot`); otherwise each reads the broker.
+    pub shared_reads: bool,
 }
 
 impl std::fmt::Debug for KafkaConnection {
@@ -76,6 +78,7 @@ pub struct KafkaStreaming {
     snapshot: Mutex<Snapshot>,
     /// Held by the one read fetching for all the others.
     fetching: tokio::sync::Mutex<()>,
+    shared_reads: bool,
 }
 
 impl KafkaStreaming {
@@ -125,6 +128,7 @@ impl KafkaStreaming {
             acl_support: tokio::sync::OnceCell::new(),
             snapshot: Mutex::new(Snapshot::default()),
             fetching: tokio::sync::Mutex::new(()),
+            shared_reads: conn.shared_reads,
         })
     }
 
@@ -395,10 +399,9 @@ impl KafkaStreaming {
         }
         let topics = self.snap().configs_to_fetch(Instant::now(), is_stream_topic);
         for chunk in topics.chunks(CONFIGS_PER_REQUEST) {
-            let (at, read) = with_retries(self.policy(), &self.stop, || {
-                self.attempt("DescribeConfigs", self.configs_once(chunk))
-            })
-            .await?;
+            let (at, read) =
+                with_retries(self.policy(), &self.stop, || self.attempt("DescribeConfigs", self.configs_once(chunk)))
+                    .await?;
             let unreadable: Vec<String> = chunk.iter().filter(|t| !read.contains_key(*t)).cloned().collect();
             self.snap().store_configs(at, read, unreadable);
         }
@@ -429,7 +432,10 @@ impl KafkaStreaming {
 
     /// One DescribeConfigs request for `topics`: the configs set on each topic that could be
     /// read (a topic missing from the answer could not), as of when they were asked.
-    async fn configs_once(&self, topics: &[String]) -> Result<(Instant, BTreeMap<String, BTreeMap<String, String>>), BackendError> {
+    async fn configs_once(
+        &self,
+        topics: &[String],
+    ) -> Result<(Instant, BTreeMap<String, BTreeMap<String, String>>), BackendError> {
         let asked = Instant::now();
         let specifiers: Vec<ResourceSpecifier<'_>> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
         let results = self
@@ -499,6 +505,9 @@ impl Streaming for KafkaStreaming {
     }
 
     async fn describe_topic(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
+        if !self.shared_reads {
+            return self.describe_directly(name).await;
+        }
         let since = Instant::now();
         let found = self.snap().lookup(name, since);
         match found {

@@ -62,13 +62,13 @@ pub(super) struct Snapshot {
 
 impl Snapshot {
     /// Where `topic`'s answer comes from, at `now`. Counts the read.
-    pub fn lookup(&mut self, topic: &str, now: Instant) -> Lookup {
+    pub(super) fn lookup(&mut self, topic: &str, now: Instant) -> Lookup {
         self.reads = self.reads.saturating_add(1);
         self.peek(topic, now)
     }
 
     /// The same without counting a read.
-    pub fn peek(&self, topic: &str, now: Instant) -> Lookup {
+    pub(super) fn peek(&self, topic: &str, now: Instant) -> Lookup {
         if self.direct.contains(topic) {
             return Lookup::Direct;
         }
@@ -91,18 +91,18 @@ impl Snapshot {
     }
 
     /// Queues `topic` for the next fetch.
-    pub fn wait_for(&mut self, topic: &str) {
+    pub(super) fn wait_for(&mut self, topic: &str) {
         self.pending.insert(topic.to_string());
     }
 
     /// Never answers `topic` from a snapshot again (this process is about to write it).
-    pub fn bypass(&mut self, topic: &str) {
+    pub(super) fn bypass(&mut self, topic: &str) {
         self.direct.insert(topic.to_string());
         self.pending.remove(topic);
     }
 
     /// Whether the next fetch must ask the all-topics Metadata again.
-    pub fn needs_metadata(&self, now: Instant) -> bool {
+    pub(super) fn needs_metadata(&self, now: Instant) -> bool {
         match &self.metadata {
             Some((taken, _)) => now.duration_since(*taken) >= SNAPSHOT_TTL,
             None => true,
@@ -111,7 +111,7 @@ impl Snapshot {
 
     /// The topics whose configs the next fetch describes: those reads wait for, and once this
     /// process has served enough reads, every other stream topic without fresh configs.
-    pub fn configs_to_fetch(&self, now: Instant, is_stream_topic: impl Fn(&str) -> bool) -> Vec<String> {
+    pub(super) fn configs_to_fetch(&self, now: Instant, is_stream_topic: impl Fn(&str) -> bool) -> Vec<String> {
         let Some((_, shapes)) = &self.metadata else { return Vec::new() };
         let wanted = |t: &str| {
             matches!(shapes.get(t), Some(Shape::Ready { .. }))
@@ -129,13 +129,13 @@ impl Snapshot {
     }
 
     /// Stores a Metadata answer for every topic, taken at `at`.
-    pub fn store_metadata(&mut self, at: Instant, shapes: HashMap<String, Shape>) {
+    pub(super) fn store_metadata(&mut self, at: Instant, shapes: HashMap<String, Shape>) {
         self.metadata = Some((at, shapes));
     }
 
     /// Stores the configs read for some topics, taken at `at`; `unreadable` topics are read
     /// directly from now on.
-    pub fn store_configs(
+    pub(super) fn store_configs(
         &mut self,
         at: Instant,
         read: impl IntoIterator<Item = (String, BTreeMap<String, String>)>,
@@ -151,12 +151,12 @@ impl Snapshot {
     }
 
     /// Records a fetch that failed as a whole.
-    pub fn store_failure(&mut self, at: Instant, error: BackendError) {
+    pub(super) fn store_failure(&mut self, at: Instant, error: BackendError) {
         self.failure = Some((at, error));
     }
 
     /// The failure of a fetch that ended after `since` (a read that waited since then shares it).
-    pub fn failure_since(&self, since: Instant) -> Option<BackendError> {
+    pub(super) fn failure_since(&self, since: Instant) -> Option<BackendError> {
         self.failure.as_ref().filter(|(at, _)| *at >= since).map(|(_, e)| e.clone())
     }
 }

@@ -361,9 +361,11 @@ impl Backends {
     /// Backends configured like a test directory's provider.
     pub fn for_prefix(prefix: &str) -> Self {
         require_stack();
-        let mut config = ProviderConfig::default();
-        config.name_prefix = prefix.to_string();
-        config.catalog_bucket = format!("{prefix}-catalog");
+        let mut config = ProviderConfig {
+            name_prefix: prefix.to_string(),
+            catalog_bucket: format!("{prefix}-catalog"),
+            ..Default::default()
+        };
         config.aws.s3_force_path_style = true;
         config.kafka.bootstrap_servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
             .unwrap_or_default()
@@ -371,6 +373,8 @@ impl Backends {
             .map(String::from)
             .collect();
         config.kafka.timeout = std::time::Duration::from_secs(15);
+        // A checker must see every change at once, never a snapshot taken before it.
+        config.kafka.shared_reads = false;
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         Self { rt, data: ProviderData::new(config) }
     }
