@@ -101,7 +101,8 @@ fn data_product_lifecycle_create_update_drift_import_destroy() {
     tf.assert_no_changes();
 
     // Drift, one property at a time: each is planned back and applied.
-    let drifts: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Drift<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let drifts: Vec<Drift> = vec![
         ("versioning suspended", Box::new(|| b.block_on(storage.set_versioning(&n.bucket, false)).unwrap())),
         ("lifecycle rule changed", Box::new(|| b.block_on(storage.set_expiration(&n.bucket, Some(7))).unwrap())),
         ("lifecycle rule removed", Box::new(|| b.block_on(storage.set_expiration(&n.bucket, None)).unwrap())),

@@ -151,9 +151,8 @@ fn discovery_lists_a_thousand_products() {
         .into_iter()
         .find(|d| d.type_name() == "datamesh_data_products")
         .unwrap();
-    let mut config = ProviderConfig::default();
-    config.name_prefix = p.clone();
-    config.catalog_bucket = format!("{p}-catalog");
+    let mut config =
+        ProviderConfig { name_prefix: p.clone(), catalog_bucket: format!("{p}-catalog"), ..Default::default() };
     config.aws.s3_force_path_style = true;
     let ctx = ResourceContext { provider: std::sync::Arc::new(ProviderData::new(config)), stop: Default::default() };
     let query = Value::object([

@@ -223,7 +223,7 @@ fn two_working_directories_granting_the_same_product_at_once_both_land() {
             assert!(out.status.success(), "{}", combined(&out));
         }
     });
-    let records = b.block_on(b.catalog().list(&format!("grants/"))).unwrap();
+    let records = b.block_on(b.catalog().list("grants/")).unwrap();
     eprintln!("concurrency: two directories x 10 grants -> {} catalog records", records.len());
     assert_eq!(records.len(), 20);
     a.assert_no_changes();

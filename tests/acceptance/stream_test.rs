@@ -140,7 +140,7 @@ fn creating_a_stream_whose_topic_exists_is_an_error_suggesting_import() {
     let b = Backends::for_prefix(&tf.prefix);
     let domain = format!("{}-sales", tf.prefix);
     tf.write(
-        &hcl(&domain, "events", "")
+        hcl(&domain, "events", "")
             .replace("resource \"datamesh_stream\"", "# resource \"datamesh_stream\"")
             .split("# resource")
             .next()
