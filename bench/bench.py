@@ -12,6 +12,11 @@ Sections (each figure is the median of --runs runs, interleaved with its compari
   apply      apply of the workload (products, streams, grants) through Terraform vs the same
              backend calls made directly (`datamesh-bench baseline`, concurrency 10) vs the same
              graph of terraform_data (Terraform alone); each on a fresh local stack
+  refresh    `terraform plan` (refresh on) over N datamesh_stream plus N/10 data products in a few
+             domains, for several N: wall time, and the backend requests it makes (Kafka by API,
+             counted by `datamesh-bench kafka-proxy` in front of a private tansu broker; S3 and
+             IAM/STS from moto's request log). The streams are made directly and their state
+             written from the one Terraform made, so setup stays fast at N = 5,000
 
 Benchmarks are reports, never assertions: targets are shown as met or not, the exit code only
 says whether the measurements could be taken.
@@ -32,6 +37,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+SECTIONS = ("startup", "terraform", "apply", "refresh")
 
 
 def say(msg):
@@ -229,6 +235,28 @@ def moto_requests(stack_dir):
     return sum(1 for line in log.read_text(errors="replace").splitlines() if pat.search(line))
 
 
+MOTO_LINE = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP')
+
+
+def moto_log_lines(stack_dir):
+    """moto's request lines so far, as (method, path)."""
+    log = Path(stack_dir) / "moto.log"
+    if not log.exists():
+        return []
+    return [m.groups() for m in map(MOTO_LINE.search, log.read_text(errors="replace").splitlines()) if m]
+
+
+def moto_split(lines):
+    """S3 and IAM/STS requests among moto request lines. IAM and STS are query APIs posted to
+    `/` (the log cannot tell them apart); S3 (path style) always names a bucket in the path."""
+    counts = {"s3": 0, "iam_sts": 0}
+    for method, path in lines:
+        if path.startswith("/moto-api"):
+            continue
+        counts["iam_sts" if method == "POST" and (path == "/" or path.startswith("/?")) else "s3"] += 1
+    return counts
+
+
 class Stack:
     def __init__(self, work, i):
         self.dir = work / f"stack-{i}"
@@ -343,6 +371,226 @@ def bench_apply(args, work):
     }
 
 
+# ------------------------------------------------------------------ refresh ----
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateKafka:
+    """A tansu broker of its own behind `datamesh-bench kafka-proxy`. The broker advertises the
+    proxy's address, so every connection a client makes (bootstrap and broker) passes the proxy,
+    which counts the requests by API."""
+
+    def __init__(self, harness, tools, log):
+        self.harness, self.tools, self.log = harness, tools, log
+
+    def __enter__(self):
+        port = free_port()
+        self.proxy = subprocess.Popen([str(self.harness / "datamesh-bench"), "kafka-proxy", "--target", f"127.0.0.1:{port}"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.tansu = None
+        try:
+            self.addr = json.loads(self.proxy.stdout.readline())["listen"]
+            env = {k: v for k, v in os.environ.items()
+                   if k not in ("SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT", "CLUSTER_ID", "LISTENER_URL",
+                                "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")}
+            env.update({"RUST_LOG": "warn", "NO_COLOR": "1"})
+            with open(self.log, "wb") as log:
+                self.tansu = subprocess.Popen(
+                    [f"{self.tools}/tansu-0.6.0/bin/tansu", "broker", "--cluster-id", "datamesh-bench",
+                     "--listener-url", f"tcp://127.0.0.1:{port}", "--advertised-listener-url", f"tcp://{self.addr}",
+                     "--storage-engine", "memory://tansu/"],
+                    env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            import socket
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if self.tansu.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"private tansu did not start on 127.0.0.1:{port}: {Path(self.log).read_text()[-2000:]}")
+                    time.sleep(0.1)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def take(self):
+        """Kafka requests counted since the last take."""
+        self.proxy.stdin.write("take\n")
+        self.proxy.stdin.flush()
+        return json.loads(self.proxy.stdout.readline())
+
+    def __exit__(self, *exc):
+        for p in (self.tansu, self.proxy):
+            if p is None or p.poll() is not None:
+                continue
+            if p is self.proxy:
+                p.stdin.close()
+                try:
+                    p.wait(timeout=5)
+                    continue
+                except subprocess.TimeoutExpired:
+                    pass
+            p.kill()
+            p.wait()
+
+
+def refresh_layout(args, n):
+    """N streams: N / streams-per-product data products, spread over a few domains."""
+    per = args.refresh_streams_per_product
+    if n % per:
+        raise SystemExit(f"--refresh-sizes: {n} is not a multiple of --refresh-streams-per-product {per}")
+    products = n // per
+    domains = max(2, min(args.refresh_domains, products))
+    return {"streams": n, "products": products, "domains": domains, "streams_per_product": per,
+            "resources": n + products + domains}
+
+
+def bench_refresh(args, work):
+    say(f"refresh scaling: terraform plan (refresh on) over N = {', '.join(map(str, args.refresh_sizes))} streams "
+        f"(N/{args.refresh_streams_per_product} data products, up to {args.refresh_domains} domains), "
+        f"{args.refresh_runs} runs each after a warm-up")
+    plugin = Plugin(work, "registry.terraform.io/datamesh/datamesh", "datamesh", args.provider, args.harness,
+                    dirname="plugins-refresh")
+    prefix = "rf"
+    # The release profile strips the binary; a debug build keeps its line tables.
+    out = {"binary": str(args.provider), "binary_size_bytes": args.provider.stat().st_size,
+           "debug_info": b".debug_line" in args.provider.read_bytes(), "parallelism": 10, "sizes": [],
+           "note": args.refresh_note}
+    for n in args.refresh_sizes:
+        lay = refresh_layout(args, n)
+        wargs = ["--prefix", prefix, "--domains", str(lay["domains"]), "--products", str(lay["products"]),
+                 "--streams-per-product", str(lay["streams_per_product"]), "--grants-per-product", "0"]
+
+        def hcl(part):
+            return subprocess.run([str(args.harness / "datamesh-bench"), "workload", "--part", part, *wargs],
+                                  check=True, capture_output=True, text=True).stdout
+
+        say(f"  N = {n}: {lay['products']} data products in {lay['domains']} domains; setting up")
+        setup_started = time.perf_counter()
+        with Stack(work, f"refresh-{n}") as stack, \
+                PrivateKafka(args.harness, stack.env["DATAMESH_TOOLS_DIR"], work / f"tansu-refresh-{n}.log") as kafka:
+            wd = work / f"refresh-{n}"
+            wd.mkdir()
+            plugin.cli_config(wd / "terraform.rc")
+            stack_env = {**stack.env, "DATAMESH_KAFKA_BOOTSTRAP_SERVERS": kafka.addr}
+            env = terraform_env(wd / "terraform.rc", stack_env)
+            # 1. Terraform makes the domains, then the products and the first stream (the
+            #    template whose state every other stream's copies).
+            (wd / "main.tf").write_text(hcl("domains"))
+            run_tf(args.terraform, wd, env, "apply", "-auto-approve", "-input=false", "-no-color")
+            (wd / "main.tf").write_text(hcl("refresh-seed"))
+            _, applied = run_tf(args.terraform, wd, env, "apply", "-auto-approve", "-input=false", "-no-color")
+            if f"{lay['products'] + 1} added" not in applied:
+                raise RuntimeError(f"refresh setup: apply did not add {lay['products'] + 1} resources:\n{applied[-2000:]}")
+            applied_s = time.perf_counter() - setup_started
+            # 2. The other streams directly (topics and catalog entries), many at once.
+            p = subprocess.run([str(args.harness / "datamesh-bench"), "refresh-setup", *wargs, "--skip", "1",
+                                "--concurrency", str(args.refresh_setup_concurrency)],
+                               env={**os.environ, **stack_env}, capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RuntimeError(f"refresh-setup failed:\n{p.stderr[-4000:]}")
+            direct = json.loads(p.stdout)
+            # 3. Their state: copies of the template's, names changed, as the provider writes it.
+            write_stream_state(wd / "terraform.tfstate", lay)
+            (wd / "main.tf").write_text(hcl("refresh"))
+            setup_s = time.perf_counter() - setup_started
+            say(f"  N = {n}: set up in {setup_s:.0f} s (Terraform apply {applied_s:.0f} s, "
+                f"{direct['created']} streams direct in {direct['seconds']:.0f} s)")
+
+            samples = []
+            for i in range(args.refresh_runs + 1):  # run 0 is a warm-up, discarded
+                kafka.take()
+                plugin.take_launches()
+                before = len(moto_log_lines(stack.dir))
+                wall, plan = run_tf(args.terraform, wd, env, "plan", "-input=false", "-lock=false", "-no-color")
+                kafka_counts = kafka.take()
+                moto = moto_split(moto_log_lines(stack.dir)[before:])
+                launches = launch_summary(plugin.take_launches())
+                if "No changes." not in plan or "changed outside of Terraform" in plan:
+                    raise RuntimeError(f"refresh plan at N = {n} is not 'No changes' (the figures would be invalid):\n"
+                                       f"{plan[-3000:]}")
+                sample = {"wall_ms": wall, "kafka": kafka_counts, "s3": moto["s3"], "iam_sts": moto["iam_sts"],
+                          **{k: launches[k] for k in ("cpu_ms", "peak_rss_kb", "launches")}}
+                say(f"    {'warm-up' if i == 0 else f'run {i}'}: {wall / 1e3:.1f} s, Kafka {kafka_counts['total']} "
+                    f"({', '.join(f'{k} {v}' for k, v in kafka_counts['by_api'].items())}), "
+                    f"S3 {moto['s3']}, IAM/STS {moto['iam_sts']}")
+                if i > 0:
+                    samples.append(sample)
+        apis = sorted({a for s in samples for a in s["kafka"]["by_api"]})
+        med = {
+            "wall_ms": median([s["wall_ms"] for s in samples]),
+            "cpu_ms": median([s["cpu_ms"] for s in samples]),
+            "peak_rss_kb": median([s["peak_rss_kb"] for s in samples]),
+            "launches": median([s["launches"] for s in samples]),
+            "kafka_total": median([s["kafka"]["total"] for s in samples]),
+            "kafka_connections": median([s["kafka"]["connections"] for s in samples]),
+            "kafka_by_api": {a: median([s["kafka"]["by_api"].get(a, 0) for s in samples]) for a in apis},
+            "s3": median([s["s3"] for s in samples]),
+            "iam_sts": median([s["iam_sts"] for s in samples]),
+        }
+        out["sizes"].append({**lay, "setup_seconds": setup_s, "setup_apply_seconds": applied_s,
+                             "setup_direct": direct, "no_changes": True, "raw": samples, "median": med,
+                             "kafka_per_stream": med["kafka_total"] / n,
+                             "s3_per_resource": med["s3"] / lay["resources"],
+                             "iam_sts_per_resource": med["iam_sts"] / lay["resources"],
+                             "wall_ms_per_resource": med["wall_ms"] / lay["resources"]})
+    # Growth between successive sizes: the exponent k in cost ∝ N^k (1 = linear).
+    import math
+    growth = []
+    for a, b in zip(out["sizes"], out["sizes"][1:]):
+        f = math.log(b["streams"] / a["streams"])
+        g = {"from": a["streams"], "to": b["streams"]}
+        for key in ("wall_ms", "cpu_ms", "kafka_total", "s3", "iam_sts"):
+            x, y = a["median"][key], b["median"][key]
+            g[key] = math.log(y / x) / f if x and y else None
+        growth.append(g)
+    out["growth_exponent"] = growth
+    big = [z for z in out["sizes"] if z["streams"] >= 1000]
+    out["target"] = {"kafka_per_stream_max": 0.1, "at_streams_min": 1000,
+                     "met": bool(big) and all(z["kafka_per_stream"] <= 0.1 for z in big)}
+    return out
+
+
+def write_stream_state(path, lay):
+    """Adds every stream's state to a state file holding the one Terraform made: a copy of that
+    entry with the names changed, so the copies are exactly what the provider writes."""
+    state = json.loads(path.read_text())
+    seeds = [r for r in state["resources"] if r.get("mode") == "managed" and r["type"] == "datamesh_stream"]
+    if len(seeds) != 1 or len(seeds[0]["instances"]) != 1:
+        raise RuntimeError(f"expected the one stream Terraform made in {path}, found {len(seeds)}")
+    seed = seeds[0]
+    text = json.dumps(seed)
+    # The template's names, as the workload makes them (bd00 / p000 / s0).
+    d0, p0, s0 = "bd00", "p000", "s0"
+    if seed["name"] != f"{p0}_{s0}" or seed["instances"][0]["attributes"].get("topic") != f"{d0}.{p0}.{s0}":
+        raise RuntimeError(f"unexpected template stream {seed['name']}: {seed['instances'][0]['attributes']}")
+    domains = [f"bd{i:02}" for i in range(lay["domains"])]
+    for j in range(lay["products"]):
+        d, p = domains[j % lay["domains"]], f"p{j:03}"
+        for k in range(lay["streams_per_product"]):
+            if j == 0 and k == 0:
+                continue
+            st = f"s{k}"
+            entry = json.loads(text
+                               .replace(f'"{p0}_{s0}"', f'"{p}_{st}"')
+                               .replace(f'"{d0}.{p0}.{s0}"', f'"{d}.{p}.{st}"')
+                               .replace(f'"{d0}/{p0}"', f'"{d}/{p}"')
+                               .replace(f'"datamesh_data_product.{p0}"', f'"datamesh_data_product.{p}"')
+                               .replace(f'"name": "{s0}"', f'"name": "{st}"'))
+            state["resources"].append(entry)
+    state["serial"] += 1
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    tmp.replace(path)
+
+
 # ------------------------------------------------------------------- report ----
 
 def fmt_ms(x):
@@ -370,8 +618,8 @@ def markdown(res):
         f"Medians of {m['runs']} runs ({m['startup_runs']} for start-up), taken interleaved with their comparison. "
         "Ratios are datamesh ÷ comparison. On a shared machine wall times are noisy: CPU and RSS are the steadier figures.",
         "",
-        f"Release binary: {m['binary_size_bytes'] / 1e6:.1f} MB ({m['binary']}); release build in this run: "
-        f"{m['build']['seconds']:.0f} s ({m['build']['note']}).",
+        f"Release binary (sections 1–3): {m['binary_size_bytes'] / 1e6:.1f} MB ({m['binary']}); release build in the run "
+        f"that measured them: {m['build']['seconds']:.0f} s ({m['build']['note']}).",
         "",
     ]
     s = res.get("startup")
@@ -487,9 +735,74 @@ def markdown(res):
                 f"Refresh of the applied workload (`terraform plan`, item 4 at N = {a['resources']}): "
                 f"{fmt_ms(rp['refresh_plan_wall_ms'])}, {rp.get('refresh_plan_moto_requests') or '–'} S3/IAM/STS requests "
                 f"({'–' if per is None else f'{per:.2f}'} per resource), plugin CPU {fmt_ms(rp.get('refresh_plan_cpu_ms'))}, "
-                f"peak RSS {fmt_kb(rp.get('refresh_plan_peak_rss_kb'))}; Kafka requests are not counted here.",
+                f"peak RSS {fmt_kb(rp.get('refresh_plan_peak_rss_kb'))}; Kafka requests are not counted here (section 4 counts them).",
                 "",
             ]
+    r = res.get("refresh")
+    if r and r.get("sizes"):
+        sizes = r["sizes"]
+        first = sizes[0]
+        lines += [
+            "## 4. Refresh scaling: `terraform plan` (refresh on) over N streams",
+            "",
+            f"Measured {r.get('measured', '?')}, with {r['binary']} ({r['binary_size_bytes'] / 1e6:.1f} MB"
+            f"{', a build with debug info, not the release profile: request counts do not depend on the profile, wall and CPU do' if r.get('debug_info') else ''}). "
+            f"Each N on a fresh stack (moto, and a private tansu broker behind a counting proxy): N streams over "
+            f"N/{first['streams_per_product']} data products in {', '.join(sorted({str(z['domains']) for z in sizes}))} domains, "
+            "no grants; the domains, the products and one stream made by `terraform apply`, the other streams "
+            "(topics, catalog entries) made directly and their state written as copies of the one Terraform wrote. "
+            f"Every plan reported \"No changes\". Medians of {len(first['raw'])} plans after a warm-up; Terraform's "
+            "default parallelism (10). Kafka requests are counted by API key at the proxy, S3 and IAM/STS "
+            "requests in moto's request log (IAM and STS share it: both are posts to `/`).",
+            "",
+            "| N streams | products | domains | plan wall | wall per resource | plugin CPU | plugin peak RSS | Kafka requests | Kafka per stream | Metadata | DescribeConfigs | other Kafka | S3 | S3 per resource | IAM/STS | IAM/STS per resource |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for z in sizes:
+            m = z["median"]
+            by = m["kafka_by_api"]
+            md, dc = by.get("Metadata", 0), by.get("DescribeConfigs", 0)
+            other = {k: v for k, v in by.items() if k not in ("Metadata", "DescribeConfigs") and v}
+            lines.append(
+                f"| {z['streams']:,} | {z['products']:,} | {z['domains']} | {fmt_ms(m['wall_ms'])} "
+                f"| {m['wall_ms'] / z['resources']:.2f} ms | {fmt_ms(m['cpu_ms'])} | {fmt_kb(m['peak_rss_kb'])} "
+                f"| {m['kafka_total']:.0f} | {z['kafka_per_stream']:.4f} | {md:.0f} | {dc:.0f} "
+                f"| {m['kafka_total'] - md - dc:.0f}{' (' + ', '.join(f'{k} {v:.0f}' for k, v in other.items()) + ')' if other else ''} "
+                f"| {m['s3']:.0f} | {z['s3_per_resource']:.2f} | {m['iam_sts']:.0f} | {z['iam_sts_per_resource']:.2f} |"
+            )
+        t = r.get("target", {})
+        big = [z for z in sizes if z["streams"] >= 1000]
+        lines += [
+            "",
+            "Per resource counts every refreshed resource (streams + products + domains); only products and "
+            "domains read S3 and IAM, only streams read Kafka.",
+            "",
+            (f"Target: Kafka requests per refreshed stream ≤ 0.1 at N ≥ 1,000: "
+             + ("; ".join(f"{z['kafka_per_stream']:.4f} at N = {z['streams']:,}" for z in big) + f" — {verdict(t.get('met'))}"
+                if big else "not measured (no N ≥ 1,000 in this run)")),
+            "",
+        ]
+        if r.get("growth_exponent"):
+            lines += [
+                "Growth between sizes, as the exponent k in cost ∝ N^k (1 = linear, 0 = flat):",
+                "",
+                "| N | plan wall | plugin CPU | Kafka requests | S3 | IAM/STS |",
+                "|---|---:|---:|---:|---:|---:|",
+            ]
+            f = lambda x: "–" if x is None else f"{x:.2f}"
+            for g in r["growth_exponent"]:
+                lines.append(f"| {g['from']:,} → {g['to']:,} | {f(g['wall_ms'])} | {f(g['cpu_ms'])} | {f(g['kafka_total'])} "
+                             f"| {f(g['s3'])} | {f(g['iam_sts'])} |")
+            lines.append("")
+        lines += [
+            "Setup per N (not timed as part of the figures): "
+            + "; ".join(f"N = {z['streams']:,}: {z['setup_seconds']:.0f} s ({z['setup_apply_seconds']:.0f} s of `terraform apply`, "
+                        f"{z['setup_direct']['created']:,} streams direct in {z['setup_direct']['seconds']:.0f} s)" for z in sizes)
+            + ".",
+            "",
+        ]
+        if r.get("note"):
+            lines += [r["note"], ""]
     return "\n".join(lines)
 
 
@@ -507,7 +820,16 @@ def main():
     ap.add_argument("--products", type=int, default=100)
     ap.add_argument("--streams-per-product", type=int, default=2)
     ap.add_argument("--grants-per-product", type=int, default=2)
-    ap.add_argument("--only", default="startup,terraform,apply", help="comma-separated sections")
+    ap.add_argument("--refresh-sizes", default="100,1000,5000", type=lambda v: [int(x) for x in v.split(",") if x],
+                    help="refresh section: numbers of streams N, comma-separated")
+    ap.add_argument("--refresh-streams-per-product", type=int, default=10,
+                    help="refresh section: streams per data product (N / this = products)")
+    ap.add_argument("--refresh-domains", type=int, default=5, help="refresh section: domains the products spread over")
+    ap.add_argument("--refresh-runs", type=int, default=None, help="refresh section: plans per N (default --runs)")
+    ap.add_argument("--refresh-setup-concurrency", type=int, default=32,
+                    help="refresh section: streams made at once by the direct setup")
+    ap.add_argument("--refresh-note", default="", help="refresh section: a line for the report (e.g. which build)")
+    ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ", ".join(SECTIONS))
     ap.add_argument("--extra-provider", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
                     metavar="LABEL=PATH", help="another build of this provider to add to the start-up section (A/B)")
     ap.add_argument("--build-seconds", type=float, default=0.0)
@@ -516,7 +838,13 @@ def main():
     args = ap.parse_args()
     if args.runs < 5:
         say(f"WARNING: --runs {args.runs}: the issue asks for medians of at least 5")
+    # Plugins run from Terraform's working directories: every binary path must be absolute.
+    args.provider, args.null, args.harness = args.provider.resolve(), args.null.resolve(), args.harness.resolve()
     sections = set(args.only.split(","))
+    if sections - set(SECTIONS):
+        ap.error(f"--only: unknown sections {sorted(sections - set(SECTIONS))}; known: {', '.join(SECTIONS)}")
+    if args.refresh_runs is None:
+        args.refresh_runs = args.runs
 
     tf_version = subprocess.run([args.terraform, "version"], capture_output=True, text=True,
                                 env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "CHECKPOINT_DISABLE": "1"}).stdout
@@ -542,7 +870,8 @@ def main():
                 pass
     work = Path(tempfile.mkdtemp(prefix="datamesh-bench-"))
     try:
-        for name, fn in (("startup", bench_startup), ("terraform", bench_terraform), ("apply", bench_apply)):
+        for name, fn in (("startup", bench_startup), ("terraform", bench_terraform), ("apply", bench_apply),
+                         ("refresh", bench_refresh)):
             if name in sections:
                 started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                 res[name] = fn(args) if name == "startup" else fn(args, work)
@@ -556,14 +885,20 @@ def main():
     args.out.mkdir(parents=True, exist_ok=True)
     # With --only, the other sections keep their figures from the last full run.
     previous = args.out / "results.json"
-    if previous.exists() and sections != {"startup", "terraform", "apply"}:
+    if previous.exists() and sections != set(SECTIONS):
         try:
             old = json.loads(previous.read_text())
         except ValueError:
             old = {}
-        for name in ("startup", "terraform", "apply"):
+        for name in SECTIONS:
             if name not in sections and name in old:
                 res[name] = old[name]
+        # The header's binary, build, null provider and workload describe sections 1-3 (section 4
+        # names its own binary): when none of those ran now, they keep the run that measured them.
+        if not sections & {"startup", "terraform", "apply"} and "meta" in old:
+            for k in ("binary", "binary_size_bytes", "build", "null_provider", "workload", "startup_runs"):
+                if k in old["meta"]:
+                    res["meta"][k] = old["meta"][k]
     (args.out / "results.json").write_text(json.dumps(res, indent=2) + "\n")
     md = markdown(res)
     (args.out / "results.md").write_text(md + "\n")

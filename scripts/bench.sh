@@ -12,8 +12,13 @@
 #
 # Usage: scripts/bench.sh [bench.py options, e.g. --only startup --runs 7]
 #   env: CARGO_TARGET_DIR (default <repo>/target), DATAMESH_TOOLS_DIR, DATAMESH_BENCH_RUNS (5),
-#        DATAMESH_TERRAFORM (default: the pinned launcher), DATAMESH_BENCH_KEEP=1 keeps work dirs
+#        DATAMESH_TERRAFORM (default: the pinned launcher), DATAMESH_BENCH_KEEP=1 keeps work dirs,
+#        DATAMESH_BENCH_PROVIDER=PATH measures that provider binary instead of building the
+#        release one (e.g. a debug build for `--only refresh`, whose request counts do not
+#        depend on the profile), DATAMESH_BENCH_HARNESS_PROFILE=dev builds the harness without
+#        the release profile's fat LTO (fine for the refresh section; start-up wants release)
 set -euo pipefail
+caller_pwd="$(pwd)"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 
@@ -87,26 +92,43 @@ PY
 }
 ensure_null_provider
 
-# Release build, timed. On a warm target dir this is seconds; the note says which it was.
-build_log="$(mktemp "${TMPDIR:-/tmp}/datamesh-bench-build-XXXXXX")"
-trap 'rm -f "$build_log"' EXIT
-say "building the provider with the release profile into $TARGET (a clean build takes a long while on 2 cores)"
-build_start_ns=$(date +%s%N)
-if ! CARGO_TARGET_DIR="$TARGET" "$CARGO" build --release --bin terraform-provider-datamesh 2>&1 | tee "$build_log" >&2; then
-    die "release build failed"
-fi
-build_ms=$((($(date +%s%N) - build_start_ns) / 1000000))
-compiled="$(grep -c '^ *Compiling ' "$build_log" || true)"
-if [ "$compiled" -eq 0 ]; then build_note="already built, nothing compiled"; else build_note="$compiled crates compiled"; fi
+PROVIDER="${DATAMESH_BENCH_PROVIDER:-}"
+HARNESS_PROFILE="${DATAMESH_BENCH_HARNESS_PROFILE:-release}"
+case "$HARNESS_PROFILE" in
+    release) harness_dir="$TARGET/release" ;;
+    dev) harness_dir="$TARGET/debug" ;;
+    *) die "DATAMESH_BENCH_HARNESS_PROFILE is release or dev, not $HARNESS_PROFILE" ;;
+esac
 
-say "building the harness (bench/harness)"
-CARGO_TARGET_DIR="$TARGET" "$CARGO" build --release --manifest-path bench/harness/Cargo.toml >&2 ||
+if [ -n "$PROVIDER" ]; then
+    case "$PROVIDER" in /*) ;; *) PROVIDER="$caller_pwd/$PROVIDER" ;; esac
+    [ -x "$PROVIDER" ] || die "DATAMESH_BENCH_PROVIDER=$PROVIDER is not an executable file"
+    say "measuring $PROVIDER (DATAMESH_BENCH_PROVIDER); no release build"
+    build_ms=0
+    build_note="not built: DATAMESH_BENCH_PROVIDER=$PROVIDER"
+else
+    # Release build, timed. On a warm target dir this is seconds; the note says which it was.
+    build_log="$(mktemp "${TMPDIR:-/tmp}/datamesh-bench-build-XXXXXX")"
+    trap 'rm -f "$build_log"' EXIT
+    say "building the provider with the release profile into $TARGET (a clean build takes a long while on 2 cores)"
+    build_start_ns=$(date +%s%N)
+    if ! CARGO_TARGET_DIR="$TARGET" "$CARGO" build --release --bin terraform-provider-datamesh 2>&1 | tee "$build_log" >&2; then
+        die "release build failed"
+    fi
+    build_ms=$((($(date +%s%N) - build_start_ns) / 1000000))
+    compiled="$(grep -c '^ *Compiling ' "$build_log" || true)"
+    if [ "$compiled" -eq 0 ]; then build_note="already built, nothing compiled"; else build_note="$compiled crates compiled"; fi
+    PROVIDER="$TARGET/release/terraform-provider-datamesh"
+fi
+
+say "building the harness (bench/harness, $HARNESS_PROFILE profile)"
+CARGO_TARGET_DIR="$TARGET" "$CARGO" build --profile "$HARNESS_PROFILE" --manifest-path bench/harness/Cargo.toml >&2 ||
     die "harness build failed"
 
 "$PY" bench/bench.py \
-    --provider "$TARGET/release/terraform-provider-datamesh" \
+    --provider "$PROVIDER" \
     --null "$NULL_BIN" --null-version "terraform-provider-null v2.1.2 ($NULL_PKG $NULL_PKG_VERSION)" \
-    --harness "$TARGET/release" \
+    --harness "$harness_dir" \
     --terraform "$TERRAFORM" \
     --runs "$RUNS" \
     --build-seconds "$((build_ms / 1000)).$((build_ms % 1000 / 100))" --build-note "$build_note" \

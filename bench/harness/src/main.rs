@@ -8,9 +8,20 @@
 //! datamesh-bench baseline --prefix P [sizes] [--concurrency 10]
 //!     makes the apply workload's backend calls directly (stack env needed); JSON out
 //! sizes: --domains 10 --products 100 --streams-per-product 2 --grants-per-product 2
+//!
+//! datamesh-bench workload --prefix P --part refresh|refresh-seed [sizes, --grants-per-product 0]
+//!     the refresh workload (item 4): domains, products and all their streams, or only the
+//!     first stream (the one Terraform creates, whose state the others' state copies)
+//! datamesh-bench refresh-setup --prefix P [sizes] [--skip 1] [--concurrency 32]
+//!     creates the refresh workload's streams but the first --skip directly: topics and
+//!     catalog entries (stack env needed); JSON out
+//! datamesh-bench kafka-proxy --target HOST:PORT
+//!     a TCP proxy counting Kafka requests by API; prints {"listen": ...}; stdin `take`
+//!     prints and zeroes the counts (one JSON line)
 //! ```
 
 mod baseline;
+mod refresh;
 mod startup;
 mod workload;
 
@@ -22,7 +33,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(out) => {
-            println!("{out}");
+            if !out.is_empty() {
+                println!("{out}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -75,7 +88,8 @@ impl Flags {
 }
 
 fn run(args: &[String]) -> Result<String, String> {
-    let (cmd, rest) = args.split_first().ok_or("usage: datamesh-bench startup|workload|baseline ...")?;
+    let (cmd, rest) =
+        args.split_first().ok_or("usage: datamesh-bench startup|workload|baseline|refresh-setup|kafka-proxy ...")?;
     let flags = Flags::parse(rest)?;
     match cmd.as_str() {
         "startup" => {
@@ -92,13 +106,24 @@ fn run(args: &[String]) -> Result<String, String> {
                 Some("domains") => Ok(w.domains_hcl()),
                 Some("apply") => Ok(w.apply_hcl()),
                 Some("terraform-data") => Ok(w.terraform_data_hcl()),
-                other => Err(format!("--part domains|apply|terraform-data, not {other:?}")),
+                Some("refresh") => Ok(w.refresh_hcl(usize::MAX)),
+                Some("refresh-seed") => Ok(w.refresh_hcl(1)),
+                other => Err(format!("--part domains|apply|terraform-data|refresh|refresh-seed, not {other:?}")),
             }
         }
         "baseline" => {
             let w = flags.workload()?;
             let out = baseline::run(&w, flags.num("concurrency", 10)?)?;
             Ok(out.to_string())
+        }
+        "refresh-setup" => {
+            let w = flags.workload()?;
+            let out = refresh::setup(&w, flags.num("skip", 1)?, flags.num("concurrency", 32)?)?;
+            Ok(out.to_string())
+        }
+        "kafka-proxy" => {
+            refresh::kafka_proxy(flags.get("target").ok_or("kafka-proxy needs --target HOST:PORT")?)?;
+            Ok(String::new())
         }
         other => Err(format!("unknown subcommand {other:?}")),
     }

@@ -1,6 +1,6 @@
-//! The apply workload of item 3, defined once: the Terraform configurations (`datamesh` and a
-//! `terraform_data` twin with the same dependency graph) and the baseline both come from here,
-//! so they can never disagree about names.
+//! The workloads of item 3 (apply) and item 4 (refresh), defined once: the Terraform
+//! configurations (`datamesh` and a `terraform_data` twin with the same dependency graph), the
+//! baseline and the refresh setup all come from here, so they can never disagree about names.
 
 use std::fmt::Write;
 
@@ -112,7 +112,19 @@ provider "datamesh" {{
 
     /// Products, streams and grants: the timed apply.
     pub fn apply_hcl(&self) -> String {
-        let mut s = self.provider_block();
+        self.provider_block() + &self.products_hcl(usize::MAX)
+    }
+
+    /// The refresh workload of item 4 (no grants): domains, products and the first `streams`
+    /// streams in one configuration. The domains must exist before the products are applied.
+    pub fn refresh_hcl(&self, streams: usize) -> String {
+        self.domains_hcl() + &self.products_hcl(streams)
+    }
+
+    /// Products with their grants and, of their streams, the first `streams` of the workload.
+    fn products_hcl(&self, streams: usize) -> String {
+        let mut s = String::new();
+        let mut left = streams;
         for p in self.products() {
             let _ = write!(
                 s,
@@ -121,7 +133,8 @@ provider "datamesh" {{
                 d = p.domain,
                 n = p.name
             );
-            for st in &p.streams {
+            for st in p.streams.iter().take(left) {
+                left -= 1;
                 let _ = write!(
                     s,
                     "\nresource \"datamesh_stream\" \"{l}_{st}\" {{\n  data_product = datamesh_data_product.{l}.id\n  name         = \"{st}\"\n  partitions   = {PARTITIONS}\n}}\n",
