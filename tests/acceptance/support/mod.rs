@@ -558,16 +558,16 @@ impl Backends {
 }
 
 /// A tansu broker of the test's own that requires SASL authentication (`tansu broker
-/// --authentication`), on a free loopback port, with the in-memory storage engine, killed on drop.
+/// --authentication`), on a free loopback port, killed on drop.
 ///
-/// What tansu 0.6.0 (built `--features dynostore`, the only engine in the stack's binary) can do
-/// with SASL: its SCRAM-SHA-256/512 server runs, but the dynostore engine (`memory://` and
-/// `s3://`) keeps no SCRAM credentials (`upsert_user_scram_credential` does nothing and
-/// `user_scram_credential` always answers "no such user"; only the `postgres` and `libsql`
-/// engines store them), so every SCRAM login ends with the server-final message
+/// What tansu 0.6.0 can do with SASL: its SCRAM-SHA-256/512 server runs with every engine, but
+/// only the SQLite engine (`sqlite://`, built with the `libsql` feature) keeps SCRAM
+/// credentials; the in-memory engine (`memory://`, `dynostore`) answers every login with
 /// `e=unknown-user`. PLAIN is not offered (the handshake closes the connection). `tansu user
 /// create` sends AlterUserScramCredentials without authenticating, which a broker with
-/// `--authentication` refuses by closing the connection.
+/// `--authentication` refuses by closing the connection; so users are created by a broker
+/// without authentication on the same SQLite file, which then restarts with it
+/// ([`SaslTansu::with_users`]).
 pub struct SaslTansu {
     child: std::process::Child,
     /// `127.0.0.1:<port>`.
@@ -584,19 +584,53 @@ impl SaslTansu {
         bin
     }
 
-    /// Starts it (a few ports are tried, in case another process takes the free one first).
+    /// Starts it with the in-memory engine, which knows no users.
     pub fn start() -> Self {
         require_stack();
         let dir = tempfile::Builder::new().prefix("datamesh-sasl-tansu-").tempdir().expect("temp dir");
+        let (child, bootstrap) = Self::spawn(&dir, "memory://tansu/", true);
+        Self { child, bootstrap, dir }
+    }
+
+    /// Starts it with the SQLite engine, holding these SCRAM users: `(mechanism, name,
+    /// password)` with mechanism `scram256` or `scram512`.
+    pub fn with_users(users: &[(&str, &str, &str)]) -> Self {
+        require_stack();
+        let dir = tempfile::Builder::new().prefix("datamesh-sasl-tansu-").tempdir().expect("temp dir");
+        let (mut setup, bootstrap) = Self::spawn(&dir, "sqlite://tansu.db", false);
+        for (mechanism, name, password) in users {
+            let out = Self::user_create(&bootstrap, mechanism, name, password);
+            let log = std::fs::read_to_string(dir.path().join("tansu.log")).unwrap_or_default();
+            assert!(out.status.success(), "tansu user create {mechanism} {name}:\n{}\n{log}", combined(&out));
+        }
+        let _ = setup.kill();
+        let _ = setup.wait();
+        let (child, bootstrap) = Self::spawn(&dir, "sqlite://tansu.db", true);
+        Self { child, bootstrap, dir }
+    }
+
+    /// Runs a broker in `dir` (a few ports are tried, in case another process takes the free
+    /// one first); returns it and its `127.0.0.1:<port>`.
+    fn spawn(dir: &tempfile::TempDir, engine: &str, authentication: bool) -> (std::process::Child, String) {
         let mut last = String::new();
         for _ in 0..3 {
             let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let url = format!("tcp://127.0.0.1:{port}");
-            let log = std::fs::File::create(dir.path().join("tansu.log")).expect("tansu log");
-            let mut child = Command::new(Self::binary())
-                .args(["broker", "--cluster-id", "datamesh-sasl", "--authentication"])
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.path().join("tansu.log"))
+                .expect("tansu log");
+            let mut command = Command::new(Self::binary());
+            command.args(["broker", "--cluster-id", "datamesh-sasl"]);
+            if authentication {
+                command.arg("--authentication");
+            }
+            let mut child = command
                 .args(["--listener-url", &url, "--advertised-listener-url", &url])
-                .args(["--storage-engine", "memory://tansu/"])
+                .args(["--storage-engine", engine])
+                // sqlite:// paths are relative to the working directory.
+                .current_dir(dir.path())
                 // tansu's flags also read these; a stray one must not change the broker.
                 .env_remove("CLUSTER_ID")
                 .env_remove("LISTENER_URL")
@@ -624,7 +658,7 @@ impl SaslTansu {
                     break;
                 }
                 if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Self { child, bootstrap: format!("127.0.0.1:{port}"), dir };
+                    return (child, format!("127.0.0.1:{port}"));
                 }
                 assert!(std::time::Instant::now() < deadline, "tansu did not listen on {url} within 30s:\n{log}");
                 std::thread::sleep(std::time::Duration::from_millis(100));
@@ -643,8 +677,12 @@ impl SaslTansu {
     /// `tansu user create --mechanism <scram256|scram512> NAME PASSWORD` against this broker
     /// (killed after 30 s); returns the CLI's output.
     pub fn create_user(&self, mechanism: &str, name: &str, password: &str) -> Output {
+        Self::user_create(&self.bootstrap, mechanism, name, password)
+    }
+
+    fn user_create(bootstrap: &str, mechanism: &str, name: &str, password: &str) -> Output {
         let mut child = Command::new(Self::binary())
-            .args(["user", "create", "--broker", &format!("tcp://{}", self.bootstrap), "--mechanism", mechanism])
+            .args(["user", "create", "--broker", &format!("tcp://{bootstrap}"), "--mechanism", mechanism])
             .args([name, password])
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null())
