@@ -12,10 +12,11 @@
 # hangs (-timeout) and memory blow-ups (-rss_limit_mb) are what they catch.
 #
 # Builds go to $FUZZ_TARGET_DIR, by default ${CARGO_TARGET_DIR:-target}/fuzz (`make test` points
-# it at the tools cache, outside the repo, so that the ~12-15 min cold build is reused by later
-# runs and fresh clones on the machine). New inputs the fuzzer finds go to the corpus there,
-# kept so that runs build on each other (it only grows: delete it to start over); the
-# committed seeds in fuzz/corpus/<target>/, real requests from Terraform, are only read.
+# it at the tools cache, outside the repo, so that the cold build, ~15-40 min on 2 cores, is
+# reused by later runs and fresh clones on the machine). New inputs the fuzzer finds go to the
+# corpus there, kept so that runs build on each other (it only grows: delete it to start
+# over); the committed seeds in fuzz/corpus/<target>/, real requests from Terraform, are only
+# read.
 # Runs sharing a build dir take turns (a lock there).
 # A crash is saved in fuzz/artifacts/<target>/; replay it with
 #   <build dir>/<host triple>/release/<target> fuzz/artifacts/<target>/crash-...
@@ -52,7 +53,7 @@ coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-l
 coverage+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
 coverage+=" -Cllvm-args=-sanitizer-coverage-trace-compares"
 start=$SECONDS
-echo "fuzz.sh: building the fuzz targets in $target_dir (cold: ~12-15 min, the whole provider)"
+echo "fuzz.sh: building the fuzz targets in $target_dir (cold: the whole provider, ~15-40 min on 2 cores)"
 RUSTFLAGS="${RUSTFLAGS:-} $coverage" cargo build --manifest-path fuzz/Cargo.toml --release \
     --target "$host" --target-dir "$target_dir" --bins ||
     fail "building the fuzz targets (fuzz/Cargo.toml) failed; see the cargo output above"

@@ -18,7 +18,7 @@ if ! $only_acceptance; then
     # The committed registry docs must match the schema, and every example must be valid.
     python3 scripts/docs.py check --provider-dir "${CARGO_TARGET_DIR:-target}/debug"
     # Fuzz smoke (issue 5): each decoder target for a few seconds (`make fuzz` runs longer).
-    # Its build (the provider with coverage flags, ~12-15 min cold) lives in the tools cache,
+    # Its build (the provider with coverage flags, ~15-40 min cold on 2 cores) lives in the tools cache,
     # outside the repo, so later runs and fresh clones on this machine reuse it.
     fuzz_dir="${FUZZ_TARGET_DIR:-${DATAMESH_TOOLS_DIR:-$HOME/.cache/terraform-provider-datamesh}/fuzz-target}"
     if ! FUZZ_TARGET_DIR="$fuzz_dir" bash scripts/fuzz.sh --smoke; then
