@@ -517,12 +517,12 @@ impl Streaming for KafkaStreaming {
         }
         let turn = self.fetching.lock().await;
         // The fetch this read queued behind may have answered it, or failed for it too.
-        let failed = self.snap().failure_since(since);
-        if let Some(e) = failed {
-            return Err(e);
-        }
         let found = self.snap().peek(name, Instant::now());
         if let Lookup::Fetch = found {
+            let failed = self.snap().failure_since(since);
+            if let Some(e) = failed {
+                return Err(e);
+            }
             if let Err(e) = self.fetch().await {
                 self.snap().store_failure(Instant::now(), e.clone());
                 return Err(e);
