@@ -50,10 +50,15 @@ impl Drop for Rig {
 
 impl Rig {
     fn new(broker: Broker, timeout_seconds: u64) -> Self {
-        let tf = Tf::new();
+        let mut tf = Tf::new();
         let b = Backends::for_prefix(&tf.prefix);
         let moto = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL from stack.env");
         let (s3, iam) = (Proxy::to(&moto), Proxy::to(&moto));
+        tf.aws_config(&format!(
+            "    s3_endpoint         = \"{}\"\n    iam_endpoint        = \"{}\"",
+            s3.url(),
+            iam.url()
+        ));
         let (kafka, broker_addr, tansu) = match broker {
             Broker::Shared => {
                 let servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").expect("stack.env");
@@ -72,39 +77,9 @@ impl Rig {
 
     /// Writes `main.tf`: a provider whose every endpoint is a proxy, then `body`.
     fn write(&self, body: &str) {
-        self.tf.write_file(
-            "main.tf",
-            &format!(
-                r#"terraform {{
-  required_providers {{
-    datamesh = {{ source = "datamesh/datamesh" }}
-  }}
-}}
-
-provider "datamesh" {{
-  name_prefix = "{prefix}"
-  aws {{
-    s3_force_path_style = true
-    s3_endpoint         = "{s3}"
-    iam_endpoint        = "{iam}"
-  }}
-  kafka {{
-    bootstrap_servers          = ["{kafka}"]
-    default_replication_factor = 1
-    timeout_seconds            = {timeout}
-    manage_acls                = false
-  }}
-}}
-
-{body}
-"#,
-                prefix = self.tf.prefix,
-                s3 = self.s3.url(),
-                iam = self.iam.url(),
-                kafka = self.kafka.addr(),
-                timeout = self.timeout_seconds,
-            ),
-        );
+        let kafka =
+            format!("bootstrap_servers = [\"{}\"]\ntimeout_seconds = {}", self.kafka.addr(), self.timeout_seconds);
+        self.tf.write_with_kafka(&kafka, body);
     }
 
     fn domain(&self) -> String {

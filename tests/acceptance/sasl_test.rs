@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{combined, Backends, SaslTansu, Tf};
+use crate::support::{combined, stream_config, Backends, SaslTansu, Tf};
 use terraform_provider_datamesh::backends::error::ErrorKind;
 use terraform_provider_datamesh::provider::config::Secret;
 
@@ -24,25 +24,9 @@ const GOOD_PASSWORD: &str = "the-right-password-42";
 /// before one of them passes (a timeout would take up to three, with retries).
 const TIMEOUT_SECONDS: u64 = 10;
 
+/// Domain, data product and the stream `order-events`.
 fn hcl(domain: &str) -> String {
-    format!(
-        r#"resource "datamesh_domain" "d" {{
-  name  = "{domain}"
-  owner = "sales@example.com"
-}}
-
-resource "datamesh_data_product" "p" {{
-  domain         = datamesh_domain.d.name
-  name           = "orders"
-  classification = "internal"
-}}
-
-resource "datamesh_stream" "s" {{
-  data_product = datamesh_data_product.p.id
-  name         = "order-events"
-}}
-"#
-    )
+    stream_config(domain, "order-events", "")
 }
 
 /// The provider's `kafka { }` settings for a SASL/SCRAM login at `bootstrap`.

@@ -3,29 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{Backends, Tf};
-
-fn hcl(domain: &str, stream: &str, extra: &str) -> String {
-    format!(
-        r#"resource "datamesh_domain" "d" {{
-  name  = "{domain}"
-  owner = "sales@example.com"
-}}
-
-resource "datamesh_data_product" "p" {{
-  domain         = datamesh_domain.d.name
-  name           = "orders"
-  classification = "internal"
-}}
-
-resource "datamesh_stream" "s" {{
-  data_product = datamesh_data_product.p.id
-  name         = "{stream}"
-{extra}
-}}
-"#
-    )
-}
+use crate::support::{stream_config as hcl, Backends, Tf};
 
 #[test]
 fn stream_lifecycle_create_update_drift_import_replace_destroy() {

@@ -708,3 +708,27 @@ impl Drop for SaslTansu {
         let _ = self.child.wait();
     }
 }
+
+/// A domain, its data product `orders` and the stream `stream` of it (`extra`: more of the
+/// stream's attributes), as `datamesh_domain.d`, `datamesh_data_product.p`, `datamesh_stream.s`.
+pub fn stream_config(domain: &str, stream: &str, extra: &str) -> String {
+    format!(
+        r#"resource "datamesh_domain" "d" {{
+  name  = "{domain}"
+  owner = "sales@example.com"
+}}
+
+resource "datamesh_data_product" "p" {{
+  domain         = datamesh_domain.d.name
+  name           = "orders"
+  classification = "internal"
+}}
+
+resource "datamesh_stream" "s" {{
+  data_product = datamesh_data_product.p.id
+  name         = "{stream}"
+{extra}
+}}
+"#
+    )
+}
