@@ -302,14 +302,18 @@ impl KafkaStreaming {
         }
     }
 
-    async fn describe_topic_once(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
-        let admin = self.admin.clone();
-        let (topic, timeout) = (name.to_string(), self.timeout);
+    /// One Metadata request, for `topic` or (None) for every topic.
+    async fn fetch_metadata(&self, topic: Option<String>) -> Result<rdkafka::metadata::Metadata, BackendError> {
+        let (admin, timeout) = (self.admin.clone(), self.timeout);
         // librdkafka's metadata call blocks; keep it off the async workers.
-        let metadata = tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(Some(&topic), timeout))
+        tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(topic.as_deref(), timeout))
             .await
             .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", "Metadata", e.to_string()))?
-            .map_err(|e| self.err("Metadata", e))?;
+            .map_err(|e| self.err("Metadata", e))
+    }
+
+    async fn describe_topic_once(&self, name: &str) -> Result<Option<TopicInfo>, BackendError> {
+        let metadata = self.fetch_metadata(Some(name.to_string())).await?;
         let Some(t) = metadata.topics().iter().find(|t| t.name() == name) else { return Ok(None) };
         if let Some(err) = t.error() {
             let code = RDKafkaErrorCode::from(err);
@@ -410,11 +414,8 @@ impl KafkaStreaming {
 
     /// One Metadata request for every topic: what shape each is in, as of when it was asked.
     async fn all_topics_once(&self) -> Result<(Instant, HashMap<String, Shape>), BackendError> {
-        let (admin, timeout, asked) = (self.admin.clone(), self.timeout, Instant::now());
-        let metadata = tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, timeout))
-            .await
-            .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", "Metadata", e.to_string()))?
-            .map_err(|e| self.err("Metadata", e))?;
+        let asked = Instant::now();
+        let metadata = self.fetch_metadata(None).await?;
         let mut shapes = HashMap::new();
         for t in metadata.topics() {
             let shape = match (t.error(), t.partitions().first()) {
