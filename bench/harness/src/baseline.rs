@@ -161,23 +161,30 @@ impl Backends {
     }
 }
 
+/// The provider's configuration for the local stack (`stack.env`), as the workload's HCL sets it.
+pub fn stack_config(prefix: &str) -> Res<ProviderConfig> {
+    let mut config = ProviderConfig {
+        name_prefix: prefix.to_string(),
+        catalog_bucket: format!("{prefix}-catalog"),
+        ..Default::default()
+    };
+    config.aws.s3_force_path_style = true;
+    config.kafka.bootstrap_servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
+        .map_err(|_| "DATAMESH_KAFKA_BOOTSTRAP_SERVERS is not set (source the stack's stack.env)")?
+        .split(',')
+        .map(String::from)
+        .collect();
+    config.kafka.default_replication_factor = 1;
+    config.kafka.manage_acls = false;
+    Ok(config)
+}
+
 /// Runs the workload's backend calls; returns timings and call counts as JSON.
 pub fn run(workload: &Workload, concurrency: usize) -> Res<serde_json::Value> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async {
         let start = Instant::now();
-        let mut config = ProviderConfig::default();
-        config.name_prefix = workload.prefix.clone();
-        config.catalog_bucket = format!("{}-catalog", workload.prefix);
-        config.aws.s3_force_path_style = true;
-        config.kafka.bootstrap_servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
-            .map_err(|_| "DATAMESH_KAFKA_BOOTSTRAP_SERVERS is not set (source the stack's stack.env)")?
-            .split(',')
-            .map(String::from)
-            .collect();
-        config.kafka.default_replication_factor = 1;
-        config.kafka.manage_acls = false;
-        let data = Arc::new(ProviderData::new(config));
+        let data = Arc::new(ProviderData::new(stack_config(&workload.prefix)?));
         let b = Arc::new(Backends {
             storage: data.storage().await.map_err(|d| format!("{d:?}"))?,
             iam: data.iam().await.map_err(|d| format!("{d:?}"))?,

@@ -20,7 +20,6 @@ use serde_json::json;
 use terraform_provider_datamesh::backends::catalog::stream_key;
 use terraform_provider_datamesh::backends::streaming::TopicSpec;
 use terraform_provider_datamesh::naming;
-use terraform_provider_datamesh::provider::config::ProviderConfig;
 use terraform_provider_datamesh::provider::ProviderData;
 use terraform_provider_datamesh::resources::stream::StreamEntry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -205,18 +204,7 @@ pub fn setup(workload: &Workload, skip: usize, concurrency: usize) -> Res<serde_
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async {
         let start = Instant::now();
-        let mut config = ProviderConfig::default();
-        config.name_prefix = workload.prefix.clone();
-        config.catalog_bucket = format!("{}-catalog", workload.prefix);
-        config.aws.s3_force_path_style = true;
-        config.kafka.bootstrap_servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
-            .map_err(|_| "DATAMESH_KAFKA_BOOTSTRAP_SERVERS is not set")?
-            .split(',')
-            .map(String::from)
-            .collect();
-        config.kafka.default_replication_factor = 1;
-        config.kafka.manage_acls = false;
-        let data = ProviderData::new(config);
+        let data = ProviderData::new(crate::baseline::stack_config(&workload.prefix)?);
         let streaming = data.streaming().await.map_err(|d| format!("{d:?}"))?;
         let catalog = data.catalog().await.map_err(|d| format!("{d:?}"))?;
         let permits = Arc::new(Semaphore::new(concurrency));
