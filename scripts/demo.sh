@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: build the provider, bring the local stack up (it stays up: `make stack-down`),
-# and apply examples/terraform/quickstart in target/demo with the freshly built provider.
+# and apply examples/terraform/quickstart in ${CARGO_TARGET_DIR:-target}/demo with the freshly built provider.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -12,14 +12,17 @@ stack_dir="${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}"
 . "$stack_dir/stack.env"
 terraform="${TF_ACC_TERRAFORM_PATH:-$DATAMESH_TERRAFORM}"
 
-work="$root/target/demo"
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+work="$target_dir/demo"
 mkdir -p "$work"
 cp examples/terraform/quickstart/*.tf "$work/"
 # Our own CLI config: the freshly built provider, never the user's home configuration.
 cat > "$work/terraform.rc" <<RC
 provider_installation {
   dev_overrides {
-    "registry.terraform.io/datamesh/datamesh" = "$root/target/debug"
+    "registry.terraform.io/datamesh/datamesh" = "$target_dir/debug"
+    "registry.opentofu.org/datamesh/datamesh" = "$target_dir/debug"
   }
   direct {}
 }

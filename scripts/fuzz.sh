@@ -42,11 +42,10 @@ targets=${FUZZ_TARGETS:-$(cd fuzz/fuzz_targets && ls -- *.rs | sed 's/\.rs$//')}
 [ -n "$targets" ] || fail "no fuzz targets in fuzz/fuzz_targets"
 
 # One run at a time per build dir: the corpus and logs there are shared.
-exec 9>"$target_dir/.fuzz.lock"
-if ! flock -n 9; then
-    echo "fuzz.sh: waiting for another fuzz run using $target_dir"
-    flock -w "${FUZZ_LOCK_WAIT_SECONDS:-3600}" 9 || fail "another fuzz run still holds $target_dir/.fuzz.lock"
-fi
+# shellcheck source=lib/lock.sh
+. scripts/lib/lock.sh
+take_lock "$target_dir/.fuzz.lock" "${FUZZ_LOCK_WAIT_SECONDS:-3600}" "fuzz run using $target_dir" ||
+    fail "another fuzz run still holds $target_dir/.fuzz.lock"
 
 # --target keeps these flags off build scripts and proc macros, which must not be instrumented.
 coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"

@@ -2,7 +2,8 @@
 # Stops what scripts/stack-up.sh started in DIR: each service's process group
 # (from DIR/NAME.pid) gets SIGTERM, then SIGKILL if it hasn't exited after a
 # grace period; pid files (and stack.env, when stopping everything) are removed.
-# Exits 0 when nothing was running.
+# Exits 0 when everything it found is stopped (or nothing was running), 1 when a process
+# survived SIGKILL (named on stderr).
 #
 # Usage: scripts/stack-down.sh [DIR [SERVICE...]]
 #   DIR defaults to ${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}
@@ -44,6 +45,7 @@ PY
 }
 
 stopped=0
+survivors=()
 for name in "${names[@]}"; do
     pidfile="$DIR/$name.pid"
     [ -f "$pidfile" ] || continue
@@ -64,12 +66,22 @@ for name in "${names[@]}"; do
             waited=0
             while [ -n "$(group_members "$pid")" ] && [ "$waited" -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
         fi
+        left="$(group_members "$pid" | tr '\n' ' ')"
+        if [ -n "$left" ]; then
+            say "ERROR: $name (pid $pid) still running after SIGKILL: pids $left"
+            survivors+=("$name")
+            continue # keep its pid file: the stack still holds it
+        fi
         say "stopped $name (pid $pid)"
         stopped=$((stopped + 1))
     fi
     rm -f "$pidfile"
 done
 
+if [ "${#survivors[@]}" -gt 0 ]; then
+    say "ERROR: not stopped: ${survivors[*]} (pid files kept in $DIR)"
+    exit 1
+fi
 if [ "$#" -eq 0 ]; then
     rm -f "$DIR/stack.env"
 fi

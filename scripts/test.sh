@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make test`: unit tests and a fuzz smoke, then acceptance tests against a fresh local stack of our own,
-# started here and stopped on exit (even on failure), so runs never share backends.
-#   --acceptance-only   skip the unit tests and the fuzz smoke
+# `make test`: unit tests, the registry docs check and a fuzz smoke, then acceptance tests against
+# a fresh local stack of our own, started here and stopped on exit (even on failure), so runs
+# never share backends. Prints the wall time of each stage at the end (and on failure).
+#   --acceptance-only   skip the unit tests, the docs check and the fuzz smoke
+#   --soak              the load test (tests/soak) instead of the acceptance tests
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,32 +12,73 @@ soak=false
 [ "${1:-}" = "--acceptance-only" ] && only_acceptance=true
 [ "${1:-}" = "--soak" ] && { only_acceptance=true; soak=true; }
 
+stages=()
+stage_start=$SECONDS
+run_start=$SECONDS
+# stage NAME: closes the stage that ran since the last call, under NAME.
+stage() {
+    stages+=("$(printf '%-28s %5d s' "$1" $((SECONDS - stage_start)))")
+    stage_start=$SECONDS
+}
+report() {
+    local rc=$?
+    [ "${#stages[@]}" -gt 0 ] || return "$rc"
+    echo
+    echo "test.sh: wall time by stage ($([ "$rc" -eq 0 ] && echo passed || echo "FAILED, exit $rc"))"
+    printf '  %s\n' "${stages[@]}"
+    printf '  %-28s %5d s\n' total $((SECONDS - run_start))
+    return "$rc"
+}
+
+stack_dir=""
+cleanup() {
+    local rc=$?
+    if [ -n "$stack_dir" ]; then
+        bash scripts/stack-down.sh "$stack_dir" >/dev/null 2>&1 || echo "test.sh: WARNING: stack-down.sh $stack_dir reported a survivor" >&2
+        rm -rf "$stack_dir"
+    fi
+    (exit "$rc")
+    report
+}
+trap cleanup EXIT
+
+# Everything the later stages run (moto, the Terraform CLI, the broker) first: the docs check
+# needs Terraform, and a fresh machine's tools cache is empty.
+bash scripts/tools.sh
+stage "tools (install or check)"
+
 # Build first: a fresh machine spends its time here, not with a stack idling.
 cargo build --all-targets
+stage "cargo build --all-targets"
 
 if ! $only_acceptance; then
     cargo test --lib --bins
+    stage "unit tests"
     # The committed registry docs must match the schema, and every example must be valid.
     python3 scripts/docs.py check --provider-dir "${CARGO_TARGET_DIR:-target}/debug"
+    stage "registry docs check"
     # Fuzz smoke (issue 5): each decoder target for a few seconds (`make fuzz` runs longer).
-    # Its build (the provider with coverage flags, ~15-40 min cold on 2 cores) lives in the tools cache,
-    # outside the repo, so later runs and fresh clones on this machine reuse it.
+    # Its build lives in the tools cache, outside the repo, so later runs and fresh clones on
+    # this machine reuse it.
     fuzz_dir="${FUZZ_TARGET_DIR:-${DATAMESH_TOOLS_DIR:-$HOME/.cache/terraform-provider-datamesh}/fuzz-target}"
     if ! FUZZ_TARGET_DIR="$fuzz_dir" bash scripts/fuzz.sh --smoke; then
-        echo "test.sh: FAILED: fuzz smoke (scripts/fuzz.sh --smoke): a decoder target crashed, ran no inputs, or the fuzz build failed; see the fuzz.sh: FAILED lines above" >&2
+        echo "test.sh: FAILED: fuzz smoke (scripts/fuzz.sh --smoke); the fuzz.sh: FAILED lines above say which part" >&2
         exit 1
     fi
+    stage "fuzz smoke (build + run)"
 fi
 
 stack_dir="$(mktemp -d "${TMPDIR:-/tmp}/datamesh-test-XXXXXX")"
-trap 'bash scripts/stack-down.sh "$stack_dir" >/dev/null 2>&1 || true; rm -rf "$stack_dir"' EXIT
 bash scripts/stack-up.sh "$stack_dir"
+stage "stack up"
 # shellcheck disable=SC1091
 . "$stack_dir/stack.env"
 echo "Terraform under test: $("${TF_ACC_TERRAFORM_PATH:-$DATAMESH_TERRAFORM}" version | head -n 1)"
 
 if $soak; then
     cargo test --test soak -- --nocapture
+    stage "soak test"
 else
     cargo test --test acceptance -- --test-threads="${DATAMESH_TEST_THREADS:-4}"
+    stage "acceptance tests"
 fi

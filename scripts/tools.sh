@@ -42,14 +42,11 @@ command -v "$PYTHON" >/dev/null 2>&1 || die "python3 not found (set PYTHON=...)"
 
 mkdir -p "$TOOLS"
 
-# Serialize concurrent tools.sh runs (e.g. two stack-ups at once). flock(2)
-# locks belong to the open file description, so python locking the fd that
-# this shell holds keeps the lock until this shell exits; no flock(1) needed.
-exec 9>>"$TOOLS/.tools.lock"
-if ! "$PYTHON" -c 'import fcntl; fcntl.flock(9, fcntl.LOCK_EX | fcntl.LOCK_NB)' 2>/dev/null; then
-    say "another tools.sh is installing into $TOOLS; waiting for it"
-    "$PYTHON" -c 'import fcntl; fcntl.flock(9, fcntl.LOCK_EX)'
-fi
+# Serialize concurrent tools.sh runs (e.g. two stack-ups at once).
+# shellcheck source=lib/lock.sh
+. "$SCRIPTS/lib/lock.sh"
+take_lock "$TOOLS/.tools.lock" "$WAIT_LIMIT_SECONDS" "tools.sh installing into $TOOLS" ||
+    die "another tools.sh still holds $TOOLS/.tools.lock after ${WAIT_LIMIT_SECONDS}s"
 
 # Pids of processes whose command line contains all of the given words.
 # (pgrep -f takes one regex; this avoids escaping paths into a regex.)

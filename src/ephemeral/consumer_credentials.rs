@@ -54,9 +54,16 @@ impl EphemeralResource for ConsumerCredentials {
     }
 
     async fn open(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value {
+        // Terraform validates before it opens, but values unknown then (another resource's
+        // output) arrive here unchecked: check again before they reach a role or session name.
+        let mut checked = Diagnostics::new();
+        self.validate(config, &mut checked);
+        if checked.has_errors() {
+            diags.extend(checked);
+            return Value::Null;
+        }
         let Some(domain) = config.get("consumer_domain").as_str().map(str::to_string) else { return Value::Null };
-        let duration =
-            config.get("duration_seconds").as_i64().unwrap_or(MIN_DURATION).clamp(MIN_DURATION, MAX_DURATION);
+        let duration = config.get("duration_seconds").as_i64().unwrap_or(MIN_DURATION);
         let iam = match ctx.provider.iam().await {
             Ok(i) => i,
             Err(d) => {
@@ -80,8 +87,7 @@ impl EphemeralResource for ConsumerCredentials {
                 return Value::Null;
             }
         };
-        let session = format!("datamesh-{domain}");
-        match iam.assume_role(&arn, &session[..session.len().min(64)], duration as i32).await {
+        match iam.assume_role(&arn, &session_name(&domain), duration as i32).await {
             Ok(c) => {
                 let mut out = config.clone();
                 out.set("duration_seconds", Value::Number(duration as f64));
@@ -99,5 +105,25 @@ impl EphemeralResource for ConsumerCredentials {
                 Value::Null
             }
         }
+    }
+}
+
+/// The STS session name for a domain: `datamesh-<domain>`, cut to STS's 64 characters (on a
+/// character boundary, whatever the name holds).
+fn session_name(domain: &str) -> String {
+    format!("datamesh-{domain}").chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_fit_sts_whatever_the_domain() {
+        assert_eq!(session_name("sales"), "datamesh-sales");
+        assert_eq!(session_name(&"d".repeat(100)).len(), 64);
+        // Multi-byte characters are never split (a byte slice at 64 would panic here).
+        let cut = session_name(&"é".repeat(60));
+        assert_eq!(cut.chars().count(), 64);
     }
 }

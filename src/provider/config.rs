@@ -7,6 +7,10 @@ use std::time::Duration;
 use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
 use crate::naming;
 
+/// The longest broker call librdkafka accepts (its `socket.timeout.ms` stops at 300,000 ms);
+/// longer is refused at plan time, not in the middle of an apply.
+pub const MAX_KAFKA_TIMEOUT_SECONDS: i64 = 300;
+
 /// Classifications from least to most sensitive, unless governance says otherwise.
 pub const DEFAULT_CLASSIFICATIONS: [&str; 4] = ["public", "internal", "confidential", "restricted"];
 
@@ -198,7 +202,7 @@ pub fn schema() -> Schema {
             Attribute::optional(
                 "timeout_seconds",
                 Type::Number,
-                "Timeout of one broker call, in seconds. Default `30`.",
+                "Timeout of one broker call, 1 to 300 seconds. Default `30`.",
             ),
         ],
     );
@@ -304,7 +308,7 @@ impl ProviderConfig {
             manage_acls: r.bool(kafka, "kafka", "manage_acls").unwrap_or(true),
             timeout: r
                 .int(kafka, "kafka", "timeout_seconds")
-                .filter(|s| *s > 0)
+                .filter(|s| (1..=MAX_KAFKA_TIMEOUT_SECONDS).contains(s))
                 .map(|s| Duration::from_secs(s as u64))
                 .unwrap_or(defaults.timeout),
             shared_reads: defaults.shared_reads,
@@ -386,11 +390,14 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         );
     }
     if let Some(t) = config.get("kafka").get("timeout_seconds").as_i64() {
-        if t < 1 {
+        if !(1..=MAX_KAFKA_TIMEOUT_SECONDS).contains(&t) {
             diags.attr_error(
                 kafka.then("timeout_seconds"),
                 "Invalid timeout_seconds",
-                "The timeout must be at least 1 second.",
+                format!(
+                    "The timeout of one broker call must be 1 to {MAX_KAFKA_TIMEOUT_SECONDS} seconds; {t} is outside that \
+                     (librdkafka refuses longer request timeouts, and only in the middle of an apply)."
+                ),
             );
         }
     }
@@ -483,6 +490,17 @@ mod tests {
     fn secrets_never_print() {
         let s = AwsSettings { secret_key: Some(Secret("hunter2".into())), ..Default::default() };
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn kafka_timeouts_librdkafka_would_refuse_fail_at_plan_time() {
+        for (seconds, ok) in [(0, false), (1, true), (300, true), (301, false), (86_400, false)] {
+            let kafka = obj(vec![("timeout_seconds", Value::Number(seconds as f64))]);
+            let config = obj(vec![("kafka", kafka)]);
+            let mut diags = Diagnostics::new();
+            validate(&config, &mut diags);
+            assert_eq!(!diags.has_errors(), ok, "timeout_seconds = {seconds}: {:?}", diags.0);
+        }
     }
 
     #[test]

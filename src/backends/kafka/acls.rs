@@ -5,7 +5,6 @@
 #![allow(unsafe_code)]
 
 use std::collections::BTreeSet;
-use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
 use std::time::{Duration, Instant};
 
@@ -14,31 +13,11 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
 
-use super::incremental::Failure;
+use super::ffi::{cstring, text, Failure, Owned};
 use crate::acl::{AclBinding, AclOperation, AclPattern, AclResource};
 
 /// Every binding the provider makes is allowed from any host.
 const ANY_HOST: &str = "*";
-
-/// Owns a librdkafka object and destroys it exactly once.
-struct Owned<T> {
-    ptr: *mut T,
-    destroy: unsafe extern "C" fn(*mut T),
-}
-
-impl<T> Drop for Owned<T> {
-    fn drop(&mut self) {
-        if !self.ptr.is_null() {
-            // SAFETY: `ptr` came from the matching librdkafka constructor, is non-null, and is
-            // destroyed only here.
-            unsafe { (self.destroy)(self.ptr) }
-        }
-    }
-}
-
-fn cstring(s: &str) -> Result<CString, Failure> {
-    CString::new(s).map_err(|_| (RDKafkaErrorCode::InvalidArgument, format!("{s:?} contains a NUL byte")))
-}
 
 fn resource_type(r: AclResource) -> rd::rd_kafka_ResourceType_t {
     match r {
@@ -92,7 +71,7 @@ fn operation_from(t: rd::rd_kafka_AclOperation_t) -> Option<AclOperation> {
 /// The text librdkafka wrote into an `errstr` buffer, read without trusting its termination.
 fn errstr_text(buf: &[c_char]) -> String {
     let bytes: Vec<u8> = buf.iter().map(|&c| c as u8).collect();
-    CStr::from_bytes_until_nul(&bytes).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    std::ffi::CStr::from_bytes_until_nul(&bytes).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// An ALLOW-from-any-host binding (to create) or a filter matching exactly that binding (to
@@ -120,18 +99,6 @@ fn new_binding(b: &AclBinding, filter: bool) -> Result<Owned<rd::rd_kafka_AclBin
         return Err((RDKafkaErrorCode::InvalidArgument, format!("ACL binding {b}: {}", errstr_text(&errstr))));
     }
     Ok(Owned { ptr, destroy: rd::rd_kafka_AclBinding_destroy })
-}
-
-/// Reads a C string librdkafka owns; empty when null.
-///
-/// # Safety
-/// `ptr` is null or a NUL-terminated string that stays valid for the call.
-unsafe fn text(ptr: *const c_char) -> String {
-    if ptr.is_null() {
-        return String::new();
-    }
-    // SAFETY: non-null, and NUL-terminated and live by the caller's promise.
-    unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
 }
 
 /// The binding librdkafka describes, when it is one the provider could have made (ALLOW from

@@ -3,10 +3,9 @@
 //! times out, so without reading this queue a wrong password looks like a broker that is down.
 //! Nothing else reads the queue of an admin client, so its log lines are forwarded to tracing
 //! here too (otherwise they pile up in it).
-//! Only this file and `incremental.rs` use `unsafe`; every block says why it is sound.
+//! Every `unsafe` block says why it is sound.
 #![allow(unsafe_code)]
 
-use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,6 +14,8 @@ use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
+
+use super::ffi::text;
 
 /// The admin client's main queue, read without blocking.
 pub(super) struct MainQueue {
@@ -87,19 +88,6 @@ impl MainQueue {
     /// A call succeeded: an earlier login failure no longer holds.
     pub(super) fn succeeded(&self) {
         self.logins.lock().unwrap_or_else(|e| e.into_inner()).last = None;
-    }
-}
-
-/// Copies a C string librdkafka lends (empty when null).
-///
-/// # Safety
-/// `s` is null or a valid NUL-terminated string for the duration of the call.
-unsafe fn text(s: *const c_char) -> String {
-    if s.is_null() {
-        String::new()
-    } else {
-        // SAFETY: non-null and valid per this function's contract.
-        unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned()
     }
 }
 

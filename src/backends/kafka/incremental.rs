@@ -1,9 +1,8 @@
 //! IncrementalAlterConfigs, which the safe `rdkafka` API lacks, through `rdkafka-sys`.
-//! Only this file uses `unsafe`; every block says why it is sound.
+//! Every `unsafe` block says why it is sound.
 #![allow(unsafe_code)]
 
 use std::collections::BTreeMap;
-use std::ffi::{CStr, CString};
 use std::time::Duration;
 
 use rdkafka::admin::AdminClient;
@@ -11,28 +10,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
 
-/// An error code and its text.
-pub(super) type Failure = (RDKafkaErrorCode, String);
-
-/// Owns a librdkafka object and destroys it exactly once.
-struct Owned<T> {
-    ptr: *mut T,
-    destroy: unsafe extern "C" fn(*mut T),
-}
-
-impl<T> Drop for Owned<T> {
-    fn drop(&mut self) {
-        if !self.ptr.is_null() {
-            // SAFETY: `ptr` came from the matching librdkafka constructor, is non-null, and is
-            // destroyed only here.
-            unsafe { (self.destroy)(self.ptr) }
-        }
-    }
-}
-
-fn cstring(s: &str) -> Result<CString, Failure> {
-    CString::new(s).map_err(|_| (RDKafkaErrorCode::InvalidArgument, format!("{s:?} contains a NUL byte")))
-}
+use super::ffi::{cstring, text, Failure, Owned};
 
 /// Takes ownership of a returned `rd_kafka_error_t`, turning it into a failure.
 fn take_error(err: *mut rd::rd_kafka_error_t) -> Result<(), Failure> {
@@ -42,7 +20,7 @@ fn take_error(err: *mut rd::rd_kafka_error_t) -> Result<(), Failure> {
     // SAFETY: `err` is a non-null error object we own; we read it, then destroy it once.
     unsafe {
         let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(err));
-        let text = CStr::from_ptr(rd::rd_kafka_error_string(err)).to_string_lossy().into_owned();
+        let text = text(rd::rd_kafka_error_string(err));
         rd::rd_kafka_error_destroy(err);
         Err((code, text))
     }
@@ -107,7 +85,7 @@ pub(super) fn alter_topic(
         }
         let code = rd::rd_kafka_event_error(event.ptr);
         if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            let text = CStr::from_ptr(rd::rd_kafka_event_error_string(event.ptr)).to_string_lossy().into_owned();
+            let text = text(rd::rd_kafka_event_error_string(event.ptr));
             return Err((RDKafkaErrorCode::from(code), text));
         }
         let result = rd::rd_kafka_event_IncrementalAlterConfigs_result(event.ptr);
@@ -120,13 +98,7 @@ pub(super) fn alter_topic(
             let res = *answered.add(i);
             let code = rd::rd_kafka_ConfigResource_error(res);
             if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-                let text_ptr = rd::rd_kafka_ConfigResource_error_string(res);
-                let text = if text_ptr.is_null() {
-                    String::new()
-                } else {
-                    CStr::from_ptr(text_ptr).to_string_lossy().into_owned()
-                };
-                return Err((RDKafkaErrorCode::from(code), text));
+                return Err((RDKafkaErrorCode::from(code), text(rd::rd_kafka_ConfigResource_error_string(res))));
             }
         }
         Ok(())

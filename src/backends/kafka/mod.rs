@@ -3,6 +3,7 @@
 mod acls;
 mod api_versions;
 mod events;
+mod ffi;
 mod incremental;
 mod snapshot;
 
@@ -471,7 +472,7 @@ impl KafkaStreaming {
     async fn acl_call<T, F>(&self, op: &'static str, call: F) -> Result<T, BackendError>
     where
         T: Send + 'static,
-        F: FnOnce(&AdminClient<DefaultClientContext>, Duration) -> Result<T, incremental::Failure> + Send + 'static,
+        F: FnOnce(&AdminClient<DefaultClientContext>, Duration) -> Result<T, ffi::Failure> + Send + 'static,
     {
         let (admin, timeout) = (self.admin.clone(), self.timeout);
         let outcome = tokio::task::spawn_blocking(move || call(&admin, timeout))
