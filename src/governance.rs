@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::framework::{AttrPath, Diagnostics};
 use crate::provider::config::Governance;
+use tfplugin::framework::{AttrPath, Diagnostics};
 
 /// A data product's governed attributes; `None` where the value is not known yet.
 #[derive(Debug, Default)]

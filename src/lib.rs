@@ -2,21 +2,21 @@
 //! platform for a data mesh: domains, data products, streams and access grants, named, tagged
 //! and governed to one standard and checked at plan time.
 //!
-//! Data flows one way: Terraform → [`plugin`] (handshake, TLS, gRPC) → [`protocol`] (wire
-//! conversion) → [`framework`] (values, schemas, diagnostics, the resource trait) →
-//! [`resources`] → [`backends`] (storage, IAM, streaming, catalog) → SDKs.
+//! It is written against the [`tfplugin`] framework (the plugin protocol, the value codec and the
+//! resource traits, which know nothing of data meshes). Data flows one way: Terraform →
+//! `tfplugin` → [`provider`] (configuration, the data every call gets) → [`resources`],
+//! [`data_sources`], [`ephemeral`], [`list_resources`], [`functions`] → [`backends`] (storage,
+//! IAM, streaming, catalog) → SDKs. The pure rules the resources apply are [`naming`],
+//! [`governance`], [`policy`] and [`acl`], unit-tested without a server.
 
 pub mod acl;
 pub mod backends;
 pub mod data_sources;
 pub mod ephemeral;
-pub mod framework;
 pub mod functions;
 pub mod governance;
 pub mod list_resources;
 pub mod naming;
-pub mod plugin;
 pub mod policy;
-pub mod protocol;
 pub mod provider;
 pub mod resources;

@@ -2,7 +2,10 @@
 
 use std::process::ExitCode;
 
-use terraform_provider_datamesh::plugin::{self, Mode};
+use terraform_provider_datamesh::provider::{DatameshProvider, ADDRESS};
+use tfplugin::plugin::{self, Mode, Options};
+
+const OPTIONS: Options = Options { name: "terraform-provider-datamesh", address: ADDRESS };
 
 fn main() -> ExitCode {
     let mut mode = Mode::Managed;
@@ -14,10 +17,10 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             other => {
-                eprintln!("terraform-provider-datamesh: unknown argument {other:?}\n\n{}", plugin::USAGE);
+                eprintln!("terraform-provider-datamesh: unknown argument {other:?}\n\n{}", OPTIONS.usage());
                 return ExitCode::from(2);
             }
         }
     }
-    plugin::run(mode)
+    plugin::run(DatameshProvider, OPTIONS, mode)
 }

@@ -236,7 +236,10 @@ mod tests {
             if s.races > 0 {
                 s.races -= 1;
                 s.version += 1;
-                let theirs = StoredObject { body: format!("writer {}", s.version).into_bytes(), etag: format!("e{}", s.version) };
+                let theirs = StoredObject {
+                    body: format!("writer {}", s.version).into_bytes(),
+                    etag: format!("e{}", s.version),
+                };
                 s.objects.insert(key.to_string(), theirs);
             }
             let current = s.objects.get(key).map(|o| o.etag.clone());

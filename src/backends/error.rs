@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::framework::{AttrPath, Diagnostic};
+use tfplugin::framework::{AttrPath, Diagnostic};
 
 /// What kind of failure, as far as resources need to tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::backends::catalog::data_product_key;
-use crate::framework::typed::to_value;
-use crate::framework::{Attribute, Block, DataSource, Diagnostics, ResourceContext, Schema, Type, Value};
+use crate::provider::{Context, ProviderData};
 use crate::resources::data_product::ProductEntry;
+use tfplugin::framework::typed::to_value;
+use tfplugin::framework::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 
 /// How many descriptors are read at once.
 const CONCURRENT_READS: usize = 32;
@@ -42,7 +43,7 @@ fn matches(e: &ProductEntry, classification: Option<&str>, tags: &BTreeMap<Strin
 }
 
 #[async_trait]
-impl DataSource for DataProducts {
+impl DataSource<ProviderData> for DataProducts {
     fn type_name(&self) -> &'static str {
         "datamesh_data_products"
     }
@@ -63,7 +64,7 @@ impl DataSource for DataProducts {
         ))
     }
 
-    async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Value {
         let catalog = match ctx.provider.catalog().await {
             Ok(c) => c,
             Err(d) => {

@@ -4,16 +4,17 @@
 
 use async_trait::async_trait;
 
-use crate::framework::{AttrPath, Attribute, DataSource, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
 use crate::naming;
+use crate::provider::{Context, ProviderData};
 use crate::resources::data_product::DataProduct;
 use crate::resources::domain::Domain;
 use crate::resources::stream::Stream;
+use tfplugin::framework::{AttrPath, Attribute, DataSource, Diagnostics, Resource, Schema, Type, Value};
 
 /// Reads through `resource` from a state holding only the identifying attributes.
 async fn read_through(
-    resource: &dyn Resource,
-    ctx: &ResourceContext,
+    resource: &dyn Resource<ProviderData>,
+    ctx: &Context,
     id: &str,
     what: &str,
     at: AttrPath,
@@ -40,7 +41,7 @@ async fn read_through(
 pub(super) struct DomainLookup;
 
 #[async_trait]
-impl DataSource for DomainLookup {
+impl DataSource<ProviderData> for DomainLookup {
     fn type_name(&self) -> &'static str {
         "datamesh_domain"
     }
@@ -53,7 +54,7 @@ impl DataSource for DomainLookup {
         )
     }
 
-    async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Value {
         let name = config.get("name").as_str().unwrap_or_default().to_string();
         read_through(&Domain, ctx, &name, "domain", AttrPath::attr("name"), diags).await
     }
@@ -63,7 +64,7 @@ impl DataSource for DomainLookup {
 pub(super) struct DataProductLookup;
 
 #[async_trait]
-impl DataSource for DataProductLookup {
+impl DataSource<ProviderData> for DataProductLookup {
     fn type_name(&self) -> &'static str {
         "datamesh_data_product"
     }
@@ -97,7 +98,7 @@ impl DataSource for DataProductLookup {
         }
     }
 
-    async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Value {
         let id = match config.get("id").as_str() {
             Some(id) => id.to_string(),
             None => naming::data_product_id(
@@ -113,7 +114,7 @@ impl DataSource for DataProductLookup {
 pub(super) struct StreamLookup;
 
 #[async_trait]
-impl DataSource for StreamLookup {
+impl DataSource<ProviderData> for StreamLookup {
     fn type_name(&self) -> &'static str {
         "datamesh_stream"
     }
@@ -126,7 +127,7 @@ impl DataSource for StreamLookup {
         )
     }
 
-    async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Value {
         let topic = config.get("topic").as_str().unwrap_or_default().to_string();
         read_through(&Stream, ctx, &topic, "stream", AttrPath::attr("topic"), diags).await
     }

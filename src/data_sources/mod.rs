@@ -5,10 +5,12 @@ mod lookups;
 
 use std::sync::Arc;
 
-use crate::framework::DataSource;
+use tfplugin::framework::DataSource;
+
+use crate::provider::ProviderData;
 
 /// Every data source this provider offers.
-pub fn all() -> Vec<Arc<dyn DataSource>> {
+pub fn all() -> Vec<Arc<dyn DataSource<ProviderData>>> {
     vec![
         Arc::new(lookups::DomainLookup),
         Arc::new(lookups::DataProductLookup),

@@ -3,10 +3,9 @@
 
 use async_trait::async_trait;
 
-use crate::framework::{
-    AttrPath, Attribute, Block, Diagnostics, EphemeralResource, ResourceContext, Schema, Type, Value,
-};
 use crate::naming;
+use crate::provider::{Context, ProviderData};
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, EphemeralResource, Schema, Type, Value};
 
 /// The `datamesh_consumer_credentials` ephemeral resource.
 pub(super) struct ConsumerCredentials;
@@ -16,7 +15,7 @@ const MIN_DURATION: i64 = 900;
 const MAX_DURATION: i64 = 43_200;
 
 #[async_trait]
-impl EphemeralResource for ConsumerCredentials {
+impl EphemeralResource<ProviderData> for ConsumerCredentials {
     fn type_name(&self) -> &'static str {
         "datamesh_consumer_credentials"
     }
@@ -53,7 +52,7 @@ impl EphemeralResource for ConsumerCredentials {
         }
     }
 
-    async fn open(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value {
+    async fn open(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Value {
         // Terraform validates before it opens, but values unknown then (another resource's
         // output) arrive here unchecked: check again before they reach a role or session name.
         let mut checked = Diagnostics::new();

@@ -5,9 +5,11 @@ mod consumer_credentials;
 
 use std::sync::Arc;
 
-use crate::framework::EphemeralResource;
+use tfplugin::framework::EphemeralResource;
+
+use crate::provider::ProviderData;
 
 /// Every ephemeral resource this provider offers.
-pub fn all() -> Vec<Arc<dyn EphemeralResource>> {
+pub fn all() -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
     vec![Arc::new(consumer_credentials::ConsumerCredentials)]
 }

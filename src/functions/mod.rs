@@ -1,8 +1,8 @@
 //! `provider::datamesh::topic_name`, `bucket_name` and `data_product_id`: the naming rules as
 //! functions, with the same validation errors, each pointing at its argument.
 
-use crate::framework::function::{Function, FunctionError};
 use crate::naming;
+use tfplugin::framework::function::{Function, FunctionError};
 
 /// Every function this provider offers.
 pub fn all() -> Vec<Function> {

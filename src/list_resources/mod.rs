@@ -8,19 +8,18 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 
 use crate::backends::catalog::Catalog;
-use crate::framework::resource::identity_of;
-use crate::framework::{
-    Attribute, Block, Diagnostics, ListResource, Listed, Resource, ResourceContext, Schema, Type, Value,
-};
 use crate::naming;
+use crate::provider::{Context, ProviderData};
 use crate::resources::data_product::DataProduct;
 use crate::resources::stream::Stream;
+use tfplugin::framework::resource::identity_of;
+use tfplugin::framework::{Attribute, Block, Diagnostics, ListResource, Listed, Resource, Schema, Type, Value};
 
 /// How many resources are read back at once when Terraform wants their state.
 const CONCURRENT_READS: usize = 16;
 
 /// Every list resource this provider offers.
-pub fn all() -> Vec<Arc<dyn ListResource>> {
+pub fn all() -> Vec<Arc<dyn ListResource<ProviderData>>> {
     vec![Arc::new(DataProductList), Arc::new(StreamList)]
 }
 
@@ -33,7 +32,7 @@ fn config_schema(what: &str) -> Schema {
 
 /// Catalog keys under `prefix` (and the domain's folder when filtered), at most `limit`.
 async fn keys(
-    ctx: &ResourceContext,
+    ctx: &Context,
     folder: &str,
     config: &Value,
     limit: usize,
@@ -67,7 +66,12 @@ async fn keys(
 }
 
 /// Turns import IDs into listed resources, reading each back through the resource when asked.
-async fn listed(ctx: &ResourceContext, resource: &dyn Resource, ids: Vec<String>, include_object: bool) -> Vec<Listed> {
+async fn listed(
+    ctx: &Context,
+    resource: &dyn Resource<ProviderData>,
+    ids: Vec<String>,
+    include_object: bool,
+) -> Vec<Listed> {
     let found = stream::iter(ids)
         .map(|id| async move {
             let mut diags = Diagnostics::new();
@@ -98,7 +102,7 @@ async fn listed(ctx: &ResourceContext, resource: &dyn Resource, ids: Vec<String>
 struct DataProductList;
 
 #[async_trait]
-impl ListResource for DataProductList {
+impl ListResource<ProviderData> for DataProductList {
     fn type_name(&self) -> &'static str {
         "datamesh_data_product"
     }
@@ -109,7 +113,7 @@ impl ListResource for DataProductList {
 
     async fn list(
         &self,
-        ctx: &ResourceContext,
+        ctx: &Context,
         config: &Value,
         include_object: bool,
         limit: usize,
@@ -130,7 +134,7 @@ impl ListResource for DataProductList {
 struct StreamList;
 
 #[async_trait]
-impl ListResource for StreamList {
+impl ListResource<ProviderData> for StreamList {
     fn type_name(&self) -> &'static str {
         "datamesh_stream"
     }
@@ -141,7 +145,7 @@ impl ListResource for StreamList {
 
     async fn list(
         &self,
-        ctx: &ResourceContext,
+        ctx: &Context,
         config: &Value,
         include_object: bool,
         limit: usize,

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
 use crate::naming;
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
 
 /// The longest broker call librdkafka accepts (its `socket.timeout.ms` stops at 300,000 ms);
 /// longer is refused at plan time, not in the middle of an apply.

@@ -1,10 +1,10 @@
-//! The datamesh provider: its configuration, its resources, and the backends it connects to
-//! lazily (so unknown configuration values never crash planning).
+//! The datamesh provider as the framework sees it ([`DatameshProvider`]), and what every call
+//! receives ([`ProviderData`]): the configuration and the backends, connected lazily (so unknown
+//! configuration values never crash planning).
 
 pub mod config;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -17,97 +17,65 @@ use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
 use crate::backends::{Catalog, Iam, Storage, Streaming};
-use crate::framework::{DataSource, Diagnostic, EphemeralResource, ListResource, Resource, Schema};
-use crate::{data_sources, ephemeral, list_resources, resources};
+use crate::{data_sources, ephemeral, functions, list_resources, resources};
 pub use config::ProviderConfig;
+use tfplugin::framework::{
+    DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Resource,
+    ResourceContext, Schema, Value,
+};
 
-/// The provider: resources and schemas (built once), and the configured data.
-pub struct DatameshProvider {
-    schema: Schema,
-    resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema)>,
-    data_sources: BTreeMap<&'static str, (Arc<dyn DataSource>, Schema)>,
-    ephemeral: BTreeMap<&'static str, (Arc<dyn EphemeralResource>, Schema)>,
-    lists: BTreeMap<&'static str, (Arc<dyn ListResource>, Schema)>,
-    data: RwLock<Option<Arc<ProviderData>>>,
-}
+/// The provider's address, as users write it in `required_providers`.
+pub const ADDRESS: &str = "registry.terraform.io/datamesh/datamesh";
 
-impl Default for DatameshProvider {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// What every resource, data source and list resource call receives.
+pub type Context = ResourceContext<ProviderData>;
 
-impl DatameshProvider {
-    /// The provider with every resource registered.
-    pub fn new() -> Self {
-        let resources = resources::all().into_iter().map(|r| (r.type_name(), (r.clone(), r.schema()))).collect();
-        let data_sources = data_sources::all().into_iter().map(|d| (d.type_name(), (d.clone(), d.schema()))).collect();
-        let ephemeral = ephemeral::all().into_iter().map(|e| (e.type_name(), (e.clone(), e.schema()))).collect();
-        let lists = list_resources::all().into_iter().map(|l| (l.type_name(), (l.clone(), l.schema()))).collect();
-        Self { schema: config::schema(), resources, data_sources, ephemeral, lists, data: RwLock::new(None) }
+/// The datamesh provider, as the framework serves it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DatameshProvider;
+
+impl Provider for DatameshProvider {
+    type Data = ProviderData;
+
+    fn schema(&self) -> Schema {
+        config::schema()
     }
 
-    /// The provider configuration schema.
-    pub fn schema(&self) -> &Schema {
-        &self.schema
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        config::validate(config, diags);
     }
 
-    /// Every resource with its schema.
-    pub fn resources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn Resource>, &Schema)> {
-        self.resources.iter().map(|(n, (r, s))| (*n, r, s))
-    }
-
-    /// One resource and its schema.
-    pub fn resource(&self, name: &str) -> Option<(&Arc<dyn Resource>, &Schema)> {
-        self.resources.get(name).map(|(r, s)| (r, s))
-    }
-
-    /// Every data source with its schema.
-    pub fn data_sources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn DataSource>, &Schema)> {
-        self.data_sources.iter().map(|(n, (d, s))| (*n, d, s))
-    }
-
-    /// One data source and its schema.
-    pub fn data_source(&self, name: &str) -> Option<(&Arc<dyn DataSource>, &Schema)> {
-        self.data_sources.get(name).map(|(d, s)| (d, s))
-    }
-
-    /// Every ephemeral resource with its schema.
-    pub fn ephemeral_resources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn EphemeralResource>, &Schema)> {
-        self.ephemeral.iter().map(|(n, (e, s))| (*n, e, s))
-    }
-
-    /// One ephemeral resource and its schema.
-    pub fn ephemeral_resource(&self, name: &str) -> Option<(&Arc<dyn EphemeralResource>, &Schema)> {
-        self.ephemeral.get(name).map(|(e, s)| (e, s))
-    }
-
-    /// Every list resource with the schema of its `config` block.
-    pub fn list_resources(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn ListResource>, &Schema)> {
-        self.lists.iter().map(|(n, (l, s))| (*n, l, s))
-    }
-
-    /// One list resource and its config schema.
-    pub fn list_resource(&self, name: &str) -> Option<(&Arc<dyn ListResource>, &Schema)> {
-        self.lists.get(name).map(|(l, s)| (l, s))
-    }
-
-    /// Stores the configuration; backends connect when first used, and give up when `stop` fires.
-    pub fn configure(&self, config: ProviderConfig, stop: CancellationToken) {
-        let data = Arc::new(ProviderData::with_stop(config, stop));
-        if let Ok(mut slot) = self.data.write() {
-            *slot = Some(data);
+    fn configure(&self, config: &Value, stop: CancellationToken, diags: &mut Diagnostics) -> ProviderData {
+        config::validate(config, diags);
+        let typed = ProviderConfig::from_value(config);
+        if !typed.unknown.is_empty() {
+            tracing::info!(unknown = ?typed.unknown, "provider configured with unknown settings; backends connect when they are known");
         }
+        ProviderData::with_stop(typed, stop)
     }
 
-    /// The configured data; an unconfigured provider (as in `terraform validate`) uses defaults.
-    pub fn data(&self) -> Arc<ProviderData> {
-        if let Ok(slot) = self.data.read() {
-            if let Some(d) = slot.as_ref() {
-                return d.clone();
-            }
-        }
-        Arc::new(ProviderData::new(ProviderConfig::default()))
+    fn unconfigured(&self) -> ProviderData {
+        ProviderData::new(ProviderConfig::default())
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
+        resources::all()
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
+        data_sources::all()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+        ephemeral::all()
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<ProviderData>>> {
+        list_resources::all()
+    }
+
+    fn functions(&self) -> Vec<Function> {
+        functions::all()
     }
 }
 
@@ -260,7 +228,7 @@ async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic>
         (None, None) => {}
         _ => {
             return Err(Diagnostic::attr_error(
-                crate::framework::AttrPath::attr("aws"),
+                tfplugin::framework::AttrPath::attr("aws"),
                 "Incomplete AWS credentials",
                 "Set both aws.access_key and aws.secret_key, or neither to use the standard AWS credential chain.",
             ))

@@ -10,13 +10,12 @@ use super::data_product::ProductEntry;
 use super::domain::DomainEntry;
 use crate::acl::{self, AclBinding};
 use crate::backends::catalog::{data_product_key, domain_key, grant_key};
-use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{model_or_report, state_or_report};
-use crate::framework::{
-    AttrPath, Attribute, Block, Diagnostic, Diagnostics, Resource, ResourceContext, Schema, Type, Value,
-};
 use crate::governance::{self, GrantFacts};
+use crate::provider::{Context, ProviderData};
 use crate::{naming, policy};
+use tfplugin::framework::resource::PlanRequest;
+use tfplugin::framework::typed::{model_or_report, state_or_report};
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostic, Diagnostics, Resource, Schema, Type, Value};
 
 /// The `datamesh_access_grant` resource.
 pub struct AccessGrant;
@@ -118,7 +117,7 @@ impl AccessGrant {
     }
 
     /// The consumer's Kafka principal, from its catalog entry (or the default).
-    async fn consumer_principal(ctx: &ResourceContext, consumer: &str) -> Result<String, Diagnostic> {
+    async fn consumer_principal(ctx: &Context, consumer: &str) -> Result<String, Diagnostic> {
         let catalog = ctx.provider.catalog().await?;
         match catalog.get::<DomainEntry>(&domain_key(consumer)).await {
             Ok(Some(d)) => Ok(d.kafka_principal),
@@ -127,7 +126,7 @@ impl AccessGrant {
         }
     }
 
-    async fn bindings(ctx: &ResourceContext, m: &GrantModel, p: &Parts) -> Result<Vec<AclBinding>, Diagnostic> {
+    async fn bindings(ctx: &Context, m: &GrantModel, p: &Parts) -> Result<Vec<AclBinding>, Diagnostic> {
         let principal = Self::consumer_principal(ctx, &p.consumer).await?;
         Ok(acl::grant_bindings(&p.consumer, &principal, &p.domain, &p.product, m.read_write()))
     }
@@ -138,7 +137,7 @@ fn shown(bindings: &[AclBinding]) -> Vec<String> {
 }
 
 #[async_trait]
-impl Resource for AccessGrant {
+impl Resource<ProviderData> for AccessGrant {
     fn type_name(&self) -> &'static str {
         "datamesh_access_grant"
     }
@@ -204,13 +203,7 @@ impl Resource for AccessGrant {
         governance::check_grant(&crate::provider::config::Governance::default(), &facts, chrono::Utc::now(), diags);
     }
 
-    async fn modify_plan(
-        &self,
-        ctx: &ResourceContext,
-        req: PlanRequest<'_>,
-        planned: &mut Value,
-        diags: &mut Diagnostics,
-    ) {
+    async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
         let cfg = &ctx.provider.config;
         let m = self.model(planned, &mut Diagnostics::new());
         let parts = m.as_ref().and_then(GrantModel::parts);
@@ -261,7 +254,7 @@ impl Resource for AccessGrant {
         governance::check_grant(&cfg.governance, &facts, chrono::Utc::now(), diags);
     }
 
-    async fn create(&self, ctx: &ResourceContext, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(planned, diags) else { return Value::Null };
         let cfg = &ctx.provider.config;
         let Some(p) = m.parts() else {
@@ -405,7 +398,7 @@ impl Resource for AccessGrant {
         self.state(&m, diags)
     }
 
-    async fn read(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
         let cfg = &ctx.provider.config;
         let Some(p) = m.parts() else { return state.clone() };
@@ -468,7 +461,7 @@ impl Resource for AccessGrant {
         self.state(&m, diags)
     }
 
-    async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn update(&self, ctx: &Context, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
         let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
             return prior.clone();
         };
@@ -530,7 +523,7 @@ impl Resource for AccessGrant {
         self.state(&m, diags)
     }
 
-    async fn delete(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) {
+    async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(m) = self.model(state, diags) else { return };
         let cfg = &ctx.provider.config;
         let Some(p) = m.parts() else { return };

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::backends::BackendError;
-use crate::framework::{AttrPath, Diagnostics, Value};
+use tfplugin::framework::{AttrPath, Diagnostics, Value};
 
 /// Tag keys under this prefix are set by the provider and may not be set by users.
 pub(super) const RESERVED_TAG_PREFIX: &str = "datamesh:";

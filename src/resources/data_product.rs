@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_all};
 use super::domain::DomainEntry;
 use crate::backends::catalog::{data_product_key, domain_key};
-use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{model_or_report, state_or_report};
-use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
 use crate::governance::{self, ProductFacts};
+use crate::provider::{Context, ProviderData};
 use crate::{naming, policy};
+use tfplugin::framework::resource::PlanRequest;
+use tfplugin::framework::typed::{model_or_report, state_or_report};
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, Schema, Type, Value};
 
 /// The `datamesh_data_product` resource.
 pub struct DataProduct;
@@ -139,7 +140,7 @@ impl DataProduct {
 }
 
 #[async_trait]
-impl Resource for DataProduct {
+impl Resource<ProviderData> for DataProduct {
     fn type_name(&self) -> &'static str {
         "datamesh_data_product"
     }
@@ -194,13 +195,7 @@ impl Resource for DataProduct {
         common::validate_tags(config, diags);
     }
 
-    async fn modify_plan(
-        &self,
-        ctx: &ResourceContext,
-        req: PlanRequest<'_>,
-        planned: &mut Value,
-        diags: &mut Diagnostics,
-    ) {
+    async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
         let cfg = &ctx.provider.config;
         if let (Some(Some(domain)), Some(Some(name))) = (known_str(planned, "domain"), known_str(planned, "name")) {
             let bucket = naming::bucket_name(&cfg.name_prefix, domain, name);
@@ -250,7 +245,7 @@ impl Resource for DataProduct {
         planned.set("tags_all", all);
     }
 
-    async fn create(&self, ctx: &ResourceContext, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(planned, diags) else { return Value::Null };
         let cfg = &ctx.provider.config;
         let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);
@@ -329,7 +324,7 @@ impl Resource for DataProduct {
         self.state(&m, diags)
     }
 
-    async fn read(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
         let cfg = &ctx.provider.config;
         let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);
@@ -399,7 +394,7 @@ impl Resource for DataProduct {
         self.state(&m, diags)
     }
 
-    async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn update(&self, ctx: &Context, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
         let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
             return prior.clone();
         };
@@ -455,7 +450,7 @@ impl Resource for DataProduct {
         self.state(&m, diags)
     }
 
-    async fn delete(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) {
+    async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(mut m) = self.model(state, diags) else { return };
         let cfg = &ctx.provider.config;
         let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);

@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_all};
 use crate::backends::catalog::domain_key;
 use crate::backends::ErrorKind;
-use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{model_or_report, state_or_report};
-use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
+use crate::provider::{Context, ProviderData};
 use crate::{acl, naming, policy};
+use tfplugin::framework::resource::PlanRequest;
+use tfplugin::framework::typed::{model_or_report, state_or_report};
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, Schema, Type, Value};
 
 /// The `datamesh_domain` resource.
 pub struct Domain;
@@ -88,7 +89,7 @@ impl Domain {
 }
 
 #[async_trait]
-impl Resource for Domain {
+impl Resource<ProviderData> for Domain {
     fn type_name(&self) -> &'static str {
         "datamesh_domain"
     }
@@ -147,13 +148,7 @@ impl Resource for Domain {
         common::validate_tags(config, diags);
     }
 
-    async fn modify_plan(
-        &self,
-        ctx: &ResourceContext,
-        req: PlanRequest<'_>,
-        planned: &mut Value,
-        _diags: &mut Diagnostics,
-    ) {
+    async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, _diags: &mut Diagnostics) {
         let cfg = &ctx.provider.config;
         match known_str(planned, "name") {
             Some(Some(name)) => {
@@ -189,7 +184,7 @@ impl Resource for Domain {
         planned.set("tags_all", all);
     }
 
-    async fn create(&self, ctx: &ResourceContext, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(planned, diags) else { return Value::Null };
         let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
             (Ok(i), Ok(c)) => (i, c),
@@ -248,7 +243,7 @@ impl Resource for Domain {
         self.state(&m, diags)
     }
 
-    async fn read(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
         let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
             (Ok(i), Ok(c)) => (i, c),
@@ -284,7 +279,7 @@ impl Resource for Domain {
         self.state(&m, diags)
     }
 
-    async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn update(&self, ctx: &Context, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
         let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
             return prior.clone();
         };
@@ -348,7 +343,7 @@ impl Resource for Domain {
         self.state(&m, diags)
     }
 
-    async fn delete(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) {
+    async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(m) = self.model(state, diags) else { return };
         let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
             (Ok(i), Ok(c)) => (i, c),

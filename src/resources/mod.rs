@@ -8,10 +8,12 @@ pub mod stream;
 
 use std::sync::Arc;
 
-use crate::framework::Resource;
+use tfplugin::framework::Resource;
+
+use crate::provider::ProviderData;
 
 /// Every resource this provider offers.
-pub fn all() -> Vec<Arc<dyn Resource>> {
+pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
     vec![
         Arc::new(domain::Domain),
         Arc::new(data_product::DataProduct),

@@ -10,10 +10,11 @@ use super::data_product::ProductEntry;
 use crate::backends::catalog::{data_product_key, stream_key};
 use crate::backends::streaming::{TopicInfo, TopicSpec};
 use crate::backends::ErrorKind;
-use crate::framework::resource::PlanRequest;
-use crate::framework::typed::{model_or_report, state_or_report};
-use crate::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, ResourceContext, Schema, Type, Value};
 use crate::naming;
+use crate::provider::{Context, ProviderData};
+use tfplugin::framework::resource::PlanRequest;
+use tfplugin::framework::typed::{model_or_report, state_or_report};
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, Schema, Type, Value};
 
 /// The `datamesh_stream` resource.
 pub struct Stream;
@@ -98,7 +99,7 @@ fn topic_of(m: &StreamModel) -> Option<String> {
 }
 
 #[async_trait]
-impl Resource for Stream {
+impl Resource<ProviderData> for Stream {
     fn type_name(&self) -> &'static str {
         "datamesh_stream"
     }
@@ -192,13 +193,7 @@ impl Resource for Stream {
         }
     }
 
-    async fn modify_plan(
-        &self,
-        ctx: &ResourceContext,
-        req: PlanRequest<'_>,
-        planned: &mut Value,
-        diags: &mut Diagnostics,
-    ) {
+    async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
         match (known_str(planned, "data_product"), known_str(planned, "name")) {
             (Some(Some(product)), Some(Some(name))) => match naming::parse_data_product_id(product) {
                 Ok((domain, product)) => {
@@ -234,7 +229,7 @@ impl Resource for Stream {
         }
     }
 
-    async fn create(&self, ctx: &ResourceContext, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(planned, diags) else { return Value::Null };
         let (streaming, catalog) = match (ctx.provider.streaming().await, ctx.provider.catalog().await) {
             (Ok(s), Ok(c)) => (s, c),
@@ -299,7 +294,7 @@ impl Resource for Stream {
         self.state(&m, diags)
     }
 
-    async fn read(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) -> Value {
+    async fn read(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
         let streaming = match ctx.provider.streaming().await {
             Ok(s) => s,
@@ -335,7 +330,7 @@ impl Resource for Stream {
         self.state(&m, diags)
     }
 
-    async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+    async fn update(&self, ctx: &Context, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
         let (Some(old), Some(m)) = (self.model(prior, diags), self.model(planned, diags)) else { return prior.clone() };
         let (streaming, catalog) = match (ctx.provider.streaming().await, ctx.provider.catalog().await) {
             (Ok(s), Ok(c)) => (s, c),
@@ -399,7 +394,7 @@ impl Resource for Stream {
         self.state(&current, diags)
     }
 
-    async fn delete(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) {
+    async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(m) = self.model(state, diags) else { return };
         let (streaming, catalog) = match (ctx.provider.streaming().await, ctx.provider.catalog().await) {
             (Ok(s), Ok(c)) => (s, c),

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
-use terraform_provider_datamesh::framework::{ResourceContext, Value};
+use tfplugin::framework::{ResourceContext, Value};
 use terraform_provider_datamesh::provider::config::ProviderConfig;
 use terraform_provider_datamesh::provider::ProviderData;
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
@@ -13,29 +13,30 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{decode, diagnostics_to_proto, encode, function_to_proto, path_to_proto, schema_to_proto};
 use super::tfplugin6 as pb;
-use super::tfplugin6::provider_server::{Provider, ProviderServer};
+use super::tfplugin6::provider_server::{self, ProviderServer};
 use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
 use crate::framework::resource::{identity_of, identity_type, PlanRequest};
 use crate::framework::{
-    DataSource, Diagnostic, Diagnostics, EphemeralResource, ListResource, Resource, ResourceContext, Schema, Type,
-    Value,
+    DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Registry, Resource,
+    ResourceContext, Schema, Type, Value,
 };
-use crate::functions;
-use crate::provider::config::{self, ProviderConfig};
-use crate::provider::DatameshProvider;
 
-/// The tfplugin6 `Provider` service.
-pub struct ProviderService {
-    provider: Arc<DatameshProvider>,
+/// The tfplugin6 `Provider` service, serving any [`Provider`].
+pub struct ProviderService<P: Provider> {
+    provider: Arc<P>,
+    registry: Registry<P::Data>,
+    /// What ConfigureProvider made; None until then.
+    data: RwLock<Option<Arc<P::Data>>>,
     stop: CancellationToken,
     schema_response: OnceLock<pb::get_provider_schema::Response>,
 }
 
-impl ProviderService {
+impl<P: Provider> ProviderService<P> {
     /// Serves `provider`; `stop` is cancelled when Terraform calls StopProvider.
-    pub fn new(provider: Arc<DatameshProvider>, stop: CancellationToken) -> Self {
+    pub fn new(provider: Arc<P>, stop: CancellationToken) -> Self {
+        let registry = Registry::new(provider.as_ref());
         // Stopping cancels in-flight work but not the server: Terraform shuts it down itself.
-        Self { provider, stop: stop.child_token(), schema_response: OnceLock::new() }
+        Self { provider, registry, data: RwLock::new(None), stop: stop.child_token(), schema_response: OnceLock::new() }
     }
 
     /// The gRPC server for this service.
@@ -43,12 +44,23 @@ impl ProviderService {
         ProviderServer::new(self)
     }
 
-    fn context(&self) -> ResourceContext {
-        ResourceContext { provider: self.provider.data(), stop: self.stop.clone() }
+    /// The configured data; an unconfigured provider (as in `terraform validate`) gets the
+    /// provider's defaults.
+    fn data(&self) -> Arc<P::Data> {
+        if let Ok(slot) = self.data.read() {
+            if let Some(d) = slot.as_ref() {
+                return d.clone();
+            }
+        }
+        Arc::new(self.provider.unconfigured())
     }
 
-    fn resource(&self, type_name: &str) -> Result<(&Arc<dyn Resource>, &Schema), Diagnostic> {
-        self.provider.resource(type_name).ok_or_else(|| {
+    fn context(&self) -> ResourceContext<P::Data> {
+        ResourceContext { provider: self.data(), stop: self.stop.clone() }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<(&Arc<dyn Resource<P::Data>>, &Schema), Diagnostic> {
+        self.registry.resource(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown resource type",
                 format!(
@@ -58,8 +70,8 @@ impl ProviderService {
         })
     }
 
-    fn data_source(&self, type_name: &str) -> Result<(&Arc<dyn DataSource>, &Schema), Diagnostic> {
-        self.provider.data_source(type_name).ok_or_else(|| {
+    fn data_source(&self, type_name: &str) -> Result<(&Arc<dyn DataSource<P::Data>>, &Schema), Diagnostic> {
+        self.registry.data_source(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown data source",
                 format!("This provider has no data source {type_name:?}. Check the spelling, or upgrade the provider."),
@@ -67,8 +79,8 @@ impl ProviderService {
         })
     }
 
-    fn ephemeral(&self, type_name: &str) -> Result<(&Arc<dyn EphemeralResource>, &Schema), Diagnostic> {
-        self.provider.ephemeral_resource(type_name).ok_or_else(|| {
+    fn ephemeral(&self, type_name: &str) -> Result<(&Arc<dyn EphemeralResource<P::Data>>, &Schema), Diagnostic> {
+        self.registry.ephemeral_resource(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown ephemeral resource",
                 format!("This provider has no ephemeral resource {type_name:?}. Check the spelling, or upgrade the provider."),
@@ -76,11 +88,12 @@ impl ProviderService {
         })
     }
 
-    fn list(&self, type_name: &str) -> Result<(&Arc<dyn ListResource>, &Schema), Diagnostic> {
-        self.provider.list_resource(type_name).ok_or_else(|| {
+    fn list(&self, type_name: &str) -> Result<(&Arc<dyn ListResource<P::Data>>, &Schema), Diagnostic> {
+        self.registry.list_resource(type_name).ok_or_else(|| {
+            let listed: Vec<&str> = self.registry.list_resources().map(|(n, _, _)| n).collect();
             Diagnostic::error(
                 "Unknown list resource",
-                format!("This provider cannot list {type_name:?}. It lists datamesh_data_product and datamesh_stream."),
+                format!("This provider cannot list {type_name:?}. It lists {}.", listed.join(", ")),
             )
         })
     }
@@ -92,7 +105,7 @@ impl ProviderService {
             vec![pb::list_resource::Event { diagnostic: diagnostics_to_proto(diags), ..Default::default() }]
         };
         let (Some((list, schema)), Some((resource, resource_schema))) =
-            (take(self.list(&req.type_name), &mut diags), self.provider.resource(&req.type_name))
+            (take(self.list(&req.type_name), &mut diags), self.registry.resource(&req.type_name))
         else {
             return failed(&diags);
         };
@@ -129,7 +142,7 @@ impl ProviderService {
     }
 
     fn function_protos(&self) -> HashMap<String, pb::Function> {
-        functions::all().iter().map(|f| (f.name.to_string(), function_to_proto(f))).collect()
+        self.registry.functions().iter().map(|f| (f.name.to_string(), function_to_proto(f))).collect()
     }
 
     fn capabilities() -> pb::ServerCapabilities {
@@ -172,12 +185,12 @@ where
 }
 
 /// Calls a provider function: decodes the string arguments, runs it, encodes the result.
-fn call_function(req: &pb::call_function::Request) -> pb::call_function::Response {
+fn call_function(function: Option<&Function>, req: &pb::call_function::Request) -> pb::call_function::Response {
     let fail = |argument: Option<usize>, text: String| pb::call_function::Response {
         result: None,
         error: Some(pb::FunctionError { text, function_argument: argument.map(|a| a as i64) }),
     };
-    let Some(f) = functions::all().into_iter().find(|f| f.name == req.name) else {
+    let Some(f) = function else {
         return fail(None, format!("This provider has no function {:?}.", req.name));
     };
     let mut args = Vec::with_capacity(req.arguments.len());
@@ -198,7 +211,10 @@ fn call_function(req: &pb::call_function::Request) -> pb::call_function::Respons
 }
 
 /// The identity of a state, encoded for Terraform (None while not wholly known).
-fn identity_data(resource: &dyn Resource, state: &Value) -> Option<pb::ResourceIdentityData> {
+fn identity_data<D: Send + Sync + 'static>(
+    resource: &dyn Resource<D>,
+    state: &Value,
+) -> Option<pb::ResourceIdentityData> {
     let identity = identity_of(resource, state)?;
     let encoded = encode(&identity, &identity_type(resource)).ok()?;
     Some(pb::ResourceIdentityData { identity_data: Some(encoded) })
@@ -216,7 +232,7 @@ fn take<T>(r: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
 }
 
 #[tonic::async_trait]
-impl Provider for ProviderService {
+impl<P: Provider> provider_server::Provider for ProviderService<P> {
     async fn get_metadata(
         &self,
         _: Request<pb::get_metadata::Request>,
@@ -227,26 +243,28 @@ impl Provider for ProviderService {
                 pb::get_metadata::Response {
                     server_capabilities: Some(Self::capabilities()),
                     resources: self
-                        .provider
+                        .registry
                         .resources()
                         .map(|(n, _, _)| pb::get_metadata::ResourceMetadata { type_name: n.to_string() })
                         .collect(),
                     data_sources: self
-                        .provider
+                        .registry
                         .data_sources()
                         .map(|(n, _, _)| pb::get_metadata::DataSourceMetadata { type_name: n.to_string() })
                         .collect(),
                     ephemeral_resources: self
-                        .provider
+                        .registry
                         .ephemeral_resources()
                         .map(|(n, _, _)| pb::get_metadata::EphemeralMetadata { type_name: n.to_string() })
                         .collect(),
                     list_resources: self
-                        .provider
+                        .registry
                         .list_resources()
                         .map(|(n, _, _)| pb::get_metadata::ListResourceMetadata { type_name: n.to_string() })
                         .collect(),
-                    functions: functions::all()
+                    functions: self
+                        .registry
+                        .functions()
                         .iter()
                         .map(|f| pb::get_metadata::FunctionMetadata { name: f.name.to_string() })
                         .collect(),
@@ -267,24 +285,24 @@ impl Provider for ProviderService {
             async {
                 self.schema_response
                     .get_or_init(|| pb::get_provider_schema::Response {
-                        provider: Some(schema_to_proto(self.provider.schema())),
+                        provider: Some(schema_to_proto(self.registry.schema())),
                         resource_schemas: self
-                            .provider
+                            .registry
                             .resources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
                         data_source_schemas: self
-                            .provider
+                            .registry
                             .data_sources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
                         ephemeral_resource_schemas: self
-                            .provider
+                            .registry
                             .ephemeral_resources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
                         list_resource_schemas: self
-                            .provider
+                            .registry
                             .list_resources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
                             .collect(),
@@ -304,7 +322,7 @@ impl Provider for ProviderService {
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
         let identity_schemas = self
-            .provider
+            .registry
             .resources()
             .map(|(name, resource, _)| {
                 let attributes = resource
@@ -364,12 +382,14 @@ impl Provider for ProviderService {
         req: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
         let req = req.into_inner();
-        guarded("CallFunction", async { call_function(&req) }, |_| pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: "The function failed unexpectedly; this is a bug in the provider.".into(),
-                function_argument: None,
-            }),
+        guarded("CallFunction", async { call_function(self.registry.function(&req.name), &req) }, |_| {
+            pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text: "The function failed unexpectedly; this is a bug in the provider.".into(),
+                    function_argument: None,
+                }),
+            }
         })
         .await
     }
@@ -384,10 +404,10 @@ impl Provider for ProviderService {
             async {
                 let mut diags = Diagnostics::new();
                 if let Some(config) = take(
-                    decode(req.config.as_ref(), &self.provider.schema().ty(), "provider configuration"),
+                    decode(req.config.as_ref(), &self.registry.schema().ty(), "provider configuration"),
                     &mut diags,
                 ) {
-                    config::validate(&config, &mut diags);
+                    self.provider.validate(&config, &mut diags);
                 }
                 pb::validate_provider_config::Response { diagnostics: diagnostics_to_proto(&diags) }
             },
@@ -405,13 +425,14 @@ impl Provider for ProviderService {
             "ConfigureProvider",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some(config) = take(decode(req.config.as_ref(), &self.provider.schema().ty(), "provider configuration"), &mut diags) {
-                    config::validate(&config, &mut diags);
-                    let typed = ProviderConfig::from_value(&config);
-                    if !typed.unknown.is_empty() {
-                        tracing::info!(unknown = ?typed.unknown, "provider configured with unknown settings; backends connect when they are known");
+                if let Some(config) = take(
+                    decode(req.config.as_ref(), &self.registry.schema().ty(), "provider configuration"),
+                    &mut diags,
+                ) {
+                    let data = Arc::new(self.provider.configure(&config, self.stop.clone(), &mut diags));
+                    if let Ok(mut slot) = self.data.write() {
+                        *slot = Some(data);
                     }
-                    self.provider.configure(typed, self.stop.clone());
                 }
                 pb::configure_provider::Response { diagnostics: diagnostics_to_proto(&diags) }
             },
@@ -765,13 +786,9 @@ impl Provider for ProviderService {
             "ValidateListResourceConfig",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some((_, schema)) = take(self.list(&req.type_name), &mut diags) {
+                if let Some((list, schema)) = take(self.list(&req.type_name), &mut diags) {
                     if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
-                        if let Some(domain) = config.get("domain").as_str() {
-                            if let Err(msg) = crate::naming::check_domain(domain) {
-                                diags.attr_error(crate::framework::AttrPath::attr("domain"), "Invalid domain", msg);
-                            }
-                        }
+                        list.validate(&config, &mut diags);
                     }
                 }
                 pb::validate_list_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }

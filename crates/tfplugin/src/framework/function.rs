@@ -1,4 +1,4 @@
-//! Provider functions (`provider::datamesh::<name>(...)`): string arguments in, a string out,
+//! Provider functions (`provider::<provider>::<name>(...)`): string arguments in, a string out,
 //! and errors that point at the offending argument.
 
 /// A function error: which argument (0-based) and a sentence that says how to fix it.
@@ -13,7 +13,7 @@ pub struct FunctionError {
 /// A provider function over string parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct Function {
-    /// Its name, as in `provider::datamesh::<name>`.
+    /// Its name, as in `provider::<provider>::<name>`.
     pub name: &'static str,
     /// One line.
     pub summary: &'static str,

@@ -12,14 +12,15 @@ use super::goplugin::grpc_broker_server::{GrpcBroker, GrpcBrokerServer};
 use super::goplugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use super::goplugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use super::goplugin::{ConnInfo, Empty, StdioData};
+use crate::framework::Provider;
 use crate::protocol::ProviderService;
 
 /// go-plugin allows messages up to 2 GiB; Terraform's largest requests are states and plans.
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
 /// Serves every service on the accepted connections until `shutdown` fires.
-pub(crate) async fn serve(
-    provider: ProviderService,
+pub(crate) async fn serve<P: Provider>(
+    provider: ProviderService<P>,
     incoming: impl Stream<Item = std::io::Result<Conn>> + Send + 'static,
     shutdown: CancellationToken,
 ) {

@@ -21,10 +21,11 @@ pub(crate) struct AutoMtls {
 
 impl AutoMtls {
     /// Builds the TLS server from the client certificate PEM Terraform passed in.
-    pub(crate) fn new(client_cert_pem: &str) -> Result<Self, String> {
+    /// `organization` names the plugin in the certificate's subject.
+    pub(crate) fn new(client_cert_pem: &str, organization: &str) -> Result<Self, String> {
         let client_cert = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
             .map_err(|e| format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}"))?;
-        let (server_cert, key) = self_signed_server_cert()?;
+        let (server_cert, key) = self_signed_server_cert(organization)?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let verifier = Arc::new(PinnedClientCert { expected: client_cert, provider: provider.clone() });
         let mut config = ServerConfig::builder_with_provider(provider)
@@ -50,13 +51,13 @@ impl AutoMtls {
 }
 
 /// A certificate for `localhost`, as the go-plugin client verifies the server name against it.
-fn self_signed_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), String> {
+fn self_signed_server_cert(organization: &str) -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), String> {
     use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
     let fail = |e: rcgen::Error| format!("cannot generate the plugin's TLS certificate: {e}");
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(fail)?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(fail)?;
     params.distinguished_name.push(DnType::CommonName, "localhost");
-    params.distinguished_name.push(DnType::OrganizationName, "terraform-provider-datamesh");
+    params.distinguished_name.push(DnType::OrganizationName, organization);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages =
         vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::KeyCertSign];
@@ -123,12 +124,12 @@ mod tests {
 
     #[test]
     fn handshake_certificate_is_unpadded_base64_der() {
-        let (client, _) = self_signed_server_cert().unwrap();
+        let (client, _) = self_signed_server_cert("test").unwrap();
         let pem = format!(
             "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
             base64::engine::general_purpose::STANDARD.encode(client.as_ref())
         );
-        let mtls = AutoMtls::new(&pem).unwrap();
+        let mtls = AutoMtls::new(&pem, "test").unwrap();
         let b64 = mtls.server_cert_base64();
         assert!(!b64.ends_with('='));
         let der = base64::engine::general_purpose::STANDARD_NO_PAD.decode(b64).unwrap();
@@ -137,7 +138,7 @@ mod tests {
 
     #[test]
     fn garbage_client_certificate_is_a_clear_error() {
-        let err = AutoMtls::new("not a certificate").err().unwrap();
+        let err = AutoMtls::new("not a certificate", "test").err().unwrap();
         assert!(err.contains("PLUGIN_CLIENT_CERT"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
-//! How Terraform starts and talks to this plugin: the go-plugin handshake, AutoMTLS, the gRPC
-//! services a go-plugin server must offer, and debug mode.
+//! How Terraform starts and talks to a plugin: the go-plugin handshake, AutoMTLS, the gRPC
+//! services a go-plugin server must offer, and debug mode. [`run`] serves any
+//! [`Provider`](crate::framework::Provider).
 
 mod conn;
 mod logging;
@@ -14,8 +15,8 @@ use std::time::Duration;
 use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::framework::Provider;
 use crate::protocol::ProviderService;
-use crate::provider::DatameshProvider;
 
 /// The generated go-plugin internal services (controller, stdio, broker).
 #[allow(unreachable_pub, missing_docs, dead_code, clippy::all)]
@@ -29,14 +30,34 @@ const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a2
 /// go-plugin's core protocol version and the Terraform plugin protocol this server speaks.
 const CORE_PROTOCOL_VERSION: u32 = 1;
 const APP_PROTOCOL_VERSION: u32 = 6;
-/// The provider's address, as users write it in `required_providers`.
-pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/datamesh/datamesh";
+/// Who the plugin is: the names it shows people and Terraform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The binary's name, like `terraform-provider-example`: the prefix of its error messages
+    /// and the subject of its TLS certificate.
+    pub name: &'static str,
+    /// The provider's address as users write it in `required_providers`, like
+    /// `registry.terraform.io/acme/example`: debug mode's reattach line names it.
+    pub address: &'static str,
+}
 
-/// What a person sees when running the binary by hand.
-pub const USAGE: &str = "This binary is a plugin for Terraform and OpenTofu. These are not commands you run \
-directly: Terraform starts it when a configuration uses the datamesh provider.\n\
-To debug it, run `terraform-provider-datamesh --debug` and set the printed \
-TF_REATTACH_PROVIDERS in the shell that runs terraform.";
+impl Options {
+    /// The provider's type name, the last part of its address (`example`): hclog's `@module`.
+    fn type_name(&self) -> &'static str {
+        self.address.rsplit('/').next().unwrap_or(self.address)
+    }
+
+    /// What a person sees when running the binary by hand.
+    pub fn usage(&self) -> String {
+        format!(
+            "This binary is a plugin for Terraform and OpenTofu. These are not commands you run directly: \
+             Terraform starts it when a configuration uses the {} provider.\n\
+             To debug it, run `{} --debug` and set the printed TF_REATTACH_PROVIDERS in the shell that runs terraform.",
+            self.type_name(),
+            self.name
+        )
+    }
+}
 
 /// How the server was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,19 +68,20 @@ pub enum Mode {
     Debug,
 }
 
-/// Runs the plugin until Terraform (or, in debug mode, the person) stops it.
-pub fn run(mode: Mode) -> ExitCode {
+/// Serves `provider` until Terraform (or, in debug mode, the person) stops it.
+pub fn run<P: Provider>(provider: P, options: Options, mode: Mode) -> ExitCode {
+    let name = options.name;
     if mode == Mode::Managed && std::env::var(MAGIC_COOKIE_KEY).as_deref() != Ok(MAGIC_COOKIE_VALUE) {
-        eprintln!("{USAGE}");
+        eprintln!("{}", options.usage());
         return ExitCode::from(1);
     }
     if mode == Mode::Managed {
         if let Err(e) = negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref()) {
-            eprintln!("terraform-provider-datamesh: {e}");
+            eprintln!("{name}: {e}");
             return ExitCode::from(1);
         }
     }
-    logging::init();
+    logging::init(options.type_name());
     // One thread runs every request: the provider's work is waiting on backends, and Terraform
     // sends it one small request at a time per resource. Handing requests between worker
     // threads cost more CPU than the requests themselves (`make bench`, plan of 1,000 streams:
@@ -68,14 +90,14 @@ pub fn run(mode: Mode) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("terraform-provider-datamesh: cannot start the async runtime: {e}");
+            eprintln!("{name}: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(mode)) {
+    match runtime.block_on(serve(provider, options, mode)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("terraform-provider-datamesh: {e}");
+            eprintln!("{name}: {e}");
             ExitCode::from(1)
         }
     }
@@ -96,19 +118,18 @@ fn negotiate_protocol(offered: Option<&str>) -> Result<u32, String> {
     }
 }
 
-async fn serve(mode: Mode) -> Result<(), String> {
+async fn serve<P: Provider>(provider: P, options: Options, mode: Mode) -> Result<(), String> {
     let shutdown = CancellationToken::new();
     let socket = SocketPath::create()?;
     let listener =
         UnixListener::bind(&socket.0).map_err(|e| format!("cannot listen on {}: {e}", socket.0.display()))?;
 
     let tls = match (mode, std::env::var("PLUGIN_CLIENT_CERT")) {
-        (Mode::Managed, Ok(pem)) if !pem.trim().is_empty() => Some(tls::AutoMtls::new(&pem)?),
+        (Mode::Managed, Ok(pem)) if !pem.trim().is_empty() => Some(tls::AutoMtls::new(&pem, options.name)?),
         _ => None,
     };
 
-    let provider = Arc::new(DatameshProvider::new());
-    let service = ProviderService::new(provider, shutdown.clone());
+    let service = ProviderService::new(Arc::new(provider), shutdown.clone());
     let incoming = conn::accept_loop(listener, tls.as_ref().map(|t| t.acceptor()), shutdown.clone());
     let server = tokio::spawn(services::serve(service, incoming, shutdown.clone()));
 
@@ -120,7 +141,7 @@ async fn serve(mode: Mode) -> Result<(), String> {
                 socket.0.display()
             ));
         }
-        Mode::Debug => write_stdout(&reattach_message(&socket.0)),
+        Mode::Debug => write_stdout(&reattach_message(options.address, &socket.0)),
     }
     spawn_signal_handlers(mode, shutdown.clone());
 
@@ -153,9 +174,9 @@ fn spawn_signal_handlers(mode: Mode, shutdown: CancellationToken) {
     });
 }
 
-fn reattach_message(socket: &Path) -> String {
+fn reattach_message(address: &str, socket: &Path) -> String {
     let reattach = serde_json::json!({
-        PROVIDER_ADDRESS: {
+        address: {
             "Protocol": "grpc",
             "ProtocolVersion": APP_PROTOCOL_VERSION,
             "Pid": std::process::id(),
@@ -217,8 +238,8 @@ mod tests {
 
     #[test]
     fn reattach_line_names_the_provider_and_socket() {
-        let msg = reattach_message(Path::new("/tmp/plugin1"));
-        assert!(msg.contains("TF_REATTACH_PROVIDERS='{\"registry.terraform.io/datamesh/datamesh\""), "{msg}");
+        let msg = reattach_message("registry.terraform.io/acme/example", Path::new("/tmp/plugin1"));
+        assert!(msg.contains("TF_REATTACH_PROVIDERS='{\"registry.terraform.io/acme/example\""), "{msg}");
         assert!(msg.contains("\"String\":\"/tmp/plugin1\""), "{msg}");
     }
 }

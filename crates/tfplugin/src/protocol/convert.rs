@@ -133,11 +133,11 @@ pub(super) fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) ->
     })
 }
 
-/// With `DATAMESH_CAPTURE_DIR` set, keeps every value Terraform sends as a file there: the
+/// With `TFPLUGIN_CAPTURE_DIR` set, keeps every value Terraform sends as a file there: the
 /// fuzzers' seed corpus comes from real requests this way. Never set in normal use.
 fn capture(what: &str, v: &pb::DynamicValue) {
     static DIR: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
-    let Some(dir) = DIR.get_or_init(|| std::env::var_os("DATAMESH_CAPTURE_DIR").map(Into::into)) else { return };
+    let Some(dir) = DIR.get_or_init(|| std::env::var_os("TFPLUGIN_CAPTURE_DIR").map(Into::into)) else { return };
     let (bytes, ext) = if v.msgpack.is_empty() { (&v.json, "json") } else { (&v.msgpack, "msgpack") };
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     std::hash::Hash::hash(bytes, &mut hasher);

@@ -9,15 +9,16 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// Installs the hclog layer at the level Terraform asked for (`TF_LOG_PROVIDER`, then `TF_LOG`).
-pub(super) fn init() {
+/// Installs the hclog layer at the level Terraform asked for (`TF_LOG_PROVIDER`, then `TF_LOG`);
+/// each line's `@module` is `<module>.<tracing target>`.
+pub(super) fn init(module: &'static str) {
     let level = ["TF_LOG_PROVIDER", "TF_LOG"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         .map(|v| parse_level(&v))
         .unwrap_or(Some(Level::WARN));
     let Some(level) = level else { return };
-    let _ = tracing_subscriber::registry().with(HclogLayer { max: level }).try_init();
+    let _ = tracing_subscriber::registry().with(HclogLayer { max: level, module }).try_init();
 }
 
 /// Terraform's level names; `off` disables logging.
@@ -35,6 +36,7 @@ fn parse_level(v: &str) -> Option<Level> {
 
 struct HclogLayer {
     max: Level,
+    module: &'static str,
 }
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
@@ -50,7 +52,7 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
         let message = line.remove("message").unwrap_or(Json::String(String::new()));
         line.insert("@level".into(), Json::String(hclog_level(meta.level()).into()));
         line.insert("@message".into(), message);
-        line.insert("@module".into(), Json::String(format!("datamesh.{}", meta.target())));
+        line.insert("@module".into(), Json::String(format!("{}.{}", self.module, meta.target())));
         line.insert("@timestamp".into(), Json::String(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()));
         let mut out = serde_json::to_vec(&line).unwrap_or_default();
         out.push(b'\n');

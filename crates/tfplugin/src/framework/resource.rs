@@ -1,4 +1,6 @@
-//! The `Resource` trait: each resource file implements it and holds only its own logic.
+//! The traits a provider's types implement: `Resource`, `DataSource`, `EphemeralResource` and
+//! `ListResource`. Each is generic over `D`, the data the provider hands every call (its
+//! configured settings and clients), so the framework never names a provider.
 
 use std::sync::Arc;
 
@@ -8,15 +10,20 @@ use tokio_util::sync::CancellationToken;
 use super::diag::Diagnostics;
 use super::schema::Schema;
 use super::value::Value;
-use crate::provider::ProviderData;
 
-/// What every resource call can reach: the configured provider and the stop signal.
-#[derive(Clone)]
-pub struct ResourceContext {
-    /// The provider's configuration and its (lazily connected) backends.
-    pub provider: Arc<ProviderData>,
+/// What every call can reach: the configured provider's data and the stop signal.
+pub struct ResourceContext<D> {
+    /// What the provider made of its configuration ([`Provider::configure`](super::Provider::configure)).
+    pub provider: Arc<D>,
     /// Cancelled when Terraform calls StopProvider.
     pub stop: CancellationToken,
+}
+
+// By hand: a derive would ask `D: Clone`, but only the `Arc` is cloned.
+impl<D> Clone for ResourceContext<D> {
+    fn clone(&self) -> Self {
+        Self { provider: self.provider.clone(), stop: self.stop.clone() }
+    }
 }
 
 /// The values Terraform hands to planning.
@@ -32,8 +39,8 @@ pub struct PlanRequest<'a> {
 
 /// A managed resource type.
 #[async_trait]
-pub trait Resource: Send + Sync {
-    /// The Terraform type name, like `datamesh_domain`.
+pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
+    /// The Terraform type name, like `example_widget`.
     fn type_name(&self) -> &'static str;
 
     /// The schema, built once by the provider.
@@ -46,7 +53,7 @@ pub trait Resource: Send + Sync {
     /// values: derived attributes, governance rules, changes that can't be made in place.
     async fn modify_plan(
         &self,
-        _ctx: &ResourceContext,
+        _ctx: &ResourceContext<D>,
         _req: PlanRequest<'_>,
         _planned: &mut Value,
         _diags: &mut Diagnostics,
@@ -55,16 +62,16 @@ pub trait Resource: Send + Sync {
 
     /// Creates the backend objects. Returns the new state; on failure half-way, the state of
     /// what was made (Terraform then keeps it, tainted), or Null if nothing was made.
-    async fn create(&self, ctx: &ResourceContext, planned: &Value, diags: &mut Diagnostics) -> Value;
+    async fn create(&self, ctx: &ResourceContext<D>, planned: &Value, diags: &mut Diagnostics) -> Value;
 
     /// Reads the backend objects. Returns Null when the resource is gone.
-    async fn read(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics) -> Value;
+    async fn read(&self, ctx: &ResourceContext<D>, state: &Value, diags: &mut Diagnostics) -> Value;
 
     /// Changes the backend objects in place. Returns the state as it now is.
-    async fn update(&self, ctx: &ResourceContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value;
+    async fn update(&self, ctx: &ResourceContext<D>, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value;
 
     /// Deletes the backend objects.
-    async fn delete(&self, ctx: &ResourceContext, state: &Value, diags: &mut Diagnostics);
+    async fn delete(&self, ctx: &ResourceContext<D>, state: &Value, diags: &mut Diagnostics);
 
     /// Turns an import ID into a state holding the identifying attributes; `read` fills the rest.
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value;
@@ -78,14 +85,14 @@ pub trait Resource: Send + Sync {
 }
 
 /// The identity of a state: the identity attributes, or None while any is unknown or null.
-pub fn identity_of(resource: &dyn Resource, state: &Value) -> Option<Value> {
+pub fn identity_of<D: Send + Sync + 'static>(resource: &dyn Resource<D>, state: &Value) -> Option<Value> {
     let attrs: Vec<(&str, Value)> =
         resource.identity().iter().map(|(name, _)| (*name, state.get(name).clone())).collect();
     attrs.iter().all(|(_, v)| v.as_str().is_some()).then(|| Value::object(attrs))
 }
 
 /// The object type of a resource's identity.
-pub fn identity_type(resource: &dyn Resource) -> super::value::Type {
+pub fn identity_type<D: Send + Sync + 'static>(resource: &dyn Resource<D>) -> super::value::Type {
     super::value::Type::Object(
         resource.identity().iter().map(|(n, _)| (n.to_string(), super::value::Type::String)).collect(),
     )
@@ -104,17 +111,20 @@ pub struct Listed {
 
 /// A list resource: finds existing resources of one type, for `terraform query`.
 #[async_trait]
-pub trait ListResource: Send + Sync {
+pub trait ListResource<D: Send + Sync + 'static>: Send + Sync {
     /// The resource type it lists.
     fn type_name(&self) -> &'static str;
 
     /// The schema of its `config` block (the filters).
     fn schema(&self) -> Schema;
 
+    /// Checks the `config` block alone (values may be unknown).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
     /// Lists up to `limit` resources; with `include_object`, each with its full state.
     async fn list(
         &self,
-        ctx: &ResourceContext,
+        ctx: &ResourceContext<D>,
         config: &Value,
         include_object: bool,
         limit: usize,
@@ -124,8 +134,8 @@ pub trait ListResource: Send + Sync {
 
 /// A data source: reads what exists, changes nothing.
 #[async_trait]
-pub trait DataSource: Send + Sync {
-    /// The Terraform type name, like `datamesh_data_products`.
+pub trait DataSource<D: Send + Sync + 'static>: Send + Sync {
+    /// The Terraform type name, like `example_widgets`.
     fn type_name(&self) -> &'static str;
 
     /// The schema, built once by the provider.
@@ -135,13 +145,13 @@ pub trait DataSource: Send + Sync {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Reads: returns the configuration with every computed attribute filled.
-    async fn read(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value;
+    async fn read(&self, ctx: &ResourceContext<D>, config: &Value, diags: &mut Diagnostics) -> Value;
 }
 
 /// An ephemeral resource: opened for one Terraform run, never stored in state or plan.
 #[async_trait]
-pub trait EphemeralResource: Send + Sync {
-    /// The Terraform type name, like `datamesh_consumer_credentials`.
+pub trait EphemeralResource<D: Send + Sync + 'static>: Send + Sync {
+    /// The Terraform type name, like `example_token`.
     fn type_name(&self) -> &'static str;
 
     /// The schema, built once by the provider.
@@ -151,5 +161,5 @@ pub trait EphemeralResource: Send + Sync {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Opens it: returns the configuration with every computed attribute filled.
-    async fn open(&self, ctx: &ResourceContext, config: &Value, diags: &mut Diagnostics) -> Value;
+    async fn open(&self, ctx: &ResourceContext<D>, config: &Value, diags: &mut Diagnostics) -> Value;
 }
