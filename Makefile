@@ -16,7 +16,8 @@ test:
 	bash scripts/test.sh
 
 unit:
-	$(CARGO) test --lib --bins
+	$(CARGO) test --workspace --lib --bins
+	$(CARGO) test -p tfplugin --doc
 
 acceptance:
 	bash scripts/test.sh --acceptance-only
@@ -33,7 +34,8 @@ fmt:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p tfplugin --no-default-features -- -D warnings
 
 ## Registry docs in docs/, generated from the built provider's schema and examples/.
 docs:

@@ -12,8 +12,8 @@
 # hangs (-timeout) and memory blow-ups (-rss_limit_mb) are what they catch.
 #
 # Builds go to $FUZZ_TARGET_DIR, by default ${CARGO_TARGET_DIR:-target}/fuzz (`make test` points
-# it at the tools cache, outside the repo, so that the cold build, ~15-40 min on 2 cores, is
-# reused by later runs and fresh clones on the machine). New inputs the fuzzer finds go to the
+# it at the tools cache, outside the repo, so that the cold build, ~50 s on 2 cores (the targets
+# build the tfplugin framework and codec only), is reused by later runs and fresh clones). New inputs the fuzzer finds go to the
 # corpus there, kept so that runs build on each other (it only grows: delete it to start
 # over); the committed seeds in fuzz/corpus/<target>/, real requests from Terraform, are only
 # read.
@@ -52,8 +52,8 @@ coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-l
 coverage+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
 coverage+=" -Cllvm-args=-sanitizer-coverage-trace-compares"
 start=$SECONDS
-echo "fuzz.sh: building the fuzz targets in $target_dir (cold: the whole provider, ~15-40 min on 2 cores)"
-RUSTFLAGS="${RUSTFLAGS:-} $coverage" cargo build --manifest-path fuzz/Cargo.toml --release \
+echo "fuzz.sh: building the fuzz targets in $target_dir (cold: the tfplugin framework and codec, a few minutes)"
+RUSTFLAGS="${RUSTFLAGS:-} $coverage" cargo build --locked --manifest-path fuzz/Cargo.toml --release \
     --target "$host" --target-dir "$target_dir" --bins ||
     fail "building the fuzz targets (fuzz/Cargo.toml) failed; see the cargo output above"
 echo "fuzz targets built in $((SECONDS - start)) s"

@@ -48,11 +48,13 @@ bash scripts/tools.sh
 stage "tools (install or check)"
 
 # Build first: a fresh machine spends its time here, not with a stack idling.
-cargo build --all-targets
-stage "cargo build --all-targets"
+cargo build --workspace --all-targets
+stage "cargo build --workspace"
 
 if ! $only_acceptance; then
-    cargo test --lib --bins
+    # Every crate's unit tests, and the framework's doc example (a one-resource provider).
+    cargo test --workspace --lib --bins
+    cargo test -p tfplugin --doc
     stage "unit tests"
     # The committed registry docs must match the schema, and every example must be valid.
     python3 scripts/docs.py check --provider-dir "${CARGO_TARGET_DIR:-target}/debug"

@@ -1,67 +1,58 @@
 //! What the fuzz targets share: every type the provider decodes Terraform's values as, and the
-//! pure code a decoded value reaches next.
+//! framework code a decoded value reaches next.
 //!
 //! A target hands its input to [`exercise`] with one decoder (msgpack or JSON). The input is
 //! what Terraform would send as one `DynamicValue`, so the seed corpus is real requests as
-//! captured (`DATAMESH_CAPTURE_DIR`, see `src/protocol/convert.rs`); which schema a value
-//! belongs to is not in the bytes, so every input is decoded as each of them. Beyond "never
-//! panic", a decoded value must encode again and decode to itself (the server re-encodes what
-//! it decodes), and planning an unchanged value must replace nothing but unknowns.
+//! captured (`TFPLUGIN_CAPTURE_DIR`, see `crates/tfplugin/src/protocol/convert.rs`); which schema
+//! a value belongs to is not in the bytes, so every input is decoded as each of them. The types
+//! and the resource schemas come from `surfaces.json`, a snapshot of the provider's schemas (a
+//! unit test of the provider keeps it current), so the targets build against the `tfplugin`
+//! framework alone. Beyond "never panic", a decoded value must encode again and decode to itself
+//! (the server re-encodes what it decodes), and planning an unchanged value must replace nothing
+//! but unknowns.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use terraform_provider_datamesh::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
-use terraform_provider_datamesh::framework::resource::{identity_of, identity_type};
-use terraform_provider_datamesh::framework::value::CodecError;
-use terraform_provider_datamesh::framework::{
-    typed, AttrPath, DataSource, Diagnostics, EphemeralResource, Resource, Schema, Type, Value,
-};
-use terraform_provider_datamesh::protocol::dynamic_value::{decode_msgpack, encode_msgpack};
-use terraform_provider_datamesh::provider::{config, DatameshProvider, ProviderConfig};
+use tfplugin::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
+use tfplugin::framework::value::CodecError;
+use tfplugin::framework::{typed, AttrPath, Schema, Type, Value};
+use tfplugin::protocol::dynamic_value::{decode_msgpack, encode_msgpack};
 
 /// A decoder under test: `decode_msgpack` or `decode_json`.
 pub type Decoder = fn(&[u8], &Type) -> Result<Value, CodecError>;
 
-/// What Terraform sends values of, and what the provider then does with one.
-enum Use {
-    ProviderConfig,
-    Resource(Arc<dyn Resource>, Schema),
-    Identity(Arc<dyn Resource>),
-    DataSource(Arc<dyn DataSource>),
-    Ephemeral(Arc<dyn EphemeralResource>),
-    /// Decoded only: list resource configurations, function arguments, the dynamic type.
-    DecodeOnly,
-}
-
+/// One type Terraform sends values of, and the schema planned against, for resources.
 struct Surface {
     ty: Type,
-    then: Use,
+    schema: Option<Schema>,
 }
 
-/// Every type a request's `DynamicValue` is decoded as, built once from the real provider.
+/// Every surface of the provider, read once from the snapshot.
 fn surfaces() -> &'static [Surface] {
     static SURFACES: OnceLock<Vec<Surface>> = OnceLock::new();
     SURFACES.get_or_init(|| {
-        let p = DatameshProvider::new();
-        let mut out = vec![Surface { ty: p.schema().ty(), then: Use::ProviderConfig }];
-        for (_, r, schema) in p.resources() {
-            out.push(Surface { ty: schema.ty(), then: Use::Resource(r.clone(), schema.clone()) });
-            out.push(Surface { ty: identity_type(r.as_ref()), then: Use::Identity(r.clone()) });
-        }
-        for (_, d, schema) in p.data_sources() {
-            out.push(Surface { ty: schema.ty(), then: Use::DataSource(d.clone()) });
-        }
-        for (_, e, schema) in p.ephemeral_resources() {
-            out.push(Surface { ty: schema.ty(), then: Use::Ephemeral(e.clone()) });
-        }
-        for (_, _, schema) in p.list_resources() {
-            out.push(Surface { ty: schema.ty(), then: Use::DecodeOnly });
-        }
-        // Function arguments (every function takes strings).
-        out.push(Surface { ty: Type::String, then: Use::DecodeOnly });
+        let json: serde_json::Value = match serde_json::from_str(include_str!("../surfaces.json")) {
+            Ok(j) => j,
+            Err(e) => panic!("fuzz/surfaces.json is not JSON: {e}"),
+        };
+        let mut out: Vec<Surface> = json
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                let name = s["surface"].as_str().unwrap_or("?");
+                let ty = Type::from_json(&s["type"]).unwrap_or_else(|e| panic!("surface {name}: bad type: {e}"));
+                let schema = (!s["schema"].is_null()).then(|| {
+                    Schema::from_json(&s["schema"]).unwrap_or_else(|e| panic!("surface {name}: bad schema: {e}"))
+                });
+                Surface { ty, schema }
+            })
+            .collect();
+        assert!(out.len() > 1, "fuzz/surfaces.json lists no surfaces");
         // No schema uses it yet, but the codec's hardest case is the dynamic type, whose
         // concrete type comes from the input itself.
-        out.push(Surface { ty: Type::Dynamic, then: Use::DecodeOnly });
+        out.push(Surface { ty: Type::Dynamic, schema: None });
         out
     })
 }
@@ -71,15 +62,8 @@ pub fn exercise(decode: Decoder, data: &[u8]) {
     for s in surfaces() {
         let Ok(value) = decode(data, &s.ty) else { continue };
         reencodes(&value, &s.ty);
-        match &s.then {
-            Use::ProviderConfig => provider_config(&value),
-            Use::Resource(r, schema) => resource(r.as_ref(), schema, &s.ty, &value),
-            Use::Identity(r) => {
-                let _ = r.import_id(&value);
-            }
-            Use::DataSource(d) => d.validate(&value, &mut Diagnostics::new()),
-            Use::Ephemeral(e) => e.validate(&value, &mut Diagnostics::new()),
-            Use::DecodeOnly => {}
+        if let Some(schema) = &s.schema {
+            plan(schema, &s.ty, &value);
         }
         // The typed-struct path every resource reads its values through.
         let _ = typed::from_value::<serde_json::Value>(&value);
@@ -98,18 +82,8 @@ fn reencodes(value: &Value, ty: &Type) {
     }
 }
 
-fn provider_config(value: &Value) {
-    let c = ProviderConfig::from_value(value);
-    let _ = c.unknown_error("aws");
-    let _ = c.unknown_error("kafka");
-    config::validate(value, &mut Diagnostics::new());
-}
-
-/// Validation and the generic planning rules, with the value in each role Terraform gives one.
-fn resource(r: &dyn Resource, schema: &Schema, ty: &Type, value: &Value) {
-    r.validate(value, &mut Diagnostics::new());
-    let _ = identity_of(r, value);
-
+/// The generic planning rules, with the value in each role Terraform gives one.
+fn plan(schema: &Schema, ty: &Type, value: &Value) {
     // Create: no prior state.
     let planned = plan_defaults(schema, &Value::Null, value, value);
     assert!(requires_replace(schema, &Value::Null, &planned).is_empty(), "a create plans a replacement");

@@ -262,3 +262,57 @@ async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic>
     let catalog = Arc::new(Catalog::new(storage.clone(), config.catalog_bucket.clone()));
     Ok(AwsBackends { storage, iam, catalog })
 }
+
+#[cfg(test)]
+mod tests {
+    use tfplugin::framework::resource::identity_type;
+    use tfplugin::framework::{Registry, Type};
+
+    use super::*;
+
+    /// Every type Terraform sends this provider values of, with the schema the framework plans
+    /// against where it plans (resources): what the fuzz targets decode and plan their inputs
+    /// as. They depend on `tfplugin` alone, so they read this snapshot, `fuzz/surfaces.json`.
+    fn fuzz_surfaces() -> serde_json::Value {
+        let registry = Registry::new(&DatameshProvider);
+        let surface = |name: String, ty: Type, schema: Option<&Schema>| {
+            serde_json::json!({ "surface": name, "type": ty.to_json(), "schema": schema.map(Schema::to_json) })
+        };
+        let mut out = vec![surface("provider configuration".into(), registry.schema().ty(), None)];
+        for (name, resource, schema) in registry.resources() {
+            out.push(surface(format!("resource {name}"), schema.ty(), Some(schema)));
+            out.push(surface(format!("identity {name}"), identity_type(resource.as_ref()), None));
+        }
+        for (name, _, schema) in registry.data_sources() {
+            out.push(surface(format!("data source {name}"), schema.ty(), None));
+        }
+        for (name, _, schema) in registry.ephemeral_resources() {
+            out.push(surface(format!("ephemeral resource {name}"), schema.ty(), None));
+        }
+        for (name, _, schema) in registry.list_resources() {
+            out.push(surface(format!("list resource {name}"), schema.ty(), None));
+        }
+        // Function arguments (every function takes strings).
+        out.push(surface("function argument".into(), Type::String, None));
+        serde_json::Value::Array(out)
+    }
+
+    #[test]
+    fn the_fuzz_targets_snapshot_of_the_schemas_is_current() {
+        let want = fuzz_surfaces();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/surfaces.json");
+        if std::env::var_os("DATAMESH_WRITE_FUZZ_SURFACES").is_some() {
+            let text = serde_json::to_string_pretty(&want).expect("json") + "\n";
+            std::fs::write(path, text).expect("write fuzz/surfaces.json");
+        }
+        let have: serde_json::Value = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(serde_json::Value::Null);
+        assert!(
+            have == want,
+            "fuzz/surfaces.json is not the provider's schemas any more: regenerate it with \
+             `DATAMESH_WRITE_FUZZ_SURFACES=1 cargo test --lib the_fuzz_targets_snapshot` and commit it"
+        );
+    }
+}

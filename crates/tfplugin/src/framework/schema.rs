@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::value::{Type, Value};
+use super::value::{CodecError, Type, Value};
 
 /// A versioned schema of a provider, resource or data source.
 #[derive(Debug, Clone)]
@@ -199,9 +199,116 @@ impl Schema {
     }
 }
 
+/// A schema as JSON, with the framework's planning hints (defaults, replacement) that the
+/// protocol never carries: a snapshot of a provider's schemas for tools outside it (the fuzz
+/// targets plan values against such snapshots). Descriptions are left out.
+impl Schema {
+    /// The snapshot of this schema.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "version": self.version, "block": block_to_json(&self.block) })
+    }
+
+    /// Reads a snapshot written by [`Schema::to_json`].
+    pub fn from_json(json: &serde_json::Value) -> Result<Schema, CodecError> {
+        let version = json.get("version").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        let block = json.get("block").ok_or_else(|| CodecError::new("a schema needs a \"block\""))?;
+        Ok(Schema { version, block: block_from_json(block)? })
+    }
+}
+
+fn block_to_json(block: &Block) -> serde_json::Value {
+    let attributes: Vec<serde_json::Value> = block
+        .attributes
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "name": a.name,
+                "type": a.ty.to_json(),
+                "required": a.required,
+                "optional": a.optional,
+                "computed": a.computed,
+                "sensitive": a.sensitive,
+                "requires_replace": a.requires_replace,
+                "default": a.default.as_ref().map(Value::to_json),
+            })
+        })
+        .collect();
+    let blocks: Vec<serde_json::Value> = block
+        .blocks
+        .iter()
+        .map(|b| {
+            let nesting = match b.nesting {
+                Nesting::Single => "single",
+                Nesting::List => "list",
+            };
+            serde_json::json!({ "name": b.name, "nesting": nesting, "block": block_to_json(&b.block) })
+        })
+        .collect();
+    serde_json::json!({ "attributes": attributes, "blocks": blocks })
+}
+
+fn block_from_json(json: &serde_json::Value) -> Result<Block, CodecError> {
+    let list = |key: &str| json.get(key).and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    let mut block = Block::default();
+    for a in list("attributes") {
+        let name = a.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| CodecError::new("an attribute needs a name"))?;
+        let ty = Type::from_json(a.get("type").unwrap_or(&serde_json::Value::Null)).map_err(|e| e.within(name))?;
+        let flag = |key: &str| a.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let default = match a.get("default") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(d) => Some(Value::from_json_typed(d, &ty).map_err(|e| e.within(name))?),
+        };
+        block.attributes.push(Attribute {
+            name: name.to_string(),
+            description: String::new(),
+            required: flag("required"),
+            optional: flag("optional"),
+            computed: flag("computed"),
+            sensitive: flag("sensitive"),
+            requires_replace: flag("requires_replace"),
+            default,
+            ty,
+        });
+    }
+    for b in list("blocks") {
+        let name = b.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| CodecError::new("a block needs a name"))?;
+        let nesting = match b.get("nesting").and_then(serde_json::Value::as_str) {
+            Some("single") => Nesting::Single,
+            Some("list") => Nesting::List,
+            other => return Err(CodecError::new(format!("unknown nesting {other:?}")).within(name)),
+        };
+        let inner = block_from_json(b.get("block").unwrap_or(&serde_json::Value::Null)).map_err(|e| e.within(name))?;
+        block.blocks.push(NestedBlock { name: name.to_string(), block: inner, nesting });
+    }
+    Ok(block)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_keep_types_flags_defaults_and_nested_blocks() {
+        let schema = Schema::new(
+            Block::new(
+                "d",
+                vec![
+                    Attribute::required("name", Type::String, "n").replace(),
+                    Attribute::optional("partitions", Type::Number, "p").default(Value::Number(3.0)),
+                    Attribute::computed("secret", Type::String, "s").sensitive(),
+                    Attribute::optional("tags", Type::map(Type::String), "t"),
+                ],
+            )
+            .with_block("kafka", Nesting::Single, Block::new("", vec![Attribute::optional("x", Type::Bool, "")])),
+        );
+        let back = Schema::from_json(&schema.to_json()).expect("reads back");
+        assert_eq!(back.ty(), schema.ty());
+        assert_eq!(back.to_json(), schema.to_json());
+        let p = back.block.attribute("partitions").expect("partitions");
+        assert_eq!(p.default, Some(Value::Number(3.0)));
+        assert!(back.block.attribute("name").is_some_and(|a| a.required && a.requires_replace));
+        assert!(Schema::from_json(&serde_json::json!({})).is_err());
+    }
 
     #[test]
     fn block_type_includes_single_nested_blocks_as_objects() {
