@@ -65,13 +65,7 @@ impl DataSource<ProviderData> for DataProducts {
     }
 
     async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Value {
-        let catalog = match ctx.provider.catalog().await {
-            Ok(c) => c,
-            Err(d) => {
-                diags.0.push(d);
-                return Value::Null;
-            }
-        };
+        let Some(catalog) = diags.ok(ctx.provider.catalog().await) else { return Value::Null };
         let prefix = match config.get("domain").as_str() {
             Some(domain) => data_product_key(domain, "").trim_end_matches(".json").to_string(),
             None => "data-products/".to_string(),

@@ -63,13 +63,7 @@ impl EphemeralResource<ProviderData> for ConsumerCredentials {
         }
         let Some(domain) = config.get("consumer_domain").as_str().map(str::to_string) else { return Value::Null };
         let duration = config.get("duration_seconds").as_i64().unwrap_or(MIN_DURATION);
-        let iam = match ctx.provider.iam().await {
-            Ok(i) => i,
-            Err(d) => {
-                diags.0.push(d);
-                return Value::Null;
-            }
-        };
+        let Some(iam) = diags.ok(ctx.provider.iam().await) else { return Value::Null };
         let role = naming::role_name(&ctx.provider.config.name_prefix, &domain);
         let arn = match iam.get_role(&role).await {
             Ok(Some(r)) => r.arn,

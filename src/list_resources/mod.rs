@@ -38,13 +38,7 @@ async fn keys(
     limit: usize,
     diags: &mut Diagnostics,
 ) -> (Option<Arc<Catalog>>, Vec<String>) {
-    let catalog = match ctx.provider.catalog().await {
-        Ok(c) => c,
-        Err(d) => {
-            diags.0.push(d);
-            return (None, Vec::new());
-        }
-    };
+    let Some(catalog) = diags.ok(ctx.provider.catalog().await) else { return (None, Vec::new()) };
     let prefix = match config.get("domain").as_str() {
         Some(domain) => format!("{folder}/{domain}/"),
         None => format!("{folder}/"),

@@ -79,10 +79,14 @@ impl Provider for DatameshProvider {
     }
 }
 
-struct AwsBackends {
-    storage: Arc<dyn Storage>,
-    iam: Arc<dyn Iam>,
-    catalog: Arc<Catalog>,
+/// The AWS side of the platform: they connect together, with one set of credentials.
+pub struct AwsBackends {
+    /// Object storage (the products' buckets, the catalog's objects).
+    pub storage: Arc<dyn Storage>,
+    /// IAM and STS.
+    pub iam: Arc<dyn Iam>,
+    /// The catalog, in its bucket.
+    pub catalog: Arc<Catalog>,
 }
 
 /// The provider's configuration and its lazily connected backends, shared by every call.
@@ -124,7 +128,8 @@ impl ProviderData {
         }
     }
 
-    async fn aws(&self) -> Result<&AwsBackends, Diagnostic> {
+    /// Storage, IAM and the catalog, connected on first use.
+    pub async fn aws(&self) -> Result<&AwsBackends, Diagnostic> {
         self.aws.get_or_try_init(|| connect_aws(&self.config)).await
     }
 
@@ -275,9 +280,7 @@ mod tests {
     /// as. They depend on `tfplugin` alone, so they read this snapshot, `fuzz/surfaces.json`.
     fn fuzz_surfaces() -> serde_json::Value {
         let registry = Registry::new(&DatameshProvider);
-        let surface = |name: String, ty: Type, schema: Option<&Schema>| {
-            serde_json::json!({ "surface": name, "type": ty.to_json(), "schema": schema.map(Schema::to_json) })
-        };
+        let surface = |name: String, ty: Type, schema: Option<&Schema>| serde_json::json!({ "surface": name, "type": ty.to_json(), "schema": schema.map(Schema::to_json) });
         let mut out = vec![surface("provider configuration".into(), registry.schema().ty(), None)];
         for (name, resource, schema) in registry.resources() {
             out.push(surface(format!("resource {name}"), schema.ty(), Some(schema)));

@@ -113,7 +113,9 @@ impl AccessGrant {
     }
 
     fn state(&self, m: &GrantModel, diags: &mut Diagnostics) -> Value {
-        state_or_report(m, &self.schema().ty(), diags)
+        // The state's type, built once: every create, read and update ends here.
+        static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+        state_or_report(m, TYPE.get_or_init(|| self.schema().ty()), diags)
     }
 
     /// The consumer's Kafka principal, from its catalog entry (or the default).
@@ -261,13 +263,8 @@ impl Resource<ProviderData> for AccessGrant {
             diags.attr_error(AttrPath::attr("data_product"), "Invalid data_product", "Use \"<domain>/<product>\".");
             return Value::Null;
         };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return Value::Null;
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return Value::Null };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role = naming::role_name(&cfg.name_prefix, &p.consumer);
         let name = policy_name(&p.domain, &p.product);
 
@@ -329,13 +326,7 @@ impl Resource<ProviderData> for AccessGrant {
         }
         let mut bindings = Vec::new();
         if cfg.kafka.manage_acls {
-            let streaming = match ctx.provider.streaming().await {
-                Ok(s) => s,
-                Err(d) => {
-                    diags.0.push(d);
-                    return Value::Null;
-                }
-            };
+            let Some(streaming) = diags.ok(ctx.provider.streaming().await) else { return Value::Null };
             if let Err(e) = streaming.check_acl_support().await {
                 diags.0.push(e.diagnostic("the grant's Kafka ACLs"));
                 return Value::Null;
@@ -402,13 +393,8 @@ impl Resource<ProviderData> for AccessGrant {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
         let cfg = &ctx.provider.config;
         let Some(p) = m.parts() else { return state.clone() };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return state.clone();
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return state.clone() };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role = naming::role_name(&cfg.name_prefix, &p.consumer);
         let name = policy_name(&p.domain, &p.product);
         let what = format!("grant policy on IAM role {role:?}");
@@ -467,13 +453,8 @@ impl Resource<ProviderData> for AccessGrant {
         };
         let cfg = &ctx.provider.config;
         let Some(p) = m.parts() else { return prior.clone() };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return prior.clone();
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return prior.clone() };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role = naming::role_name(&cfg.name_prefix, &p.consumer);
         let name = policy_name(&p.domain, &p.product);
         let document = m.policy.clone().unwrap_or_else(|| desired_policy(&cfg.name_prefix, &m, &p));
@@ -527,13 +508,8 @@ impl Resource<ProviderData> for AccessGrant {
         let Some(m) = self.model(state, diags) else { return };
         let cfg = &ctx.provider.config;
         let Some(p) = m.parts() else { return };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return;
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         if cfg.kafka.manage_acls && m.kafka_acls.as_ref().is_some_and(|a| !a.is_empty()) {
             let deleted = async {
                 let streaming = ctx.provider.streaming().await?;

@@ -135,7 +135,9 @@ impl DataProduct {
     }
 
     fn state(&self, m: &ProductModel, diags: &mut Diagnostics) -> Value {
-        state_or_report(m, &self.schema().ty(), diags)
+        // The state's type, built once: every create, read and update ends here.
+        static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+        state_or_report(m, TYPE.get_or_init(|| self.schema().ty()), diags)
     }
 }
 
@@ -248,14 +250,8 @@ impl Resource<ProviderData> for DataProduct {
     async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(planned, diags) else { return Value::Null };
         let cfg = &ctx.provider.config;
-        let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);
-        let (storage, iam, catalog) = match backends {
-            (Ok(s), Ok(i), Ok(c)) => (s, i, c),
-            (Err(d), _, _) | (_, Err(d), _) | (_, _, Err(d)) => {
-                diags.0.push(d);
-                return Value::Null;
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return Value::Null };
+        let (storage, iam, catalog) = (&aws.storage, &aws.iam, &aws.catalog);
         derive_names(&mut m, &cfg.name_prefix);
         let bucket = m.bucket.clone().unwrap_or_default();
         let role = naming::role_name(&cfg.name_prefix, &m.domain);
@@ -327,14 +323,8 @@ impl Resource<ProviderData> for DataProduct {
     async fn read(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
         let cfg = &ctx.provider.config;
-        let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);
-        let (storage, iam, catalog) = match backends {
-            (Ok(s), Ok(i), Ok(c)) => (s, i, c),
-            (Err(d), _, _) | (_, Err(d), _) | (_, _, Err(d)) => {
-                diags.0.push(d);
-                return state.clone();
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return state.clone() };
+        let (storage, iam, catalog) = (&aws.storage, &aws.iam, &aws.catalog);
         derive_names(&mut m, &cfg.name_prefix);
         let bucket = m.bucket.clone().unwrap_or_default();
         let what = format!("bucket {bucket:?}");
@@ -399,14 +389,8 @@ impl Resource<ProviderData> for DataProduct {
             return prior.clone();
         };
         let cfg = &ctx.provider.config;
-        let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);
-        let (storage, iam, catalog) = match backends {
-            (Ok(s), Ok(i), Ok(c)) => (s, i, c),
-            (Err(d), _, _) | (_, Err(d), _) | (_, _, Err(d)) => {
-                diags.0.push(d);
-                return prior.clone();
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return prior.clone() };
+        let (storage, iam, catalog) = (&aws.storage, &aws.iam, &aws.catalog);
         derive_names(&mut m, &cfg.name_prefix);
         let bucket = m.bucket.clone().unwrap_or_default();
         let role = naming::role_name(&cfg.name_prefix, &m.domain);
@@ -453,14 +437,8 @@ impl Resource<ProviderData> for DataProduct {
     async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(mut m) = self.model(state, diags) else { return };
         let cfg = &ctx.provider.config;
-        let backends = (ctx.provider.storage().await, ctx.provider.iam().await, ctx.provider.catalog().await);
-        let (storage, iam, catalog) = match backends {
-            (Ok(s), Ok(i), Ok(c)) => (s, i, c),
-            (Err(d), _, _) | (_, Err(d), _) | (_, _, Err(d)) => {
-                diags.0.push(d);
-                return;
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return };
+        let (storage, iam, catalog) = (&aws.storage, &aws.iam, &aws.catalog);
         derive_names(&mut m, &cfg.name_prefix);
         let bucket = m.bucket.clone().unwrap_or_default();
         let what = format!("bucket {bucket:?}");

@@ -84,7 +84,9 @@ impl Domain {
     }
 
     fn state(&self, m: &DomainModel, diags: &mut Diagnostics) -> Value {
-        state_or_report(m, &self.schema().ty(), diags)
+        // The state's type, built once: every create, read and update ends here.
+        static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+        state_or_report(m, TYPE.get_or_init(|| self.schema().ty()), diags)
     }
 }
 
@@ -186,13 +188,8 @@ impl Resource<ProviderData> for Domain {
 
     async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(planned, diags) else { return Value::Null };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return Value::Null;
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return Value::Null };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role_name =
             m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
         if m.trusted_principal_arns.is_none() {
@@ -245,13 +242,8 @@ impl Resource<ProviderData> for Domain {
 
     async fn read(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return state.clone();
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return state.clone() };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role_name = naming::role_name(&ctx.provider.config.name_prefix, &m.name);
         let what = format!("IAM role {role_name:?}");
         let Some(role) = ok_or_report(iam.get_role(&role_name).await, &what, diags) else { return state.clone() };
@@ -283,13 +275,8 @@ impl Resource<ProviderData> for Domain {
         let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
             return prior.clone();
         };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return prior.clone();
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return prior.clone() };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role_name = m.role_name.clone().unwrap_or_default();
         let what = format!("IAM role {role_name:?}");
         if m.trusted_principal_arns.is_none() {
@@ -345,13 +332,8 @@ impl Resource<ProviderData> for Domain {
 
     async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(m) = self.model(state, diags) else { return };
-        let (iam, catalog) = match (ctx.provider.iam().await, ctx.provider.catalog().await) {
-            (Ok(i), Ok(c)) => (i, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return;
-            }
-        };
+        let Some(aws) = diags.ok(ctx.provider.aws().await) else { return };
+        let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role_name =
             m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
         if ctx.provider.config.kafka.manage_acls {

@@ -90,7 +90,9 @@ impl Stream {
     }
 
     fn state(&self, m: &StreamModel, diags: &mut Diagnostics) -> Value {
-        state_or_report(m, &self.schema().ty(), diags)
+        // The state's type, built once: every create, read and update ends here.
+        static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+        state_or_report(m, TYPE.get_or_init(|| self.schema().ty()), diags)
     }
 }
 
@@ -231,13 +233,12 @@ impl Resource<ProviderData> for Stream {
 
     async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(planned, diags) else { return Value::Null };
-        let (streaming, catalog) = match (ctx.provider.streaming().await, ctx.provider.catalog().await) {
-            (Ok(s), Ok(c)) => (s, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return Value::Null;
-            }
+        let (Some(streaming), Some(aws)) =
+            (diags.ok(ctx.provider.streaming().await), diags.ok(ctx.provider.aws().await))
+        else {
+            return Value::Null;
         };
+        let catalog = &aws.catalog;
         let Some((domain, product)) = m.names() else {
             diags.attr_error(AttrPath::attr("data_product"), "Invalid data_product", "Use \"<domain>/<product>\".");
             return Value::Null;
@@ -296,13 +297,7 @@ impl Resource<ProviderData> for Stream {
 
     async fn read(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) -> Value {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
-        let streaming = match ctx.provider.streaming().await {
-            Ok(s) => s,
-            Err(d) => {
-                diags.0.push(d);
-                return state.clone();
-            }
-        };
+        let Some(streaming) = diags.ok(ctx.provider.streaming().await) else { return state.clone() };
         let Some(topic) = topic_of(&m) else { return state.clone() };
         let what = format!("topic {topic:?}");
         let Some(info) = ok_or_report(streaming.describe_topic(&topic).await, &what, diags) else {
@@ -332,13 +327,12 @@ impl Resource<ProviderData> for Stream {
 
     async fn update(&self, ctx: &Context, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
         let (Some(old), Some(m)) = (self.model(prior, diags), self.model(planned, diags)) else { return prior.clone() };
-        let (streaming, catalog) = match (ctx.provider.streaming().await, ctx.provider.catalog().await) {
-            (Ok(s), Ok(c)) => (s, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return prior.clone();
-            }
+        let (Some(streaming), Some(aws)) =
+            (diags.ok(ctx.provider.streaming().await), diags.ok(ctx.provider.aws().await))
+        else {
+            return prior.clone();
         };
+        let catalog = &aws.catalog;
         let Some(topic) = topic_of(&m) else { return prior.clone() };
         let what = format!("topic {topic:?}");
         let (new_configs, old_configs) = (m.topic_configs(), old.topic_configs());
@@ -396,13 +390,12 @@ impl Resource<ProviderData> for Stream {
 
     async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(m) = self.model(state, diags) else { return };
-        let (streaming, catalog) = match (ctx.provider.streaming().await, ctx.provider.catalog().await) {
-            (Ok(s), Ok(c)) => (s, c),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.0.push(d);
-                return;
-            }
+        let (Some(streaming), Some(aws)) =
+            (diags.ok(ctx.provider.streaming().await), diags.ok(ctx.provider.aws().await))
+        else {
+            return;
         };
+        let catalog = &aws.catalog;
         let (Some(topic), Some((domain, product))) = (topic_of(&m), m.names()) else { return };
         if ok_or_report(streaming.delete_topic(&topic).await, &format!("topic {topic:?}"), diags).is_none() {
             return;

@@ -4,9 +4,9 @@
 use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
-use tfplugin::framework::{ResourceContext, Value};
 use terraform_provider_datamesh::provider::config::ProviderConfig;
 use terraform_provider_datamesh::provider::ProviderData;
+use tfplugin::framework::{ResourceContext, Value};
 
 use crate::support::{Backends, Tf};
 

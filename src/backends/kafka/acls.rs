@@ -206,6 +206,48 @@ fn unexpected(op: &str) -> Failure {
     (RDKafkaErrorCode::Fail, format!("unexpected answer to {op}"))
 }
 
+/// The items of the answer `event` carries: `result_of` takes the operation's result out of the
+/// event (null when the event is not that operation's answer), `items_of` reads its array.
+///
+/// # Safety
+/// `event` is a live event; the two functions are the librdkafka accessors of one operation.
+/// The slice borrows from the event.
+unsafe fn answer<'a, R, T>(
+    event: &'a Owned<rd::rd_kafka_event_t>,
+    op: &str,
+    result_of: unsafe extern "C" fn(*mut rd::rd_kafka_event_t) -> *const R,
+    items_of: unsafe extern "C" fn(*const R, *mut usize) -> *mut *const T,
+) -> Result<&'a [*const T], Failure> {
+    // SAFETY: the event is live by the caller's promise and outlives the slice; the accessors
+    // are the ones for this operation, so the result and its array belong to it.
+    unsafe {
+        let result = result_of(event.ptr);
+        if result.is_null() {
+            return Err(unexpected(op));
+        }
+        let mut count = 0usize;
+        Ok(items(items_of(result, &mut count), count))
+    }
+}
+
+/// The first failure among per-item answers (each binding of a CreateAcls, each filter of a
+/// DeleteAcls).
+///
+/// # Safety
+/// Each item is live for the call and `error_of` is its librdkafka error accessor.
+unsafe fn first_failure<T>(
+    answers: &[*const T],
+    error_of: unsafe extern "C" fn(*const T) -> *const rd::rd_kafka_error_t,
+) -> Result<(), Failure> {
+    for &item in answers {
+        // SAFETY: the item is live by the caller's promise; the error belongs to it.
+        if let Some(failure) = unsafe { result_error(error_of(item)) } {
+            return Err(failure);
+        }
+    }
+    Ok(())
+}
+
 /// Creates the bindings; blocks until the broker answers or `timeout` passes.
 pub(super) fn create(
     admin: &AdminClient<DefaultClientContext>,
@@ -223,18 +265,10 @@ pub(super) fn create(
     unsafe {
         rd::rd_kafka_CreateAcls(request.rk, ptrs.as_mut_ptr(), ptrs.len(), request.options.ptr, request.queue.ptr);
         let event = request.next()?;
-        let result = rd::rd_kafka_event_CreateAcls_result(event.ptr);
-        if result.is_null() {
-            return Err(unexpected("CreateAcls"));
-        }
-        let mut count = 0usize;
-        for &acl in items(rd::rd_kafka_CreateAcls_result_acls(result, &mut count), count) {
-            if let Some(failure) = result_error(rd::rd_kafka_acl_result_error(acl)) {
-                return Err(failure);
-            }
-        }
+        let acls =
+            answer(&event, "CreateAcls", rd::rd_kafka_event_CreateAcls_result, rd::rd_kafka_CreateAcls_result_acls)?;
+        first_failure(acls, rd::rd_kafka_acl_result_error)
     }
-    Ok(())
 }
 
 /// Which of `wanted` exist, in `wanted`'s order: one exact filter per binding, all sent at
@@ -259,12 +293,13 @@ pub(super) fn describe(
         }
         for _ in &filters {
             let event = request.next()?;
-            let result = rd::rd_kafka_event_DescribeAcls_result(event.ptr);
-            if result.is_null() {
-                return Err(unexpected("DescribeAcls"));
-            }
-            let mut count = 0usize;
-            for &acl in items(rd::rd_kafka_DescribeAcls_result_acls(result, &mut count), count) {
+            let acls = answer(
+                &event,
+                "DescribeAcls",
+                rd::rd_kafka_event_DescribeAcls_result,
+                rd::rd_kafka_DescribeAcls_result_acls,
+            )?;
+            for &acl in acls {
                 // The filters are exact, but a broker may match more loosely: keep only what
                 // was asked for.
                 if let Some(binding) = binding_from(acl).filter(|b| wanted.contains(b)) {
@@ -294,18 +329,14 @@ pub(super) fn delete(
     unsafe {
         rd::rd_kafka_DeleteAcls(request.rk, ptrs.as_mut_ptr(), ptrs.len(), request.options.ptr, request.queue.ptr);
         let event = request.next()?;
-        let result = rd::rd_kafka_event_DeleteAcls_result(event.ptr);
-        if result.is_null() {
-            return Err(unexpected("DeleteAcls"));
-        }
-        let mut count = 0usize;
-        for &response in items(rd::rd_kafka_DeleteAcls_result_responses(result, &mut count), count) {
-            if let Some(failure) = result_error(rd::rd_kafka_DeleteAcls_result_response_error(response)) {
-                return Err(failure);
-            }
-        }
+        let responses = answer(
+            &event,
+            "DeleteAcls",
+            rd::rd_kafka_event_DeleteAcls_result,
+            rd::rd_kafka_DeleteAcls_result_responses,
+        )?;
+        first_failure(responses, rd::rd_kafka_DeleteAcls_result_response_error)
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -109,6 +109,11 @@ impl Diagnostics {
     ) {
         self.0.push(Diagnostic { severity, summary: summary.into(), detail: detail.into(), path });
     }
+    /// The value of `result`, or None with its diagnostic recorded: a call whose failure ends
+    /// the request reads `let Some(x) = diags.ok(call()) else { return ... };`.
+    pub fn ok<T>(&mut self, result: Result<T, Diagnostic>) -> Option<T> {
+        result.map_err(|d| self.0.push(d)).ok()
+    }
     /// Appends all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);

@@ -59,6 +59,9 @@ pub trait Provider: Send + Sync + 'static {
 /// One registered type and its schema.
 type Entry<T> = (Arc<T>, Schema);
 
+/// A registered type and its schema, as looked up.
+pub type Found<'a, T> = (&'a Arc<T>, &'a Schema);
+
 /// Everything a provider offers, by type name, each schema built once.
 pub struct Registry<D: Send + Sync + 'static> {
     schema: Schema,
@@ -101,7 +104,7 @@ impl<D: Send + Sync + 'static> Registry<D> {
     }
 
     /// One resource and its schema.
-    pub fn resource(&self, name: &str) -> Option<(&Arc<dyn Resource<D>>, &Schema)> {
+    pub fn resource(&self, name: &str) -> Option<Found<'_, dyn Resource<D>>> {
         self.resources.get(name).map(|(r, s)| (r, s))
     }
 
@@ -111,7 +114,7 @@ impl<D: Send + Sync + 'static> Registry<D> {
     }
 
     /// One data source and its schema.
-    pub fn data_source(&self, name: &str) -> Option<(&Arc<dyn DataSource<D>>, &Schema)> {
+    pub fn data_source(&self, name: &str) -> Option<Found<'_, dyn DataSource<D>>> {
         self.data_sources.get(name).map(|(d, s)| (d, s))
     }
 
@@ -121,7 +124,7 @@ impl<D: Send + Sync + 'static> Registry<D> {
     }
 
     /// One ephemeral resource and its schema.
-    pub fn ephemeral_resource(&self, name: &str) -> Option<(&Arc<dyn EphemeralResource<D>>, &Schema)> {
+    pub fn ephemeral_resource(&self, name: &str) -> Option<Found<'_, dyn EphemeralResource<D>>> {
         self.ephemeral.get(name).map(|(e, s)| (e, s))
     }
 
@@ -131,7 +134,7 @@ impl<D: Send + Sync + 'static> Registry<D> {
     }
 
     /// One list resource and its config schema.
-    pub fn list_resource(&self, name: &str) -> Option<(&Arc<dyn ListResource<D>>, &Schema)> {
+    pub fn list_resource(&self, name: &str) -> Option<Found<'_, dyn ListResource<D>>> {
         self.lists.get(name).map(|(l, s)| (l, s))
     }
 

@@ -251,7 +251,10 @@ fn block_from_json(json: &serde_json::Value) -> Result<Block, CodecError> {
     let list = |key: &str| json.get(key).and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
     let mut block = Block::default();
     for a in list("attributes") {
-        let name = a.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| CodecError::new("an attribute needs a name"))?;
+        let name = a
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| CodecError::new("an attribute needs a name"))?;
         let ty = Type::from_json(a.get("type").unwrap_or(&serde_json::Value::Null)).map_err(|e| e.within(name))?;
         let flag = |key: &str| a.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false);
         let default = match a.get("default") {
@@ -271,7 +274,8 @@ fn block_from_json(json: &serde_json::Value) -> Result<Block, CodecError> {
         });
     }
     for b in list("blocks") {
-        let name = b.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| CodecError::new("a block needs a name"))?;
+        let name =
+            b.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| CodecError::new("a block needs a name"))?;
         let nesting = match b.get("nesting").and_then(serde_json::Value::as_str) {
             Some("single") => Nesting::Single,
             Some("list") => Nesting::List,
@@ -299,7 +303,11 @@ mod tests {
                     Attribute::optional("tags", Type::map(Type::String), "t"),
                 ],
             )
-            .with_block("kafka", Nesting::Single, Block::new("", vec![Attribute::optional("x", Type::Bool, "")])),
+            .with_block(
+                "kafka",
+                Nesting::Single,
+                Block::new("", vec![Attribute::optional("x", Type::Bool, "")]),
+            ),
         );
         let back = Schema::from_json(&schema.to_json()).expect("reads back");
         assert_eq!(back.ty(), schema.ty());

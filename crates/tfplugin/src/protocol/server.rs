@@ -15,10 +15,11 @@ use super::convert::{decode, diagnostics_to_proto, encode, function_to_proto, pa
 use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::{self, ProviderServer};
 use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
+use crate::framework::provider::Found;
 use crate::framework::resource::{identity_of, identity_type, PlanRequest};
 use crate::framework::{
     DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Registry, Resource,
-    ResourceContext, Schema, Type, Value,
+    ResourceContext, Type, Value,
 };
 
 /// The tfplugin6 `Provider` service, serving any [`Provider`].
@@ -59,7 +60,7 @@ impl<P: Provider> ProviderService<P> {
         ResourceContext { provider: self.data(), stop: self.stop.clone() }
     }
 
-    fn resource(&self, type_name: &str) -> Result<(&Arc<dyn Resource<P::Data>>, &Schema), Diagnostic> {
+    fn resource(&self, type_name: &str) -> Result<Found<'_, dyn Resource<P::Data>>, Diagnostic> {
         self.registry.resource(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown resource type",
@@ -70,7 +71,7 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
-    fn data_source(&self, type_name: &str) -> Result<(&Arc<dyn DataSource<P::Data>>, &Schema), Diagnostic> {
+    fn data_source(&self, type_name: &str) -> Result<Found<'_, dyn DataSource<P::Data>>, Diagnostic> {
         self.registry.data_source(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown data source",
@@ -79,7 +80,7 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
-    fn ephemeral(&self, type_name: &str) -> Result<(&Arc<dyn EphemeralResource<P::Data>>, &Schema), Diagnostic> {
+    fn ephemeral(&self, type_name: &str) -> Result<Found<'_, dyn EphemeralResource<P::Data>>, Diagnostic> {
         self.registry.ephemeral_resource(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown ephemeral resource",
@@ -88,7 +89,7 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
-    fn list(&self, type_name: &str) -> Result<(&Arc<dyn ListResource<P::Data>>, &Schema), Diagnostic> {
+    fn list(&self, type_name: &str) -> Result<Found<'_, dyn ListResource<P::Data>>, Diagnostic> {
         self.registry.list_resource(type_name).ok_or_else(|| {
             let listed: Vec<&str> = self.registry.list_resources().map(|(n, _, _)| n).collect();
             Diagnostic::error(
@@ -222,13 +223,7 @@ fn identity_data<D: Send + Sync + 'static>(
 
 /// Collects a result's error into diagnostics and yields the value on success.
 fn take<T>(r: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
-    match r {
-        Ok(v) => Some(v),
-        Err(d) => {
-            diags.0.push(d);
-            None
-        }
-    }
+    diags.ok(r)
 }
 
 #[tonic::async_trait]
