@@ -1,6 +1,6 @@
 //! How Terraform starts and talks to a plugin: the go-plugin handshake, AutoMTLS, the gRPC
 //! services a go-plugin server must offer, and debug mode. [`run`] serves any
-//! [`Provider`](crate::framework::Provider).
+//! [`Provider`].
 
 mod conn;
 mod logging;
