@@ -1,12 +1,14 @@
 //! The core lifecycle (domain + data product + stream: create, no-change plan, in-place update,
-//! destroy) against every Terraform-compatible CLI this machine has: the harness's CLI
-//! (`TF_ACC_TERRAFORM_PATH`, else the pinned launcher), and `terraform` and `tofu` on PATH when
-//! installed. A CLI that is not installed is not in the list; the test prints which ran.
+//! destroy) against every Terraform-compatible CLI this machine has. One is required: the
+//! pinned Terraform that `scripts/tools.sh` installs in the tools cache; without it, or at
+//! another version, the test fails. The harness's CLI (`TF_ACC_TERRAFORM_PATH`) and
+//! `terraform` and `tofu` on PATH run as extras when they are installed; the test prints which
+//! CLIs it ran and which it did not, and why.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{combined, require_stack, terraform_binary, Backends, Tf};
+use crate::support::{combined, require_stack, Backends, Tf};
 
 /// An executable called `name` in a PATH directory, like the shell would find it.
 fn on_path(name: &str) -> Option<PathBuf> {
@@ -32,27 +34,59 @@ fn version_line(cli: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().trim().to_string()
 }
 
-/// The distinct CLIs to run: the same file reached twice, or the same version twice, runs once.
-fn clis() -> Vec<(PathBuf, String)> {
-    let mut candidates = vec![("the harness's CLI", Some(terraform_binary()))];
-    candidates.push(("terraform on PATH", on_path("terraform")));
-    candidates.push(("tofu on PATH", on_path("tofu")));
-    let mut found: Vec<(PathBuf, String)> = Vec::new();
-    for (what, cli) in candidates {
-        let Some(cli) = cli else {
-            eprintln!("CLI versions: {what}: not installed");
+/// The Terraform version `scripts/tools.sh` pins (its `TERRAFORM_VERSION=`).
+fn pinned_version() -> String {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tools.sh");
+    let script = std::fs::read_to_string(&tools).unwrap_or_else(|e| panic!("read {}: {e}", tools.display()));
+    let line = script.lines().find_map(|l| l.strip_prefix("TERRAFORM_VERSION="));
+    line.unwrap_or_else(|| panic!("{} pins no TERRAFORM_VERSION", tools.display())).trim().to_string()
+}
+
+/// The pinned Terraform in the tools cache, which must be there at the pinned version.
+fn pinned_terraform() -> Cli {
+    let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
+    let path = PathBuf::from(tools).join("bin/terraform");
+    assert!(path.is_file(), "the pinned Terraform {} is missing: run scripts/tools.sh (make stack-up)", path.display());
+    let version = version_line(&path);
+    let want = format!("Terraform v{}", pinned_version());
+    assert_eq!(version, want, "{} is not the Terraform scripts/tools.sh pins", path.display());
+    Cli { what: "the pinned Terraform (required)", path, version }
+}
+
+/// One CLI the test runs.
+struct Cli {
+    /// Where it was found, and whether it is required.
+    what: &'static str,
+    path: PathBuf,
+    /// The first line of `<cli> version`.
+    version: String,
+}
+
+/// The CLIs to run, the required one first, and a line for each candidate that is not run.
+/// The same file reached twice runs once.
+fn clis() -> (Vec<Cli>, Vec<String>) {
+    let mut run = vec![pinned_terraform()];
+    let mut not_run = Vec::new();
+    let harness = std::env::var_os("TF_ACC_TERRAFORM_PATH").filter(|p| !p.is_empty()).map(PathBuf::from);
+    let extras = [
+        ("the harness's CLI, TF_ACC_TERRAFORM_PATH (extra)", harness, "not set"),
+        ("terraform on PATH (extra)", on_path("terraform"), "not installed"),
+        ("tofu on PATH (extra)", on_path("tofu"), "not installed"),
+    ];
+    for (what, path, missing) in extras {
+        let Some(path) = path else {
+            not_run.push(format!("{what}: {missing}"));
             continue;
         };
-        let real = std::fs::canonicalize(&cli).unwrap_or_else(|_| cli.clone());
-        let version = version_line(&cli);
-        if found.iter().any(|(p, v)| std::fs::canonicalize(p).is_ok_and(|r| r == real) || *v == version) {
-            eprintln!("CLI versions: {what}: {} ({version}), already in the list", cli.display());
+        let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if let Some(same) = run.iter().find(|c| std::fs::canonicalize(&c.path).is_ok_and(|r| r == real)) {
+            not_run.push(format!("{what}: {} is the same file as {}, run once", path.display(), same.what));
             continue;
         }
-        eprintln!("CLI versions: {what}: {} ({version})", cli.display());
-        found.push((cli, version));
+        let version = version_line(&path);
+        run.push(Cli { what, path, version });
     }
-    found
+    (run, not_run)
 }
 
 fn hcl(domain: &str, description: &str) -> String {
@@ -126,26 +160,44 @@ fn lifecycle(cli: &Path, version: &str) {
 #[test]
 fn core_lifecycle_works_with_every_cli_on_this_machine() {
     require_stack();
-    let clis = clis();
-    assert!(!clis.is_empty(), "the harness's CLI always runs");
+    let (clis, not_run) = clis();
+    for cli in &clis {
+        eprintln!("CLI versions: running {}: {} ({})", cli.what, cli.path.display(), cli.version);
+    }
+    for line in &not_run {
+        eprintln!("CLI versions: not running {line}");
+    }
     // One thread per CLI: they use separate prefixes, and the slowest CLI sets the wall time.
-    let failures: Vec<String> = std::thread::scope(|s| {
-        let running: Vec<_> =
-            clis.iter().map(|(cli, version)| (version, s.spawn(|| lifecycle(cli, version)))).collect();
+    let results: Vec<(&Cli, Result<(), String>)> = std::thread::scope(|s| {
+        let running: Vec<_> = clis.iter().map(|cli| (cli, s.spawn(|| lifecycle(&cli.path, &cli.version)))).collect();
         running
             .into_iter()
-            .filter_map(|(version, handle)| {
-                let err = handle.join().err()?;
-                let msg = err
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Some(format!("{version}: {msg}"))
+            .map(|(cli, handle)| {
+                let outcome = handle.join().map_err(|err| {
+                    err.downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default()
+                });
+                (cli, outcome)
             })
             .collect()
     });
-    let versions: Vec<&str> = clis.iter().map(|(_, v)| v.as_str()).collect();
-    assert!(failures.is_empty(), "the lifecycle failed with:\n{}", failures.join("\n\n"));
-    eprintln!("CLI versions: lifecycle passed with {}", versions.join(", "));
+    let line = |cli: &Cli, verdict: &str| format!("{} ({}, {}): {verdict}", cli.version, cli.what, cli.path.display());
+    let passed: Vec<String> = results.iter().filter(|(_, r)| r.is_ok()).map(|(cli, _)| line(cli, "passed")).collect();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(cli, r)| r.as_ref().err().map(|msg| line(cli, &format!("FAILED\n{msg}"))))
+        .collect();
+    eprintln!(
+        "CLI versions: the lifecycle passed with {} of the {} CLI(s) run:\n  {}",
+        passed.len(),
+        results.len(),
+        passed.join("\n  ")
+    );
+    assert!(failed.is_empty(), "the lifecycle failed with:\n{}", failed.join("\n\n"));
+    assert!(
+        results.first().is_some_and(|(cli, r)| cli.what.contains("required") && r.is_ok()),
+        "the pinned Terraform ran"
+    );
 }

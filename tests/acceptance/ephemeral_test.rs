@@ -117,19 +117,56 @@ resource "terraform_data" "probe" {{
 
     let probe = std::fs::read_to_string(tf.path().join("probe.out")).expect("the probe ran");
     let lines: Vec<&str> = probe.lines().collect();
-    assert_eq!(lines[0], "allowed", "the consumer's credentials read the granted product");
-    assert!(lines[1].starts_with("denied"), "and nothing else: {}", lines[1]);
+    assert_eq!(lines.first(), Some(&"allowed"), "the consumer's credentials read the granted product:\n{probe}");
+    // Refused by IAM, not failing for some other reason (NoSuchBucket, an expired session, ...).
+    assert_eq!(lines.get(1), Some(&"denied:AccessDenied"), "and nothing else:\n{probe}");
 
     // No secret in state, in the saved plan, or in Terraform's output.
     let secrets = std::fs::read_to_string(tf.path().join("secret.out")).unwrap();
+    let secrets: Vec<&str> = secrets.lines().filter(|s| !s.is_empty()).collect();
+    assert_eq!(secrets.len(), 2, "the probe saw a secret key and a session token");
     let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
-    let plan_json = crate::support::combined(&tf.run(&["show", "-json", "tfplan"]));
-    let plan_raw = std::fs::read(tf.path().join("tfplan")).unwrap();
-    for secret in secrets.lines().filter(|s| !s.is_empty()) {
+    let shown = tf.run(&["show", "-json", "-no-color", "tfplan"]);
+    let plan_json = crate::support::combined(&shown);
+    assert!(shown.status.success(), "terraform show -json tfplan failed:\n{plan_json}");
+    assert!(plan_json.contains("terraform_data.probe"), "the plan JSON shows the probe:\n{plan_json}");
+    // The saved plan is a zip whose members are deflated: search what each member holds.
+    let members = zip_members(&tf.path().join("tfplan"));
+    let in_plan_file = |needle: &str| -> Vec<&str> {
+        members
+            .iter()
+            .filter(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    };
+    // The search sees what the plan holds: the probe's settings are in it.
+    assert!(!in_plan_file(&hr).is_empty(), "the plan file's members hold {hr:?}: {:?}", names(&members));
+    for secret in secrets {
         assert!(!state.contains(secret), "a secret is in the state file");
         assert!(!plan_json.contains(secret), "a secret is in the plan");
-        assert!(!plan_raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "a secret is in the plan file");
+        assert!(in_plan_file(secret).is_empty(), "a secret is in the plan file, in {:?}", in_plan_file(secret));
         assert!(!applied.contains(secret), "a secret is in Terraform's output");
     }
     tf.destroy();
+}
+
+/// Each member of the zip file at `path`, by name, decompressed.
+fn zip_members(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut zip = zip::ZipArchive::new(file).unwrap_or_else(|e| panic!("{} is not a zip: {e}", path.display()));
+    let members: Vec<(String, Vec<u8>)> = (0..zip.len())
+        .map(|i| {
+            let mut member = zip.by_index(i).unwrap_or_else(|e| panic!("member {i} of {}: {e}", path.display()));
+            let mut bytes = Vec::new();
+            member.read_to_end(&mut bytes).unwrap_or_else(|e| panic!("read {}: {e}", member.name()));
+            (member.name().to_string(), bytes)
+        })
+        .collect();
+    assert!(!members.is_empty(), "{} has no members", path.display());
+    members
+}
+
+fn names(members: &[(String, Vec<u8>)]) -> Vec<&str> {
+    members.iter().map(|(name, _)| name.as_str()).collect()
 }

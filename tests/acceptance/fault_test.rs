@@ -2,7 +2,6 @@
 //! the provider and each backend endpoint, and breaks the network at chosen moments. After
 //! each fault the backends are scanned directly: nothing exists that state does not know about.
 
-use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
+use crate::support::inventory::{stack_broker, Inventory};
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::{combined, Backends, Tf};
 
@@ -61,8 +61,7 @@ impl Rig {
         ));
         let (kafka, broker_addr, tansu) = match broker {
             Broker::Shared => {
-                let servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").expect("stack.env");
-                let first = servers.split(',').next().unwrap_or_default().to_string();
+                let first = stack_broker();
                 (Proxy::to(&first), first, None)
             }
             Broker::Private => {
@@ -109,87 +108,14 @@ impl Rig {
         self.state()["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default()
     }
 
-    /// What exists in the backends under this test's names. The catalog bucket is shared
-    /// infrastructure (made on first use, kept after destroy): its keys count, not the bucket.
-    /// Nothing here creates anything (the provider's `Catalog` would create its bucket).
+    /// What exists in the backends under this test's names (read around the proxies).
     fn scan(&self) -> Inventory {
-        let prefix = &self.tf.prefix;
-        let catalog_bucket = format!("{prefix}-catalog");
-        let sdk = self.b.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-        let all_buckets: BTreeSet<String> = self
-            .b
-            .block_on(s3.list_buckets().send())
-            .expect("ListBuckets")
-            .buckets()
-            .iter()
-            .filter_map(|b| b.name())
-            .filter(|n| n.starts_with(&format!("{prefix}-")))
-            .map(String::from)
-            .collect();
-        let catalog_keys = if all_buckets.contains(&catalog_bucket) {
-            let storage = self.b.storage();
-            self.b.block_on(storage.list_keys(&catalog_bucket, "")).expect("catalog keys").into_iter().collect()
-        } else {
-            BTreeSet::new()
-        };
-        let buckets = all_buckets.into_iter().filter(|b| *b != catalog_bucket).collect();
-        let iam_client = aws_sdk_iam::Client::new(&sdk);
-        let roles: BTreeSet<String> = self
-            .b
-            .block_on(
-                iam_client
-                    .list_roles()
-                    .path_prefix(terraform_provider_datamesh::naming::ROLE_PATH)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .collect::<Result<Vec<_>, _>>(),
-            )
-            .expect("ListRoles")
-            .iter()
-            .map(|r| r.role_name().to_string())
-            .filter(|n| n.starts_with(&format!("{prefix}-")))
-            .collect();
-        let iam = self.b.iam();
-        let mut policies = BTreeSet::new();
-        for role in &roles {
-            for p in self.b.block_on(iam.list_role_policies(role)).expect("ListRolePolicies") {
-                policies.insert(format!("{role}/{p}"));
-            }
-        }
-        let domain_topics = format!("{}.", self.domain());
-        let topics = list_topics(&self.broker_addr).into_iter().filter(|t| t.starts_with(&domain_topics)).collect();
-        Inventory { buckets, roles, policies, catalog_keys, topics }
+        Inventory::scan(&self.b, &self.tf.prefix, &self.broker_addr)
     }
 
     /// What state says should exist: the objects each resource in state owns.
     fn expected(&self) -> Inventory {
-        let prefix = &self.tf.prefix;
-        let mut want = Inventory::default();
-        for r in self.state_resources() {
-            let v = &r["values"];
-            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-            match r["type"].as_str().unwrap_or_default() {
-                "datamesh_domain" => {
-                    want.roles.insert(s("role_name"));
-                    want.catalog_keys.insert(format!("domains/{}.json", s("name")));
-                }
-                "datamesh_data_product" => {
-                    want.buckets.insert(s("bucket"));
-                    let role = format!("{prefix}-domain-{}", s("domain"));
-                    want.policies.insert(format!("{role}/datamesh-owner-{}", s("name")));
-                    want.catalog_keys.insert(s("manifest_key"));
-                }
-                "datamesh_stream" => {
-                    want.topics.insert(s("topic"));
-                    let (dp, name) = (s("data_product"), s("name"));
-                    want.catalog_keys.insert(format!("streams/{dp}/{name}.json"));
-                }
-                other => panic!("unexpected resource type {other} in state"),
-            }
-        }
-        want
+        Inventory::from_state(&self.tf.prefix, &self.state_resources())
     }
 
     /// Asserts that the backends hold exactly what state knows about: no orphans, nothing lost.
@@ -197,65 +123,6 @@ impl Rig {
         let (have, want) = (self.scan(), self.expected());
         assert_eq!(have, want, "{when}: backends (left) differ from state (right):\n{}", have.diff(&want));
     }
-}
-
-/// Objects in the backends, by name.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Inventory {
-    buckets: BTreeSet<String>,
-    roles: BTreeSet<String>,
-    /// `<role>/<policy>`.
-    policies: BTreeSet<String>,
-    catalog_keys: BTreeSet<String>,
-    topics: BTreeSet<String>,
-}
-
-impl Inventory {
-    fn count(&self) -> usize {
-        self.buckets.len() + self.roles.len() + self.policies.len() + self.catalog_keys.len() + self.topics.len()
-    }
-
-    /// Orphans (in the backends only) and lost objects (in state only), one line each.
-    fn diff(&self, state: &Inventory) -> String {
-        let mut out = String::new();
-        for (kind, have, want) in self.kinds(state) {
-            for orphan in have.difference(want) {
-                out.push_str(&format!("  orphan {kind}: {orphan}\n"));
-            }
-            for lost in want.difference(have) {
-                out.push_str(&format!("  lost {kind}: {lost}\n"));
-            }
-        }
-        out
-    }
-
-    /// The objects in the backends that `state` does not know about.
-    fn orphans(&self, state: &Inventory) -> Vec<String> {
-        self.kinds(state)
-            .into_iter()
-            .flat_map(|(kind, have, want)| have.difference(want).map(move |o| format!("{kind} {o}")))
-            .collect()
-    }
-
-    fn kinds<'a>(&'a self, state: &'a Inventory) -> [(&'static str, &'a BTreeSet<String>, &'a BTreeSet<String>); 5] {
-        [
-            ("bucket", &self.buckets, &state.buckets),
-            ("role", &self.roles, &state.roles),
-            ("policy", &self.policies, &state.policies),
-            ("catalog key", &self.catalog_keys, &state.catalog_keys),
-            ("topic", &self.topics, &state.topics),
-        ]
-    }
-}
-
-/// Every topic on the broker at `addr`.
-fn list_topics(addr: &str) -> BTreeSet<String> {
-    use rdkafka::admin::AdminClient;
-    use rdkafka::client::DefaultClientContext;
-    let admin: AdminClient<DefaultClientContext> =
-        rdkafka::config::ClientConfig::new().set("bootstrap.servers", addr).create().expect("Kafka admin client");
-    let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(15)).expect("Kafka metadata");
-    metadata.topics().iter().map(|t| t.name().to_string()).collect()
 }
 
 fn free_port() -> u16 {
@@ -701,8 +568,9 @@ fn late_answer(proxy: &Proxy, pattern: &[u8], hold: Duration, window: Duration) 
     });
 }
 
-/// One create whose answer comes too late, then the next apply: both must leave state and
-/// backends in agreement. Returns what went wrong (empty: nothing).
+/// One create whose answer comes too late: that apply still succeeds, leaves state and
+/// backends in agreement, and the next apply has nothing to do. Returns what went wrong
+/// (empty: nothing).
 fn late_create_phase(rig: &Rig, label: &str, proxy: &Proxy, pattern: &[u8]) -> Vec<String> {
     let (hold, window) =
         (Duration::from_secs(rig.timeout_seconds) + Duration::from_millis(1500), Duration::from_millis(1700));
@@ -715,17 +583,31 @@ fn late_create_phase(rig: &Rig, label: &str, proxy: &Proxy, pattern: &[u8]) -> V
         problems.push(format!("{label}: the create was never seen"));
         proxy.heal();
     }
+    if !ok {
+        problems.push(format!("{label}: the apply failed:\n{}", error_lines(&out, 8)));
+    }
     if !left.is_empty() {
-        let error = out.lines().skip_while(|l| !l.starts_with("Error:")).take(8).collect::<Vec<_>>().join("\n");
-        problems.push(format!("{label}: left objects state does not know about:\n{left}{error}"));
+        problems.push(format!("{label}: left objects state does not know about:\n{left}"));
     }
     let (ok, out, took) = rig.timed_apply(&format!("{label}, next apply"));
     eprintln!("fault (e) {label}, next apply: ok={ok} in {took:.1?}");
     if !ok {
-        let error = out.lines().skip_while(|l| !l.starts_with("Error:")).take(3).collect::<Vec<_>>().join(" ");
-        problems.push(format!("{label}: the next apply did not converge: {error}"));
+        problems.push(format!("{label}: the next apply did not converge:\n{}", error_lines(&out, 3)));
+    } else if !(out.contains("No changes.")
+        && out.contains("Apply complete! Resources: 0 added, 0 changed, 0 destroyed"))
+    {
+        let work: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains(" will be ") || l.contains(" must be ") || l.starts_with("Apply complete!"))
+            .collect();
+        problems.push(format!("{label}: the next apply still had work to do:\n{}", work.join("\n")));
     }
     problems
+}
+
+/// The first `n` lines of Terraform's output from its first error on.
+fn error_lines(out: &str, n: usize) -> String {
+    out.lines().skip_while(|l| !l.starts_with("Error:")).take(n).collect::<Vec<_>>().join("\n")
 }
 
 /// A create that reached the backend but whose answer came after the provider's timeout is

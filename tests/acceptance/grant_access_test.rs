@@ -51,6 +51,34 @@ resource "datamesh_data_product" "secrets" {{
     )
 }
 
+/// What became of one S3 call.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Allowed,
+    /// S3 refused it with the error code `AccessDenied`: IAM said no.
+    AccessDenied,
+    /// Any other failure (`NoSuchBucket`, an expired session, a connection error, ...), with
+    /// its code and message: not a verdict on the grant.
+    Failed(String),
+}
+
+impl<T, E> From<Result<T, aws_sdk_s3::error::SdkError<E>>> for Outcome
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn from(result: Result<T, aws_sdk_s3::error::SdkError<E>>) -> Self {
+        use aws_sdk_s3::error::ProvideErrorMetadata;
+        match result {
+            Ok(_) => Outcome::Allowed,
+            Err(e) if e.code() == Some("AccessDenied") => Outcome::AccessDenied,
+            Err(e) => Outcome::Failed(match e.code() {
+                Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
+                None => format!("(no error code) {}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+            }),
+        }
+    }
+}
+
 /// What alice, as the consumer's role, may do.
 struct Probe {
     rt: tokio::runtime::Runtime,
@@ -58,10 +86,10 @@ struct Probe {
 }
 
 impl Probe {
-    fn get(&self, bucket: &str) -> bool {
-        self.rt.block_on(self.s3.get_object().bucket(bucket).key("data.json").send()).is_ok()
+    fn get(&self, bucket: &str) -> Outcome {
+        self.rt.block_on(self.s3.get_object().bucket(bucket).key("data.json").send()).into()
     }
-    fn put(&self, bucket: &str) -> bool {
+    fn put(&self, bucket: &str) -> Outcome {
         self.rt
             .block_on(
                 self.s3
@@ -71,7 +99,7 @@ impl Probe {
                     .body(ByteStream::from_static(b"{}"))
                     .send(),
             )
-            .is_ok()
+            .into()
     }
 }
 
@@ -126,18 +154,18 @@ fn a_grant_gives_exactly_its_access_through_the_assumed_consumer_role() {
         rt,
     };
 
-    assert!(probe.get(&orders), "read grant: GetObject on the granted product succeeds");
-    assert!(!probe.put(&orders), "read grant: PutObject is denied");
-    assert!(!probe.get(&secrets), "no grant: the other product is denied");
+    assert_eq!(probe.get(&orders), Outcome::Allowed, "read grant: GetObject on the granted product succeeds");
+    assert_eq!(probe.put(&orders), Outcome::AccessDenied, "read grant: PutObject is denied");
+    assert_eq!(probe.get(&secrets), Outcome::AccessDenied, "no grant: the other product is denied");
 
     write(&tf, Some("read_write"));
     assert_eq!(tf.planned_actions("datamesh_access_grant.g"), vec!["update"]);
     tf.apply();
-    assert!(probe.put(&orders), "read_write grant: PutObject succeeds");
-    assert!(!probe.get(&secrets), "still no grant on the other product");
+    assert_eq!(probe.put(&orders), Outcome::Allowed, "read_write grant: PutObject succeeds");
+    assert_eq!(probe.get(&secrets), Outcome::AccessDenied, "still no grant on the other product");
 
     write(&tf, None);
     tf.apply();
-    assert!(!probe.get(&orders), "after the grant is destroyed, access is denied again");
+    assert_eq!(probe.get(&orders), Outcome::AccessDenied, "after the grant is destroyed, access is denied again");
     tf.destroy();
 }

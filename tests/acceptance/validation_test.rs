@@ -1,7 +1,9 @@
 //! Every validation rule in the design fails at plan time (or at `terraform validate` where the
-//! values are known), with a diagnostic at the attribute's path and nothing created.
+//! values are known), with a diagnostic at the attribute's path; `terraform apply` fails with the
+//! same diagnostic, and the backends hold nothing under the test's name prefix afterwards.
 
-use crate::support::{Backends, Tf};
+use crate::support::inventory::{stack_broker, Inventory};
+use crate::support::{combined, Backends, Tf};
 
 /// One rule: the resource HCL, extra provider settings, the summary expected, and the source
 /// line Terraform quotes for the attribute the diagnostic points at.
@@ -19,16 +21,48 @@ fn product(attrs: &str) -> String {
 
 fn check(cases: Vec<Case>, command: &str) {
     for case in cases {
-        let mut tf = Tf::new();
-        tf.provider_config(case.provider);
-        tf.write(&case.body);
-        let out = if command == "validate" { tf.validate_fails() } else { tf.plan_fails() };
-        assert!(out.contains(case.summary), "{}: expected {:?} in:\n{out}", case.name, case.summary);
-        assert!(out.contains(case.at), "{}: expected the diagnostic at {:?} in:\n{out}", case.name, case.at);
-        let b = Backends::for_prefix(&tf.prefix);
-        let catalog = format!("{}-catalog", tf.prefix);
-        assert!(!b.block_on(b.storage().bucket_exists(&catalog)).unwrap(), "{}: nothing may be created", case.name);
+        let tf = Tf::new();
+        let prefix = tf.prefix.clone();
+        check_case(tf, &prefix, &case, command);
     }
+}
+
+/// `command` (`validate` or `plan`) fails with the case's diagnostic at its attribute, so does
+/// `terraform apply`, and nothing exists under `prefix` afterwards.
+fn check_case(mut tf: Tf, prefix: &str, case: &Case, command: &str) {
+    tf.provider_config(case.provider);
+    tf.write(&case.body);
+    let expect_diagnostic = |what: &str, out: &str| {
+        assert!(out.contains(case.summary), "{}: expected {:?} from {what} in:\n{out}", case.name, case.summary);
+        assert!(
+            out.contains(case.at),
+            "{}: expected the diagnostic at {:?} from {what} in:\n{out}",
+            case.name,
+            case.at
+        );
+    };
+    let out = if command == "validate" { tf.validate_fails() } else { tf.plan_fails() };
+    expect_diagnostic(command, &out);
+    expect_diagnostic("apply", &tf.apply_fails());
+    assert_nothing_under(prefix, case.name);
+}
+
+/// The backends hold nothing under `prefix`: no bucket (the catalog's neither), role, policy,
+/// catalog key or topic.
+fn assert_nothing_under(prefix: &str, what: &str) {
+    let b = Backends::for_prefix(prefix);
+    let found = Inventory::scan(&b, prefix, &stack_broker());
+    assert_eq!(
+        found,
+        Inventory::default(),
+        "{what}: nothing may be created, but there is:\n{}",
+        found.diff(&Inventory::default())
+    );
+    let catalog = format!("{prefix}-catalog");
+    assert!(
+        !b.block_on(b.storage().bucket_exists(&catalog)).unwrap(),
+        "{what}: nothing may be created, not even {catalog}"
+    );
 }
 
 #[test]
@@ -46,13 +80,19 @@ fn names_and_values_are_checked_by_terraform_validate() {
             Case { name: "partitions", provider: "", body: "resource \"datamesh_stream\" \"s\" {\n  data_product = \"sales/orders\"\n  name = \"events\"\n  partitions = 0\n}\n".into(), summary: "Invalid partitions", at: "partitions = 0" },
             Case { name: "cleanup policy", provider: "", body: "resource \"datamesh_stream\" \"s\" {\n  data_product = \"sales/orders\"\n  name = \"events\"\n  cleanup_policy = \"forever\"\n}\n".into(), summary: "Invalid cleanup_policy", at: "cleanup_policy = \"forever\"" },
             Case { name: "dedicated config", provider: "", body: "resource \"datamesh_stream\" \"s\" {\n  data_product = \"sales/orders\"\n  name = \"events\"\n  config = { \"retention.ms\" = \"1\" }\n}\n".into(), summary: "Use the dedicated attribute", at: "config = {" },
-            Case { name: "provider prefix", provider: "", body: String::new(), summary: "", at: "" },
-        ]
-        .into_iter()
-        .filter(|c| !c.summary.is_empty())
-        .collect(),
+        ],
         "validate",
     );
+
+    // The provider's own settings: a name_prefix over 15 characters. It starts with the test's
+    // prefix, so whatever got past the check would be found under that.
+    let mut tf = Tf::new();
+    let prefix = tf.prefix.clone();
+    tf.set_prefix(&format!("{prefix}-too-long"));
+    let body = format!("resource \"datamesh_domain\" \"d\" {{\n  name = \"{prefix}-sales\"\n  owner = \"x\"\n}}\n");
+    let case =
+        Case { name: "provider prefix", provider: "", body, summary: "Invalid name_prefix", at: "name_prefix = " };
+    check_case(tf, &prefix, &case, "validate");
 }
 
 #[test]
@@ -77,34 +117,114 @@ fn governance_rules_fail_the_plan_at_the_attribute() {
     );
 }
 
+/// A domain, terraform_data `tags` = `{ team = "a" }` (no `cost_center`) and `class` = `"secret"`
+/// (not an allowed classification), and a product of the domain whose tags and classification
+/// come from the attribute `attr` of those (`input`: known at plan; `output`: known only once
+/// they are created). A real domain, so that a product that got past the rules would be made.
+fn governed_from_another_resource(prefix: &str, attr: &str) -> String {
+    format!(
+        r#"resource "datamesh_domain" "d" {{
+  name  = "{prefix}-sales"
+  owner = "sales@example.com"
+}}
+
+resource "terraform_data" "tags" {{
+  input = {{ team = "a" }}
+}}
+
+resource "terraform_data" "class" {{
+  input = "secret"
+}}
+
+resource "datamesh_data_product" "p" {{
+  domain         = datamesh_domain.d.name
+  name           = "orders"
+  classification = terraform_data.class.{attr}
+  tags           = terraform_data.tags.{attr}
+}}
+"#
+    )
+}
+
+const REQUIRE_COST_CENTER: &str = "  governance {\n    required_tags = [\"cost_center\"]\n  }";
+
 #[test]
 fn governance_applies_to_values_known_only_at_plan_time() {
-    // A variable is unknown to `terraform validate` but known to `terraform plan`; a value
-    // from another resource's known attribute is checked the same way.
+    // A variable, and an attribute of another resource that its plan already knows
+    // (terraform_data's `input`), are unknown to `terraform validate` but known to `terraform
+    // plan`: the plan fails at the attribute, and so the apply makes nothing.
     let mut tf = Tf::new();
-    tf.provider_config("  governance {\n    required_tags = [\"cost_center\"]\n  }");
-    tf.write(
-        r#"variable "classification" {
+    let prefix = tf.prefix.clone();
+    tf.provider_config(REQUIRE_COST_CENTER);
+    tf.write(&format!(
+        r#"variable "classification" {{
   default = "secret"
-}
+}}
 
-resource "terraform_data" "tags" {
-  input = { team = "a" }
-}
-
-resource "datamesh_data_product" "p" {
-  domain         = "sales"
-  name           = "orders"
+resource "datamesh_data_product" "v" {{
+  domain         = datamesh_domain.d.name
+  name           = "refunds"
   classification = var.classification
-}
-"#,
-    );
+  tags           = {{ cost_center = "42" }}
+}}
+
+{}"#,
+        governed_from_another_resource(&prefix, "input")
+    ));
     let out = tf.run(&["validate", "-no-color"]);
-    assert!(out.status.success(), "validate cannot know the variable: {}", crate::support::combined(&out));
-    let out = tf.plan_fails();
-    assert!(out.contains("Classification not allowed"), "{out}");
-    assert!(out.contains("classification = var.classification"), "{out}");
-    assert!(out.contains("Missing required tags"), "{out}");
+    assert!(out.status.success(), "validate cannot know the variable or the other resource: {}", combined(&out));
+    for (what, out) in [("plan", tf.plan_fails()), ("apply", tf.apply_fails())] {
+        for (summary, at) in [
+            ("Classification not allowed", "classification = var.classification"),
+            ("Classification not allowed", "classification = terraform_data.class.input"),
+            ("Missing required tags", "tags           = terraform_data.tags.input"),
+        ] {
+            assert!(out.contains(summary) && out.contains(at), "{what}: expected {summary:?} at {at:?} in:\n{out}");
+        }
+        assert_eq!(out.matches("Classification not allowed").count(), 2, "{what}: once for each product:\n{out}");
+    }
+    assert!(tf.resource("datamesh_domain.d").is_null(), "a failed plan applies nothing");
+    assert_nothing_under(&prefix, "a plan that failed its governance");
+}
+
+#[test]
+fn governance_applies_to_values_known_only_after_apply() {
+    // terraform_data's `output` is unknown until it is created: the plan cannot check the
+    // product, but Terraform plans it again during the apply, with the values known, and the
+    // rules hold there: the apply fails at the attributes and the product is never created.
+    let mut tf = Tf::new();
+    let prefix = tf.prefix.clone();
+    tf.provider_config(REQUIRE_COST_CENTER);
+    let config = governed_from_another_resource(&prefix, "output");
+    tf.write(&config);
+    let actions = tf.planned_actions("datamesh_data_product.p");
+    assert_eq!(actions, vec!["create"], "the plan cannot know the values yet");
+    let out = tf.apply_fails();
+    for (summary, at) in [
+        ("Classification not allowed", "classification = terraform_data.class.output"),
+        ("Missing required tags", "tags           = terraform_data.tags.output"),
+    ] {
+        assert!(out.contains(summary) && out.contains(at), "apply: expected {summary:?} at {at:?} in:\n{out}");
+    }
+    let state: serde_json::Value = serde_json::from_str(
+        tf.run_ok(&["show", "-json", "-no-color"]).lines().find(|l| l.starts_with('{')).unwrap_or("{}"),
+    )
+    .expect("state JSON");
+    let resources = state["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
+    let addresses: Vec<&str> = resources.iter().filter_map(|r| r["address"].as_str()).collect();
+    assert!(addresses.contains(&"datamesh_domain.d"), "the domain was created: {addresses:?}");
+    assert!(!addresses.contains(&"datamesh_data_product.p"), "the product was not: {addresses:?}");
+    // The domain's role and catalog entry exist, as state says; nothing of the product does.
+    let b = Backends::for_prefix(&prefix);
+    let (have, want) = (Inventory::scan(&b, &prefix, &stack_broker()), Inventory::from_state(&prefix, &resources));
+    assert_eq!(have, want, "backends (left) differ from state (right):\n{}", have.diff(&want));
+    assert!(have.buckets.is_empty() && have.policies.is_empty(), "nothing of the product: {have:?}");
+    assert_eq!(have.roles.len(), 1, "the domain's role, as a check that the scan sees what exists: {have:?}");
+    // `terraform destroy` plans the configuration too: without the product, it can.
+    tf.write(config.split("resource \"datamesh_data_product\"").next().unwrap_or_default());
+    tf.destroy();
+    let left = Inventory::scan(&b, &prefix, &stack_broker());
+    assert_eq!(left, Inventory::default(), "destroy leaves nothing:\n{}", left.diff(&Inventory::default()));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod inventory;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,169 @@
+//! What exists in the backends under a test's name prefix, read with the real clients, and
+//! what a Terraform state says should exist there: the two side by side name every orphan
+//! (in the backends only) and every lost object (in state only). The fault tests, the
+//! validation tests and the soak test all look through this one scanner.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use super::Backends;
+
+/// Objects in the backends, by name.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// Buckets `<prefix>-...`, the catalog bucket left out.
+    pub buckets: BTreeSet<String>,
+    /// Roles `<prefix>-...` under the mesh's role path.
+    pub roles: BTreeSet<String>,
+    /// Inline policies of those roles, `<role>/<policy>`.
+    pub policies: BTreeSet<String>,
+    /// Keys in the catalog bucket `<prefix>-catalog`.
+    pub catalog_keys: BTreeSet<String>,
+    /// Topics `<prefix>-...` (a topic starts with its domain's name; the tests' domains start
+    /// with their prefix).
+    pub topics: BTreeSet<String>,
+}
+
+impl Inventory {
+    /// What exists under `prefix`, with Kafka read from the broker at `broker` (`host:port`).
+    ///
+    /// The catalog bucket is shared infrastructure (made on first use, kept after destroy):
+    /// its keys count, not the bucket. Nothing here creates anything: S3 and IAM are read with
+    /// the SDK from the environment (`AWS_ENDPOINT_URL`, so never through a test's fault
+    /// proxy), and the catalog's keys with the plain storage client (the provider's `Catalog`
+    /// would create its bucket).
+    pub fn scan(b: &Backends, prefix: &str, broker: &str) -> Self {
+        let mine = format!("{prefix}-");
+        let catalog_bucket = format!("{prefix}-catalog");
+        let sdk = b.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        let all_buckets: BTreeSet<String> = b
+            .block_on(s3.list_buckets().send())
+            .expect("ListBuckets")
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name())
+            .filter(|n| n.starts_with(&mine))
+            .map(String::from)
+            .collect();
+        let catalog_keys = if all_buckets.contains(&catalog_bucket) {
+            let storage = b.storage();
+            b.block_on(storage.list_keys(&catalog_bucket, "")).expect("catalog keys").into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
+        let buckets = all_buckets.into_iter().filter(|b| *b != catalog_bucket).collect();
+        let iam_client = aws_sdk_iam::Client::new(&sdk);
+        let roles: BTreeSet<String> = b
+            .block_on(
+                iam_client
+                    .list_roles()
+                    .path_prefix(terraform_provider_datamesh::naming::ROLE_PATH)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Result<Vec<_>, _>>(),
+            )
+            .expect("ListRoles")
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .filter(|n| n.starts_with(&mine))
+            .collect();
+        let iam = b.iam();
+        let mut policies = BTreeSet::new();
+        for role in &roles {
+            for p in b.block_on(iam.list_role_policies(role)).expect("ListRolePolicies") {
+                policies.insert(format!("{role}/{p}"));
+            }
+        }
+        let topics = list_topics(broker).into_iter().filter(|t| t.starts_with(&mine)).collect();
+        Inventory { buckets, roles, policies, catalog_keys, topics }
+    }
+
+    /// What a state says should exist: the objects each resource in `resources` (the
+    /// `values.root_module.resources` of `terraform show -json`) owns. Resources of other
+    /// providers (`terraform_data`, ...) own nothing there.
+    pub fn from_state(prefix: &str, resources: &[Json]) -> Self {
+        let mut want = Inventory::default();
+        for r in resources {
+            let v = &r["values"];
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            match r["type"].as_str().unwrap_or_default() {
+                "datamesh_domain" => {
+                    want.roles.insert(s("role_name"));
+                    want.catalog_keys.insert(format!("domains/{}.json", s("name")));
+                }
+                "datamesh_data_product" => {
+                    want.buckets.insert(s("bucket"));
+                    let role = format!("{prefix}-domain-{}", s("domain"));
+                    want.policies.insert(format!("{role}/datamesh-owner-{}", s("name")));
+                    want.catalog_keys.insert(s("manifest_key"));
+                }
+                "datamesh_stream" => {
+                    want.topics.insert(s("topic"));
+                    let (dp, name) = (s("data_product"), s("name"));
+                    want.catalog_keys.insert(format!("streams/{dp}/{name}.json"));
+                }
+                other if other.starts_with("datamesh_") => panic!("the inventory does not know what {other} owns"),
+                _ => {}
+            }
+        }
+        want
+    }
+
+    /// How many objects in all.
+    pub fn count(&self) -> usize {
+        self.buckets.len() + self.roles.len() + self.policies.len() + self.catalog_keys.len() + self.topics.len()
+    }
+
+    /// Orphans (in the backends only) and lost objects (in state only), one line each.
+    pub fn diff(&self, state: &Inventory) -> String {
+        let mut out = String::new();
+        for (kind, have, want) in self.kinds(state) {
+            for orphan in have.difference(want) {
+                out.push_str(&format!("  orphan {kind}: {orphan}\n"));
+            }
+            for lost in want.difference(have) {
+                out.push_str(&format!("  lost {kind}: {lost}\n"));
+            }
+        }
+        out
+    }
+
+    /// The objects in the backends that `state` does not know about.
+    pub fn orphans(&self, state: &Inventory) -> Vec<String> {
+        self.kinds(state)
+            .into_iter()
+            .flat_map(|(kind, have, want)| have.difference(want).map(move |o| format!("{kind} {o}")))
+            .collect()
+    }
+
+    fn kinds<'a>(&'a self, state: &'a Inventory) -> [(&'static str, &'a BTreeSet<String>, &'a BTreeSet<String>); 5] {
+        [
+            ("bucket", &self.buckets, &state.buckets),
+            ("role", &self.roles, &state.roles),
+            ("policy", &self.policies, &state.policies),
+            ("catalog key", &self.catalog_keys, &state.catalog_keys),
+            ("topic", &self.topics, &state.topics),
+        ]
+    }
+}
+
+/// The stack's broker: the first of `DATAMESH_KAFKA_BOOTSTRAP_SERVERS`.
+pub fn stack_broker() -> String {
+    let servers =
+        std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").expect("DATAMESH_KAFKA_BOOTSTRAP_SERVERS from stack.env");
+    servers.split(',').next().unwrap_or_default().to_string()
+}
+
+/// Every topic on the broker at `addr`.
+pub fn list_topics(addr: &str) -> BTreeSet<String> {
+    use rdkafka::admin::AdminClient;
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> =
+        rdkafka::config::ClientConfig::new().set("bootstrap.servers", addr).create().expect("Kafka admin client");
+    let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(15)).expect("Kafka metadata");
+    metadata.topics().iter().map(|t| t.name().to_string()).collect()
+}
