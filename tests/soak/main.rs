@@ -1,6 +1,8 @@
 //! Load: 1,000 streams, 200 data products and 1,000 grants in one configuration — apply,
 //! plan (no changes) and destroy, at the default parallelism and at `-parallelism=50`, with
-//! wall times and the provider's peak RSS. Run with `make soak` (needs the local stack).
+//! wall times and the provider's peak RSS; after each destroy the backends are scanned, and
+//! nothing under the test's name prefix may be left. Run with `make soak` (needs the local
+//! stack).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,7 +11,8 @@ mod support;
 
 use std::time::Instant;
 
-use support::{combined, Tf};
+use support::inventory::{stack_broker, Inventory};
+use support::{combined, Backends, Tf};
 
 /// 20 domains × 10 products (200), 5 streams each (1,000), each product granted to the next
 /// 5 domains (1,000 grants).
@@ -51,21 +54,34 @@ resource "datamesh_access_grant" "g" {{
     )
 }
 
-/// Runs Terraform, returning wall seconds and the provider's peak RSS (MiB) from its log.
+/// Runs Terraform, returning wall seconds and the provider's peak RSS (MiB): the largest
+/// `peak_rss_kib` the provider processes logged as they stopped. A command whose log has no
+/// such figure, or a figure of 0 (what the provider logs when it cannot read its own), fails.
 fn timed(tf: &Tf, args: &[&str]) -> (f64, f64) {
     let started = Instant::now();
     let out = tf.run(args);
     let secs = started.elapsed().as_secs_f64();
     let text = combined(&out);
-    assert!(out.status.success(), "terraform {} failed:\n{}", args.join(" "), &text[text.len().saturating_sub(5000)..]);
-    let peak = text
+    let mut cut = text.len().saturating_sub(5000);
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    let tail = &text[cut..];
+    assert!(out.status.success(), "terraform {} failed:\n{tail}", args.join(" "));
+    let figures: Vec<u64> = text
         .lines()
         .filter_map(|l| l.split("peak_rss_kib").nth(1))
         .filter_map(|rest| {
-            rest.trim_start_matches(['"', ':', '=']).split(|c: char| !c.is_ascii_digit()).next()?.parse::<f64>().ok()
+            rest.trim_start_matches(['"', ':', '=']).split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
         })
-        .fold(0.0, f64::max);
-    (secs, peak / 1024.0)
+        .collect();
+    assert!(
+        !figures.is_empty() && !figures.contains(&0),
+        "terraform {}: no peak RSS figure from the provider (peak_rss_kib in its log, TF_LOG_PROVIDER=info): {figures:?}\n{tail}",
+        args.join(" ")
+    );
+    let peak = figures.into_iter().max().unwrap_or_default();
+    (secs, peak as f64 / 1024.0)
 }
 
 #[test]
@@ -78,10 +94,20 @@ fn thousands_of_resources_apply_plan_and_destroy() {
         let with =
             |base: &[&'static str]| -> Vec<String> { base.iter().map(|s| s.to_string()).chain(par.clone()).collect() };
         let run = |args: Vec<String>| timed(&tf, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let b = Backends::for_prefix(&tf.prefix);
         let (apply_s, apply_mb) = run(with(&["apply", "-auto-approve", "-no-color"]));
+        // The scan sees what was made (so that an empty scan after destroy means something).
+        let made = Inventory::scan(&b, &tf.prefix, &stack_broker());
+        assert_eq!(
+            (made.roles.len(), made.buckets.len(), made.topics.len()),
+            (20, 200, 1000),
+            "the backends hold the domains' roles, the products' buckets and the streams' topics"
+        );
         let (plan_s, plan_mb) = run(with(&["plan", "-detailed-exitcode", "-no-color"]));
         let (destroy_s, destroy_mb) = run(with(&["destroy", "-auto-approve", "-no-color"]));
         tf.destroyed();
+        let left = Inventory::scan(&b, &tf.prefix, &stack_broker());
+        assert_eq!(left, Inventory::default(), "destroy left orphans:\n{}", left.diff(&Inventory::default()));
         eprintln!(
             "soak (parallelism {}): 2,220 resources — apply {apply_s:.1}s (peak RSS {apply_mb:.1} MiB), plan {plan_s:.1}s ({plan_mb:.1} MiB), destroy {destroy_s:.1}s ({destroy_mb:.1} MiB)",
             parallelism.map(|n| n.to_string()).unwrap_or_else(|| "default 10".into())
