@@ -89,8 +89,10 @@ impl Tf {
         std::fs::write(
             &cli_config,
             format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/datamesh/datamesh\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                bin_dir.display()
+                // Both registries: OpenTofu resolves the short source `datamesh/datamesh` to
+                // registry.opentofu.org, Terraform to registry.terraform.io.
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/datamesh/datamesh\" = \"{bin}\"\n    \"registry.opentofu.org/datamesh/datamesh\" = \"{bin}\"\n  }}\n  direct {{}}\n}}\n",
+                bin = bin_dir.display()
             ),
         )
         .expect("write CLI config");
