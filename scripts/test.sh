@@ -20,14 +20,14 @@ stage() {
     stages+=("$(printf '%-28s %5d s' "$1" $((SECONDS - stage_start)))")
     stage_start=$SECONDS
 }
+# report RC: the table, headed by how the run ended.
 report() {
-    local rc=$?
-    [ "${#stages[@]}" -gt 0 ] || return "$rc"
+    local rc=$1
+    [ "${#stages[@]}" -gt 0 ] || return 0
     echo
     echo "test.sh: wall time by stage ($([ "$rc" -eq 0 ] && echo passed || echo "FAILED, exit $rc"))"
     printf '  %s\n' "${stages[@]}"
     printf '  %-28s %5d s\n' total $((SECONDS - run_start))
-    return "$rc"
 }
 
 stack_dir=""
@@ -37,8 +37,10 @@ cleanup() {
         bash scripts/stack-down.sh "$stack_dir" >/dev/null 2>&1 || echo "test.sh: WARNING: stack-down.sh $stack_dir reported a survivor" >&2
         rm -rf "$stack_dir"
     fi
-    (exit "$rc")
-    report
+    # The failed stage's time is what ran since the last stage closed.
+    [ "$rc" -eq 0 ] || stage "(failed here)"
+    report "$rc"
+    exit "$rc"
 }
 trap cleanup EXIT
 
