@@ -32,4 +32,5 @@ cd "$work"
 # apply prints the outputs: the role, bucket and topic it made.
 "$terraform" apply -auto-approve
 echo
-echo "The stack keeps running (state in $work). Clean up: cd $work && TF_CLI_CONFIG_FILE=$work/terraform.rc $terraform destroy; make stack-down"
+# The provider finds the stack through stack.env's variables: the clean-up line sources it too.
+echo "The stack keeps running (state in $work). Clean up: . $stack_dir/stack.env && cd $work && TF_CLI_CONFIG_FILE=$work/terraform.rc $terraform destroy; make stack-down"
