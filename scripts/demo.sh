@@ -33,4 +33,4 @@ cd "$work"
 "$terraform" apply -auto-approve
 echo
 # The provider finds the stack through stack.env's variables: the clean-up line sources it too.
-echo "The stack keeps running (state in $work). Clean up: . $stack_dir/stack.env && cd $work && TF_CLI_CONFIG_FILE=$work/terraform.rc $terraform destroy; make stack-down"
+echo "The stack keeps running (state in $work). Clean up (from this directory): . $stack_dir/stack.env && (cd $work && TF_CLI_CONFIG_FILE=$work/terraform.rc $terraform destroy) && make stack-down"
