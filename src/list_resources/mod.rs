@@ -13,7 +13,9 @@ use crate::provider::{Context, ProviderData};
 use crate::resources::data_product::DataProduct;
 use crate::resources::stream::Stream;
 use tfplugin::framework::resource::identity_of;
-use tfplugin::framework::{Attribute, Block, Diagnostics, ListResource, Listed, Resource, Schema, Type, Value};
+use tfplugin::framework::{
+    AttrPath, Attribute, Block, Diagnostics, ListResource, Listed, Resource, Schema, Type, Value,
+};
 
 /// How many resources are read back at once when Terraform wants their state.
 const CONCURRENT_READS: usize = 16;
@@ -30,6 +32,18 @@ fn config_schema(what: &str) -> Schema {
     ))
 }
 
+/// Checks the `domain` filter, which becomes part of a catalog prefix; false when it is invalid.
+fn check_filter(config: &Value, diags: &mut Diagnostics) -> bool {
+    let Some(domain) = config.get("domain").as_str() else { return true };
+    match naming::check_domain(domain) {
+        Ok(()) => true,
+        Err(msg) => {
+            diags.attr_error(AttrPath::attr("domain"), "Invalid domain", msg);
+            false
+        }
+    }
+}
+
 /// Catalog keys under `prefix` (and the domain's folder when filtered), at most `limit`.
 async fn keys(
     ctx: &Context,
@@ -38,6 +52,11 @@ async fn keys(
     limit: usize,
     diags: &mut Diagnostics,
 ) -> (Option<Arc<Catalog>>, Vec<String>) {
+    // Terraform validated the filter, unless it was unknown then: never list a prefix built
+    // from an unchecked name.
+    if !check_filter(config, diags) {
+        return (None, Vec::new());
+    }
     let Some(catalog) = diags.ok(ctx.provider.catalog().await) else { return (None, Vec::new()) };
     let prefix = match config.get("domain").as_str() {
         Some(domain) => format!("{folder}/{domain}/"),
@@ -105,6 +124,10 @@ impl ListResource<ProviderData> for DataProductList {
         config_schema("data products")
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        check_filter(config, diags);
+    }
+
     async fn list(
         &self,
         ctx: &Context,
@@ -137,6 +160,10 @@ impl ListResource<ProviderData> for StreamList {
         config_schema("streams")
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        check_filter(config, diags);
+    }
+
     async fn list(
         &self,
         ctx: &Context,
@@ -158,5 +185,24 @@ impl ListResource<ProviderData> for StreamList {
             .filter(|t| naming::parse_topic(t).is_ok())
             .collect();
         listed(ctx, &Stream, topics, include_object).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_domain_filter_is_checked_at_its_path() {
+        for list in all() {
+            let mut diags = Diagnostics::new();
+            list.validate(&Value::object([("domain", Value::string("../sales"))]), &mut diags);
+            assert!(diags.has_errors(), "{}: a hostile domain is rejected", list.type_name());
+            assert_eq!(diags.0[0].path.as_ref().map(|p| p.to_string()).as_deref(), Some("domain"));
+            let mut diags = Diagnostics::new();
+            list.validate(&Value::object([("domain", Value::string("sales"))]), &mut diags);
+            list.validate(&Value::object([("domain", Value::Null)]), &mut diags);
+            assert!(diags.is_empty(), "{}: a valid or absent filter passes: {:?}", list.type_name(), diags.0);
+        }
     }
 }

@@ -107,3 +107,26 @@ fn an_in_place_description_change_plans_one_update_with_nothing_unknown() {
     assert!(!any_unknown, "no computed attribute is unknown on an update: {unknown}");
     assert_eq!(changes[0]["change"]["after"]["tags_all"]["team"], "sales", "tags_all shows the merged tags");
 }
+
+/// Regression: the domain filter's check moved from the protocol server into the list
+/// resources; a hostile filter must still fail at its path before any catalog prefix is listed.
+#[test]
+fn a_query_with_an_invalid_domain_filter_fails_at_the_filter() {
+    let tf = Tf::new();
+    tf.write("");
+    tf.write_file(
+        "bad.tfquery.hcl",
+        r#"list "datamesh_stream" "bad" {
+  provider = datamesh
+  config {
+    domain = "../sales"
+  }
+}
+"#,
+    );
+    let out = tf.run(&["query", "-no-color"]);
+    let text = crate::support::combined(&out);
+    assert!(!out.status.success(), "an invalid filter must fail the query:\n{text}");
+    assert!(text.contains("Invalid domain"), "{text}");
+    assert!(text.contains("domain = \"../sales\""), "the diagnostic points at the filter:\n{text}");
+}

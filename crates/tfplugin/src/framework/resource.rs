@@ -118,7 +118,8 @@ pub trait ListResource<D: Send + Sync + 'static>: Send + Sync {
     /// The schema of its `config` block (the filters).
     fn schema(&self) -> Schema;
 
-    /// Checks the `config` block alone (values may be unknown).
+    /// Checks the `config` block alone (values may be unknown). Diagnostic paths here and in
+    /// [`ListResource::list`] are relative to the `config` block (`AttrPath::attr("domain")`).
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Lists up to `limit` resources; with `include_object`, each with its full state.

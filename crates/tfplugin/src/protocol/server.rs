@@ -115,10 +115,12 @@ impl<P: Provider> ProviderService<P> {
         };
         let limit = usize::try_from(req.limit).unwrap_or(0);
         let ctx = self.context();
+        let mut listed = Diagnostics::new();
         let found = tokio::select! {
-            found = list.list(&ctx, &config, req.include_resource_object, limit, &mut diags) => found,
+            found = list.list(&ctx, &config, req.include_resource_object, limit, &mut listed) => found,
             _ = self.stop.cancelled() => Vec::new(),
         };
+        diags.extend(within_config(listed));
         if diags.has_errors() {
             return failed(&diags);
         }
@@ -219,6 +221,22 @@ fn identity_data<D: Send + Sync + 'static>(
     let identity = identity_of(resource, state)?;
     let encoded = encode(&identity, &identity_type(resource)).ok()?;
     Some(pb::ResourceIdentityData { identity_data: Some(encoded) })
+}
+
+/// A list resource's diagnostics carry paths into its `config` block; Terraform resolves them
+/// from the `list` block, so they gain the `config` step (then Terraform quotes the attribute's
+/// line, not the block's header).
+fn within_config(diags: Diagnostics) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    for mut d in diags.0 {
+        if let Some(path) = d.path.take() {
+            let mut steps = vec![crate::framework::diag::PathStep::Attr("config".into())];
+            steps.extend(path.0);
+            d.path = Some(crate::framework::AttrPath(steps));
+        }
+        out.0.push(d);
+    }
+    out
 }
 
 /// Collects a result's error into diagnostics and yields the value on success.
@@ -783,7 +801,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 if let Some((list, schema)) = take(self.list(&req.type_name), &mut diags) {
                     if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
-                        list.validate(&config, &mut diags);
+                        let mut found = Diagnostics::new();
+                        list.validate(&config, &mut found);
+                        diags.extend(within_config(found));
                     }
                 }
                 pb::validate_list_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }
@@ -865,5 +885,21 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             |diagnostics| pb::read_data_source::Response { diagnostics, ..Default::default() },
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::AttrPath;
+
+    #[test]
+    fn list_diagnostics_gain_the_config_step_and_others_stay() {
+        let mut d = Diagnostics::new();
+        d.attr_error(AttrPath::attr("domain"), "Invalid domain", "x");
+        d.error("No path", "y");
+        let out = within_config(d);
+        assert_eq!(out.0[0].path.as_ref().map(ToString::to_string).as_deref(), Some("config.domain"));
+        assert!(out.0[1].path.is_none());
     }
 }
