@@ -5,6 +5,7 @@
 #   terraform-provider-datamesh_VERSION_OS_ARCH.zip      the binary terraform-provider-datamesh_vVERSION
 #   terraform-provider-datamesh_VERSION_manifest.json    {"version": 1, "metadata": {"protocol_versions": ["6.0"]}}
 #   terraform-provider-datamesh_VERSION_SHA256SUMS       `sha256sum` lines for every zip and the manifest
+#   terraform-provider-datamesh_VERSION_SHA256SUMS.sig   its detached binary GPG signature, when a key is given
 #
 # Usage: scripts/release.sh [--binary PATH] [--platform OS_ARCH] [--out DIR]
 #   --binary    package this already-built binary instead of running `cargo build --release`
@@ -17,6 +18,10 @@
 # binary-reports-this-version check are the same as for `make install`.
 # Zips are deterministic (fixed timestamp and mode): the same binary gives the same checksum.
 # `zip` is used when installed (DATAMESH_ZIP_TOOL=zip|python chooses), else Python's zipfile.
+# Signing (what the Terraform Registry verifies): DATAMESH_GPG_KEY names the secret key (key ID,
+# fingerprint or e-mail) in gpg's keyring (GNUPGHOME as usual); DATAMESH_GPG_PASSPHRASE, when the
+# key has one, reaches gpg on a pipe, never on a command line. Without DATAMESH_GPG_KEY the
+# release is unsigned and says so; DATAMESH_RELEASE_REQUIRE_SIGNATURE=1 makes that an error.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -121,6 +126,27 @@ sums="${base}_SHA256SUMS"
     sha256 "${files[@]}" > "$stage/$sums"
 )
 mv -f "$stage/$sums" "$out/$sums"
+
+# A signature from an earlier run would not match the new SHA256SUMS.
+rm -f "$out/$sums.sig"
+if [ -n "${DATAMESH_GPG_KEY:-}" ]; then
+    command -v gpg >/dev/null 2>&1 || die "DATAMESH_GPG_KEY is set but gpg is not installed"
+    say "signing $sums with $DATAMESH_GPG_KEY"
+    sign=(gpg --batch --yes --local-user "$DATAMESH_GPG_KEY" --detach-sign --output "$out/$sums.sig")
+    if [ -n "${DATAMESH_GPG_PASSPHRASE:-}" ]; then
+        printf '%s' "$DATAMESH_GPG_PASSPHRASE" |
+            "${sign[@]}" --pinentry-mode loopback --passphrase-fd 0 "$out/$sums" ||
+            die "gpg could not sign $sums with $DATAMESH_GPG_KEY"
+    else
+        "${sign[@]}" "$out/$sums" </dev/null || die "gpg could not sign $sums with $DATAMESH_GPG_KEY"
+    fi
+    gpg --batch --verify "$out/$sums.sig" "$out/$sums" 2>/dev/null ||
+        die "the signature gpg made does not verify against $sums"
+elif [ "${DATAMESH_RELEASE_REQUIRE_SIGNATURE:-}" = 1 ]; then
+    die "DATAMESH_RELEASE_REQUIRE_SIGNATURE=1 but DATAMESH_GPG_KEY is not set: no key to sign $sums with"
+else
+    say "$sums is unsigned (set DATAMESH_GPG_KEY to sign it)"
+fi
 
 say "wrote $out:"
 (cd "$out" && ls -l "${base}"_* >&2)

@@ -77,7 +77,8 @@ bash scripts/stack-up.sh "$stack_dir"
 stage "stack up"
 # shellcheck disable=SC1091
 . "$stack_dir/stack.env"
-echo "Terraform under test: $("${TF_ACC_TERRAFORM_PATH:-$DATAMESH_TERRAFORM}" version | head -n 1)"
+# An empty CLI configuration: the environment may point TF_CLI_CONFIG_FILE at a missing file.
+echo "Terraform under test: $(TF_CLI_CONFIG_FILE=/dev/null "${TF_ACC_TERRAFORM_PATH:-$DATAMESH_TERRAFORM}" version | head -n 1)"
 
 if $soak; then
     cargo test --test soak -- --nocapture

@@ -265,6 +265,10 @@ fn release_sh_writes_registry_release_files_that_verify_and_install() {
     let out = tmp.path().join("out");
     release(&out, &[], &[]);
     let sums = check_release(&out, std::slice::from_ref(&zip_name));
+    assert!(
+        !out.join(format!("terraform-provider-datamesh_{VERSION}_SHA256SUMS.sig")).exists(),
+        "no key, no signature"
+    );
     assert_zip_holds_binary(&out.join(&zip_name), &bin);
     let out_py = tmp.path().join("out-python");
     release(&out_py, &[], &[("DATAMESH_ZIP_TOOL", "python")]);
@@ -288,4 +292,98 @@ fn release_sh_writes_registry_release_files_that_verify_and_install() {
     let other_zip = format!("terraform-provider-datamesh_{VERSION}_{other}.zip");
     let sums = check_release(&out, &[zip_name.clone(), other_zip]);
     assert_eq!(sums.lines().count(), 3, "{sums}");
+}
+
+/// Runs gpg on a throwaway keyring.
+fn gpg(home: &Path, args: &[&str]) -> Output {
+    Command::new("gpg").arg("--homedir").arg(home).arg("--batch").args(args).output().expect("run gpg")
+}
+
+#[test]
+fn release_sh_signs_the_checksums_with_the_key_from_the_environment() {
+    let tmp = tempfile::Builder::new().prefix("datamesh-sign-").tempdir().unwrap();
+    // gpg-agent's socket lives in the home: keep its path short.
+    let home = tempfile::Builder::new().prefix("gpg-").tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let user = "release-test@example.com";
+    let made = gpg(
+        home.path(),
+        &[
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            &format!("Release Test <{user}>"),
+            "ed25519",
+            "sign",
+            "1d",
+        ],
+    );
+    assert!(made.status.success(), "gpg could not make a key: {}", combined(&made));
+
+    let out = tmp.path().join("out");
+    let bin = provider_binary();
+    let args = [OsStr::new("--binary"), bin.as_os_str(), OsStr::new("--out"), out.as_os_str()];
+    let home_str = home.path().display().to_string();
+    let env = [("GNUPGHOME", home_str.as_str()), ("DATAMESH_GPG_KEY", user)];
+    script_ok("release.sh", &args, &env);
+    let sums = out.join(format!("terraform-provider-datamesh_{VERSION}_SHA256SUMS"));
+    let sig = out.join(format!("terraform-provider-datamesh_{VERSION}_SHA256SUMS.sig"));
+    let (sums_s, sig_s) = (sums.display().to_string(), sig.display().to_string());
+    let verified = gpg(home.path(), &["--verify", &sig_s, &sums_s]);
+    assert!(verified.status.success(), "the signature verifies: {}", combined(&verified));
+    assert!(combined(&verified).contains(user), "signed by the key named: {}", combined(&verified));
+
+    // A changed checksum file no longer verifies.
+    let mut tampered = std::fs::read(&sums).unwrap();
+    tampered.extend_from_slice(b"0000  extra.zip\n");
+    std::fs::write(&sums, tampered).unwrap();
+    assert!(!gpg(home.path(), &["--verify", &sig_s, &sums_s]).status.success(), "tampering is detected");
+
+    // Asked to sign with a key the keyring lacks: the release fails and leaves no signature.
+    let env = [("GNUPGHOME", home_str.as_str()), ("DATAMESH_GPG_KEY", "nobody@example.com")];
+    let failed = script("release.sh", &args, &env);
+    assert!(!failed.status.success(), "signing with a missing key fails: {}", combined(&failed));
+    assert!(!sig.exists(), "no stale signature is left next to the new checksums");
+    // A key with a passphrase: it reaches gpg on a pipe and shows nowhere in the output.
+    let (pass_user, passphrase) = ("release-pass@example.com", "correct-horse-battery-staple");
+    let made = gpg(
+        home.path(),
+        &[
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            passphrase,
+            "--quick-gen-key",
+            pass_user,
+            "ed25519",
+            "sign",
+            "1d",
+        ],
+    );
+    assert!(made.status.success(), "gpg could not make a key: {}", combined(&made));
+    // The agent cached the passphrase when the key was made: forget it, so signing needs it.
+    let forget = || Command::new("gpgconf").arg("--homedir").arg(home.path()).args(["--kill", "gpg-agent"]).output();
+    let _ = forget();
+    let wrong =
+        [("GNUPGHOME", home_str.as_str()), ("DATAMESH_GPG_KEY", pass_user), ("DATAMESH_GPG_PASSPHRASE", "wrong")];
+    assert!(!script("release.sh", &args, &wrong).status.success(), "a wrong passphrase cannot sign");
+    let _ = forget();
+    let env =
+        [("GNUPGHOME", home_str.as_str()), ("DATAMESH_GPG_KEY", pass_user), ("DATAMESH_GPG_PASSPHRASE", passphrase)];
+    let signed = script("release.sh", &args, &env);
+    assert!(signed.status.success(), "signing with a passphrase: {}", combined(&signed));
+    assert!(!combined(&signed).contains(passphrase), "the passphrase is never printed");
+    let verified = gpg(home.path(), &["--verify", &sig_s, &sums_s]);
+    assert!(verified.status.success() && combined(&verified).contains(pass_user), "{}", combined(&verified));
+
+    // Required but not given: an error.
+    let required = script("release.sh", &args, &[("DATAMESH_RELEASE_REQUIRE_SIGNATURE", "1")]);
+    assert!(
+        !required.status.success() && combined(&required).contains("DATAMESH_GPG_KEY is not set"),
+        "{}",
+        combined(&required)
+    );
+    let _ = forget();
 }
