@@ -253,7 +253,9 @@ impl Resource<ProviderData> for AccessGrant {
             expires_at: if expiry_unchanged { None } else { known_str(planned, "expires_at") },
             classification: classification.as_deref(),
         };
-        governance::check_grant(&cfg.governance, &facts, chrono::Utc::now(), diags);
+        let mut checked = Diagnostics::new();
+        governance::check_grant(&cfg.governance, &facts, chrono::Utc::now(), &mut checked);
+        common::governance_failures(req.prior, checked, diags);
     }
 
     async fn create(&self, ctx: &Context, planned: &Value, diags: &mut Diagnostics) -> Value {

@@ -45,6 +45,21 @@ pub(super) fn known_map(v: &Value, attr: &str) -> Option<BTreeMap<String, String
     })
 }
 
+/// Records governance failures; on a resource that already exists (a rule tightened since it
+/// was made), each says how to remove it anyway: `terraform destroy` plans the configuration
+/// first and meets the same checks (Terraform's behaviour, hashicorp/terraform#33908).
+pub(super) fn governance_failures(prior: &Value, checked: Diagnostics, diags: &mut Diagnostics) {
+    for mut d in checked.0 {
+        if !prior.is_null() && d.severity == tfplugin::framework::Severity::Error {
+            d.detail.push_str(
+                " This resource exists already: to destroy it regardless of the rule, run \
+                 `terraform destroy -refresh=false` (its plan then skips these checks).",
+            );
+        }
+        diags.0.push(d);
+    }
+}
+
 /// A map of strings as a value.
 pub(super) fn map_value(m: &BTreeMap<String, String>) -> Value {
     Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
@@ -168,6 +183,24 @@ pub(super) fn keep_equivalent_json(prior: &Value, planned: &mut Value, attr: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn governance_failures_on_existing_resources_say_how_to_destroy_them() {
+        let failed = || {
+            let mut d = Diagnostics::new();
+            d.attr_error(AttrPath::attr("retention_days"), "Retention too long", "Lower it.");
+            d.warning("Note", "w");
+            d
+        };
+        let mut created = Diagnostics::new();
+        governance_failures(&Value::Null, failed(), &mut created);
+        assert_eq!(created.0[0].detail, "Lower it.", "a create has nothing to destroy");
+        let mut existing = Diagnostics::new();
+        let prior = Value::object([("name", Value::string("orders"))]);
+        governance_failures(&prior, failed(), &mut existing);
+        assert!(existing.0[0].detail.contains("terraform destroy -refresh=false"), "{:?}", existing.0[0]);
+        assert_eq!(existing.0[1].detail, "w", "warnings are left alone");
+    }
 
     #[test]
     fn standard_tags_win_over_user_and_default_tags() {

@@ -233,7 +233,9 @@ impl Resource<ProviderData> for DataProduct {
             retention_days: planned.get("retention_days").as_i64(),
             tags: tags.as_ref(),
         };
-        governance::check_data_product(&cfg.governance, &cfg.default_tags, &facts, diags);
+        let mut checked = Diagnostics::new();
+        governance::check_data_product(&cfg.governance, &cfg.default_tags, &facts, &mut checked);
+        common::governance_failures(req.prior, checked, diags);
 
         let known_owner = known_str(planned, "owner").flatten().map(str::to_string);
         let all = match (self.model(planned, &mut Diagnostics::new()), known_owner, tags) {

@@ -323,3 +323,36 @@ fn hostile_names_and_values_are_rejected_before_anything_is_touched() {
         "validate",
     );
 }
+
+/// A rule tightened after a product was made (here `max_retention_days`) also stops
+/// `terraform destroy`: its plan of the configuration runs the same checks (Terraform's
+/// behaviour, hashicorp/terraform#33908). The way out the diagnostic names works: destroy
+/// without the refresh plan.
+#[test]
+fn a_rule_broken_after_apply_stops_destroy_and_destroy_without_refresh_gets_out() {
+    let mut tf = Tf::new();
+    let prefix = tf.prefix.clone();
+    let body = format!(
+        "resource \"datamesh_domain\" \"d\" {{\n  name = \"{prefix}-sales\"\n  owner = \"x\"\n}}\n\n\
+         resource \"datamesh_data_product\" \"p\" {{\n  domain = datamesh_domain.d.name\n  name = \"orders\"\n  \
+         classification = \"public\"\n  retention_days = 60\n  force_destroy = true\n}}\n"
+    );
+    tf.write(&body);
+    tf.apply();
+    tf.provider_config("  governance {\n    max_retention_days = 30\n  }");
+    tf.write(&body);
+    let out = tf.run(&["destroy", "-auto-approve", "-no-color"]);
+    let text = crate::support::combined(&out);
+    assert!(!out.status.success(), "the broken rule stops a plain destroy:\n{text}");
+    assert!(text.contains("Retention too long"), "{text}");
+    // Terraform wraps diagnostic details: compare with the line breaks taken out.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("terraform destroy -refresh=false"), "the diagnostic names the way out:\n{text}");
+    let out = tf.run(&["destroy", "-auto-approve", "-no-color", "-refresh=false"]);
+    let text = crate::support::combined(&out);
+    assert!(out.status.success(), "destroy without the refresh plan gets out:\n{text}");
+    tf.destroyed();
+    let b = Backends::for_prefix(&prefix);
+    let left = Inventory::scan(&b, &prefix, &stack_broker());
+    assert_eq!(left, Inventory::default(), "nothing is left:\n{}", left.diff(&Inventory::default()));
+}
