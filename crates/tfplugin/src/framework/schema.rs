@@ -248,7 +248,7 @@ fn block_to_json(block: &Block) -> serde_json::Value {
 }
 
 fn block_from_json(json: &serde_json::Value) -> Result<Block, CodecError> {
-    let list = |key: &str| json.get(key).and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    let list = |key: &str| json.get(key).and_then(serde_json::Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let mut block = Block::default();
     for a in list("attributes") {
         let name = a

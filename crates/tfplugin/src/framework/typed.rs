@@ -40,15 +40,12 @@ pub fn to_value<T: Serialize>(model: &T, ty: &Type) -> Result<Value, Diagnostic>
 
 /// [`from_value`], recording a failure in `diags` instead of returning it.
 pub fn model_or_report<T: DeserializeOwned>(value: &Value, diags: &mut super::Diagnostics) -> Option<T> {
-    from_value(value).map_err(|d| diags.0.push(d)).ok()
+    diags.ok(from_value(value))
 }
 
 /// [`to_value`], recording a failure in `diags` and giving Null.
 pub fn state_or_report<T: Serialize>(model: &T, ty: &Type, diags: &mut super::Diagnostics) -> Value {
-    to_value(model, ty).unwrap_or_else(|d| {
-        diags.0.push(d);
-        Value::Null
-    })
+    diags.ok(to_value(model, ty)).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

@@ -106,11 +106,11 @@ impl<P: Provider> ProviderService<P> {
             vec![pb::list_resource::Event { diagnostic: diagnostics_to_proto(diags), ..Default::default() }]
         };
         let (Some((list, schema)), Some((resource, resource_schema))) =
-            (take(self.list(&req.type_name), &mut diags), self.registry.resource(&req.type_name))
+            (diags.ok(self.list(&req.type_name)), self.registry.resource(&req.type_name))
         else {
             return failed(&diags);
         };
-        let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) else {
+        let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) else {
             return failed(&diags);
         };
         let limit = usize::try_from(req.limit).unwrap_or(0);
@@ -129,10 +129,10 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|item| {
                 let mut event_diags = Diagnostics::new();
-                let identity = take(encode(&item.identity, &id_type), &mut event_diags);
+                let identity = event_diags.ok(encode(&item.identity, &id_type));
                 let resource_object = item.object.and_then(|mut object| {
                     fill_defaults(resource_schema, &mut object);
-                    take(encode(&object, &resource_schema.ty()), &mut event_diags)
+                    event_diags.ok(encode(&object, &resource_schema.ty()))
                 });
                 pb::list_resource::Event {
                     identity: identity.map(|v| pb::ResourceIdentityData { identity_data: Some(v) }),
@@ -226,22 +226,11 @@ fn identity_data<D: Send + Sync + 'static>(
 /// A list resource's diagnostics carry paths into its `config` block; Terraform resolves them
 /// from the `list` block, so they gain the `config` step (then Terraform quotes the attribute's
 /// line, not the block's header).
-fn within_config(diags: Diagnostics) -> Diagnostics {
-    let mut out = Diagnostics::new();
-    for mut d in diags.0 {
-        if let Some(path) = d.path.take() {
-            let mut steps = vec![crate::framework::diag::PathStep::Attr("config".into())];
-            steps.extend(path.0);
-            d.path = Some(crate::framework::AttrPath(steps));
-        }
-        out.0.push(d);
+fn within_config(mut diags: Diagnostics) -> Diagnostics {
+    for path in diags.0.iter_mut().filter_map(|d| d.path.as_mut()) {
+        path.0.insert(0, crate::framework::diag::PathStep::Attr("config".into()));
     }
-    out
-}
-
-/// Collects a result's error into diagnostics and yields the value on success.
-fn take<T>(r: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
-    diags.ok(r)
+    diags
 }
 
 #[tonic::async_trait]
@@ -365,14 +354,15 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             async {
                 let mut diags = Diagnostics::new();
                 let mut upgraded_identity = None;
-                if let Some((resource, _)) = take(self.resource(&req.type_name), &mut diags) {
+                if let Some((resource, _)) = diags.ok(self.resource(&req.type_name)) {
                     let ty = identity_type(resource.as_ref());
                     let raw = pb::DynamicValue {
                         msgpack: Vec::new(),
                         json: req.raw_identity.map(|r| r.json).unwrap_or_default(),
                     };
-                    if let Some(identity) = take(decode(Some(&raw), &ty, "stored identity"), &mut diags) {
-                        upgraded_identity = take(encode(&identity, &ty), &mut diags)
+                    if let Some(identity) = diags.ok(decode(Some(&raw), &ty, "stored identity")) {
+                        upgraded_identity = diags
+                            .ok(encode(&identity, &ty))
                             .map(|v| pb::ResourceIdentityData { identity_data: Some(v) });
                     }
                 }
@@ -416,10 +406,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "ValidateProviderConfig",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some(config) = take(
-                    decode(req.config.as_ref(), &self.registry.schema().ty(), "provider configuration"),
-                    &mut diags,
-                ) {
+                if let Some(config) =
+                    diags.ok(decode(req.config.as_ref(), &self.registry.schema().ty(), "provider configuration"))
+                {
                     self.provider.validate(&config, &mut diags);
                 }
                 pb::validate_provider_config::Response { diagnostics: diagnostics_to_proto(&diags) }
@@ -438,10 +427,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "ConfigureProvider",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some(config) = take(
-                    decode(req.config.as_ref(), &self.registry.schema().ty(), "provider configuration"),
-                    &mut diags,
-                ) {
+                if let Some(config) =
+                    diags.ok(decode(req.config.as_ref(), &self.registry.schema().ty(), "provider configuration"))
+                {
                     let data = Arc::new(self.provider.configure(&config, self.stop.clone(), &mut diags));
                     if let Ok(mut slot) = self.data.write() {
                         *slot = Some(data);
@@ -472,8 +460,8 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "ValidateResourceConfig",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
-                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                if let Some((resource, schema)) = diags.ok(self.resource(&req.type_name)) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) {
                         resource.validate(&config, &mut diags);
                     }
                 }
@@ -494,7 +482,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             async {
                 let mut diags = Diagnostics::new();
                 let mut upgraded = None;
-                if let Some((_, schema)) = take(self.resource(&req.type_name), &mut diags) {
+                if let Some((_, schema)) = diags.ok(self.resource(&req.type_name)) {
                     let ty = schema.ty();
                     let json = req.raw_state.map(|r| r.json).unwrap_or_default();
                     let raw = pb::DynamicValue { msgpack: Vec::new(), json };
@@ -506,8 +494,8 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                                 req.type_name, req.version
                             ),
                         );
-                    } else if let Some(state) = take(decode(Some(&raw), &ty, "stored state"), &mut diags) {
-                        upgraded = take(encode(&state, &ty), &mut diags);
+                    } else if let Some(state) = diags.ok(decode(Some(&raw), &ty, "stored state")) {
+                        upgraded = diags.ok(encode(&state, &ty));
                     }
                 }
                 pb::upgrade_resource_state::Response { upgraded_state: upgraded, diagnostics: diagnostics_to_proto(&diags) }
@@ -528,9 +516,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 let mut new_state = req.current_state.clone();
                 let mut new_identity = req.current_identity.clone();
-                if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
+                if let Some((resource, schema)) = diags.ok(self.resource(&req.type_name)) {
                     let ty = schema.ty();
-                    if let Some(current) = take(decode(req.current_state.as_ref(), &ty, "current state"), &mut diags) {
+                    if let Some(current) = diags.ok(decode(req.current_state.as_ref(), &ty, "current state")) {
                         // Reads change nothing, so a stop may abandon them at once.
                         let ctx = self.context();
                         let read = resource.read(&ctx, &current, &mut diags);
@@ -550,7 +538,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         }
                         fill_defaults(schema, &mut state);
                         new_identity = identity_data(resource.as_ref(), &state);
-                        new_state = take(encode(&state, &ty), &mut diags);
+                        new_state = diags.ok(encode(&state, &ty));
                     }
                 }
                 pb::read_resource::Response {
@@ -579,15 +567,15 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     planned_private: req.prior_private.clone(),
                     ..Default::default()
                 };
-                let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) else {
+                let Some((resource, schema)) = diags.ok(self.resource(&req.type_name)) else {
                     resp.diagnostics = diagnostics_to_proto(&diags);
                     return resp;
                 };
                 let ty = schema.ty();
                 let values = (
-                    take(decode(req.prior_state.as_ref(), &ty, "prior state"), &mut diags),
-                    take(decode(req.proposed_new_state.as_ref(), &ty, "proposed state"), &mut diags),
-                    take(decode(req.config.as_ref(), &ty, "configuration"), &mut diags),
+                    diags.ok(decode(req.prior_state.as_ref(), &ty, "prior state")),
+                    diags.ok(decode(req.proposed_new_state.as_ref(), &ty, "proposed state")),
+                    diags.ok(decode(req.config.as_ref(), &ty, "configuration")),
                 );
                 let (Some(prior), Some(proposed), Some(config)) = values else {
                     resp.diagnostics = diagnostics_to_proto(&diags);
@@ -608,7 +596,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     planned
                 };
                 resp.planned_identity = identity_data(resource.as_ref(), &planned);
-                resp.planned_state = take(encode(&planned, &ty), &mut diags);
+                resp.planned_state = diags.ok(encode(&planned, &ty));
                 resp.diagnostics = diagnostics_to_proto(&diags);
                 resp
             },
@@ -628,14 +616,14 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 let mut resp =
                     pb::apply_resource_change::Response { private: req.planned_private.clone(), ..Default::default() };
-                let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) else {
+                let Some((resource, schema)) = diags.ok(self.resource(&req.type_name)) else {
                     resp.diagnostics = diagnostics_to_proto(&diags);
                     return resp;
                 };
                 let ty = schema.ty();
                 let values = (
-                    take(decode(req.prior_state.as_ref(), &ty, "prior state"), &mut diags),
-                    take(decode(req.planned_state.as_ref(), &ty, "planned state"), &mut diags),
+                    diags.ok(decode(req.prior_state.as_ref(), &ty, "prior state")),
+                    diags.ok(decode(req.planned_state.as_ref(), &ty, "planned state")),
                 );
                 let (Some(prior), Some(planned)) = values else {
                     resp.new_state = req.prior_state.clone();
@@ -658,7 +646,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 };
                 unknowns_to_null(&mut new_state);
                 resp.new_identity = identity_data(resource.as_ref(), &new_state);
-                resp.new_state = take(encode(&new_state, &ty), &mut diags);
+                resp.new_state = diags.ok(encode(&new_state, &ty));
                 resp.diagnostics = diagnostics_to_proto(&diags);
                 resp
             },
@@ -677,12 +665,12 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             async {
                 let mut diags = Diagnostics::new();
                 let mut imported = Vec::new();
-                if let Some((resource, schema)) = take(self.resource(&req.type_name), &mut diags) {
+                if let Some((resource, schema)) = diags.ok(self.resource(&req.type_name)) {
                     // Terraform sends either an import ID or an identity (`import { identity = {...} }`).
                     let id = match req.identity.as_ref().and_then(|i| i.identity_data.as_ref()) {
                         Some(data) if req.id.is_empty() => {
                             let ty = identity_type(resource.as_ref());
-                            take(decode(Some(data), &ty, "identity"), &mut diags).and_then(|identity| {
+                            diags.ok(decode(Some(data), &ty, "identity")).and_then(|identity| {
                                 let id = resource.import_id(&identity);
                                 if id.is_none() {
                                     diags.error(
@@ -698,7 +686,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     let state = id.map(|id| resource.import(&id, &mut diags)).unwrap_or(Value::Null);
                     if !diags.has_errors() {
                         let identity = identity_data(resource.as_ref(), &state);
-                        if let Some(state) = take(encode(&state, &schema.ty()), &mut diags) {
+                        if let Some(state) = diags.ok(encode(&state, &schema.ty())) {
                             imported.push(pb::import_resource_state::ImportedResource {
                                 type_name: req.type_name.clone(),
                                 state: Some(state),
@@ -728,8 +716,8 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "ValidateEphemeralResourceConfig",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some((eph, schema)) = take(self.ephemeral(&req.type_name), &mut diags) {
-                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                if let Some((eph, schema)) = diags.ok(self.ephemeral(&req.type_name)) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) {
                         eph.validate(&config, &mut diags);
                     }
                 }
@@ -750,9 +738,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             async {
                 let mut diags = Diagnostics::new();
                 let mut result = None;
-                if let Some((eph, schema)) = take(self.ephemeral(&req.type_name), &mut diags) {
+                if let Some((eph, schema)) = diags.ok(self.ephemeral(&req.type_name)) {
                     let ty = schema.ty();
-                    if let Some(config) = take(decode(req.config.as_ref(), &ty, "configuration"), &mut diags) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &ty, "configuration")) {
                         let ctx = self.context();
                         let mut opened = tokio::select! {
                             v = eph.open(&ctx, &config, &mut diags) => v,
@@ -763,7 +751,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         };
                         if !diags.has_errors() {
                             unknowns_to_null(&mut opened);
-                            result = take(encode(&opened, &ty), &mut diags);
+                            result = diags.ok(encode(&opened, &ty));
                         }
                     }
                 }
@@ -799,8 +787,8 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "ValidateListResourceConfig",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some((list, schema)) = take(self.list(&req.type_name), &mut diags) {
-                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                if let Some((list, schema)) = diags.ok(self.list(&req.type_name)) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) {
                         let mut found = Diagnostics::new();
                         list.validate(&config, &mut found);
                         diags.extend(within_config(found));
@@ -841,8 +829,8 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "ValidateDataResourceConfig",
             async {
                 let mut diags = Diagnostics::new();
-                if let Some((source, schema)) = take(self.data_source(&req.type_name), &mut diags) {
-                    if let Some(config) = take(decode(req.config.as_ref(), &schema.ty(), "configuration"), &mut diags) {
+                if let Some((source, schema)) = diags.ok(self.data_source(&req.type_name)) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) {
                         source.validate(&config, &mut diags);
                     }
                 }
@@ -863,9 +851,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             async {
                 let mut diags = Diagnostics::new();
                 let mut state = None;
-                if let Some((source, schema)) = take(self.data_source(&req.type_name), &mut diags) {
+                if let Some((source, schema)) = diags.ok(self.data_source(&req.type_name)) {
                     let ty = schema.ty();
-                    if let Some(config) = take(decode(req.config.as_ref(), &ty, "configuration"), &mut diags) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &ty, "configuration")) {
                         let ctx = self.context();
                         let mut read = tokio::select! {
                             v = source.read(&ctx, &config, &mut diags) => v,
@@ -876,7 +864,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         };
                         if !diags.has_errors() {
                             unknowns_to_null(&mut read);
-                            state = take(encode(&read, &ty), &mut diags);
+                            state = diags.ok(encode(&read, &ty));
                         }
                     }
                 }
