@@ -7,7 +7,8 @@
 #
 # Usage: scripts/stack-down.sh [DIR [SERVICE...]]
 #   DIR defaults to ${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}
-#   SERVICE: moto, tansu (default: every DIR/*.pid)
+#   SERVICE: a service of scripts/versions.sh (its DIR/SERVICE.pid and DIR/SERVICE-*.pid);
+#            default: every DIR/*.pid
 set -euo pipefail
 
 DIR="${1:-${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}}"
@@ -17,13 +18,21 @@ GRACE="${DATAMESH_STACK_STOP_SECONDS:-10}"
 say() { echo "stack-down.sh: $*" >&2; }
 
 [ -d "$DIR" ] || { say "no stack dir $DIR; nothing to stop"; exit 0; }
+DIR="$(cd "$DIR" && pwd)" # the processes carry the absolute path
 
-if [ "$#" -gt 0 ]; then
-    names=("$@")
-else
-    names=()
-    for f in "$DIR"/*.pid; do [ -e "$f" ] && names+=("$(basename "$f" .pid)"); done
-fi
+names=()
+for f in "$DIR"/*.pid; do
+    [ -e "$f" ] || continue
+    name="$(basename "$f" .pid)"
+    if [ "$#" -eq 0 ]; then names+=("$name"); continue; fi
+    for svc in "$@"; do
+        case "$name" in "$svc" | "$svc"-*) names+=("$name") ;; esac
+    done
+done
+# The last started first: a worker goes before its master.
+reversed=()
+for ((i = ${#names[@]} - 1; i >= 0; i--)); do reversed+=("${names[i]}"); done
+names=("${reversed[@]+"${reversed[@]}"}")
 
 # Non-zombie processes in process group $1 (a zombie is already dead, just not
 # yet reaped by whoever inherited it). python3: ps isn't guaranteed.
@@ -46,13 +55,13 @@ PY
 
 stopped=0
 survivors=()
-for name in "${names[@]}"; do
+for name in "${names[@]+"${names[@]}"}"; do
     pidfile="$DIR/$name.pid"
     [ -f "$pidfile" ] || continue
     pid="$(cat "$pidfile")"
-    case "$name" in moto) prog=moto_server ;; *) prog="$name" ;; esac
-    # Only signal the pid if it is still the program we started (pids get reused).
-    if [ -n "$pid" ] && cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" && [[ "$cmd" == *"$prog"* ]]; then
+    # Only signal the pid if it is still the process we started (pids get reused): spawn
+    # (scripts/lib/stack.sh) marks its environment.
+    if [ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DATAMESH_STACK_PROCESS=$DIR/$name"; then
         # stack-up starts each service as its own session/group leader, so the
         # group also covers anything the service forked.
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true

