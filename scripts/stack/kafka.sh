@@ -8,6 +8,8 @@
 #   DATAMESH_KAFKA_PORT        the client listener's port (default: a free one)
 #   DATAMESH_KAFKA_ADVERTISED  host:port the broker tells clients to use (default: its listener)
 #   DATAMESH_KAFKA_ADMIN_PASSWORD  the admin's SCRAM password (default: a random one)
+#   DATAMESH_KAFKA_PLAINTEXT=1 a PLAINTEXT client listener instead (no SASL; every client is
+#                              ANONYMOUS, a super user): a broker that does not speak SASL
 # shellcheck shell=bash
 
 KAFKA_HOME="$TOOLS/kafka-$KAFKA_VERSION"
@@ -19,23 +21,30 @@ install_kafka() {
 }
 
 probe_kafka() {
-    printf '%s\n' "$DATAMESH_KAFKA_SASL_PASSWORD" | "$PY" "$SCRIPTS/stack/kafka_probe.py" \
+    local mechanism="${DATAMESH_KAFKA_SASL_MECHANISM:-}"
+    [ "$DATAMESH_KAFKA_SECURITY_PROTOCOL" != PLAINTEXT ] || mechanism=NONE
+    printf '%s\n' "${DATAMESH_KAFKA_SASL_PASSWORD:-}" | "$PY" "$SCRIPTS/stack/kafka_probe.py" \
         "${KAFKA_LISTENER:-${DATAMESH_KAFKA_LISTENER:-$DATAMESH_KAFKA_BOOTSTRAP_SERVERS}}" "$DATAMESH_KAFKA_BOOTSTRAP_SERVERS" \
-        "$DATAMESH_KAFKA_SASL_MECHANISM" "$DATAMESH_KAFKA_SASL_USERNAME" -
+        "$mechanism" "${DATAMESH_KAFKA_SASL_USERNAME:-}" -
 }
 
+KAFKA_JVM_FLAGS="-Xms128m -Xmx512m -XX:+UseSerialGC"
+
+# The broker's tools (StorageTool), on the broker's classpath.
 kafka_java() {
-    java -Xms128m -Xmx512m -XX:+UseSerialGC -Dlog4j2.configurationFile="$DIR/kafka/log4j2.yaml" \
-        -cp "$KAFKA_HOME/libs/*" "$@"
+    # shellcheck disable=SC2086 # a list of flags
+    java $KAFKA_JVM_FLAGS -Dlog4j2.configurationFile="$DIR/kafka/log4j2.yaml" -cp "$KAFKA_HOME/libs/*" "$@"
 }
 
 start_kafka() {
-    local home="$DIR/kafka" port controller advertised password rc out cluster
+    local home="$DIR/kafka" port controller advertised password rc out cluster proto
     password="${DATAMESH_KAFKA_ADMIN_PASSWORD:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')}"
     for _ in 1 2 3; do
         port="${DATAMESH_KAFKA_PORT:-$(free_port)}"
         controller="$(free_port)"
         advertised="${DATAMESH_KAFKA_ADVERTISED:-127.0.0.1:$port}"
+        proto=SASL_PLAINTEXT
+        [ "${DATAMESH_KAFKA_PLAINTEXT:-}" != 1 ] || proto=PLAINTEXT
         rm -rf "$home"
         mkdir -p "$home/data"
         cat >"$home/log4j2.yaml" <<'YAML'
@@ -58,15 +67,15 @@ YAML
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller
-listeners=SASL_PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
-advertised.listeners=SASL_PLAINTEXT://$advertised
-listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=CLIENT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
+advertised.listeners=CLIENT://$advertised
+listener.security.protocol.map=CLIENT:$proto,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=SASL_PLAINTEXT
+inter.broker.listener.name=CLIENT
 sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
-listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_ADMIN" password="$password";
-listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_ADMIN" password="$password";
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_ADMIN" password="$password";
+listener.name.client.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_ADMIN" password="$password";
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:$KAFKA_ADMIN;User:ANONYMOUS
@@ -85,23 +94,26 @@ PROPS
         cluster="$(kafka_java kafka.tools.StorageTool random-uuid 2>"$home/format.log")" ||
             { cat "$home/format.log" >&2; die "kafka: StorageTool random-uuid failed"; }
         if ! out="$(kafka_java kafka.tools.StorageTool format -t "$cluster" -c "$home/server.properties" \
-                --add-scram "SCRAM-SHA-512=[name=$KAFKA_ADMIN,password=$password]" 2>&1)"; then
+                --add-scram "SCRAM-SHA-512=[name=$KAFKA_ADMIN,password=$password]" \
+                --add-scram "SCRAM-SHA-256=[name=$KAFKA_ADMIN,password=$password]" 2>&1)"; then
             printf '%s\n' "$out" >&2
             die "kafka: StorageTool format failed (config: $home/server.properties)"
         fi
-        spawn kafka java -Xms128m -Xmx512m -XX:+UseSerialGC -Dlog4j2.configurationFile="$home/log4j2.yaml" \
+        # shellcheck disable=SC2086 # a list of flags
+        spawn kafka java $KAFKA_JVM_FLAGS -Dlog4j2.configurationFile="$home/log4j2.yaml" \
             -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$home/server.properties"
-        export DATAMESH_KAFKA_BOOTSTRAP_SERVERS="$advertised" DATAMESH_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT \
+        export DATAMESH_KAFKA_BOOTSTRAP_SERVERS="$advertised" DATAMESH_KAFKA_SECURITY_PROTOCOL="$proto" \
             DATAMESH_KAFKA_SASL_MECHANISM=SCRAM-SHA-512 DATAMESH_KAFKA_SASL_USERNAME="$KAFKA_ADMIN" \
             DATAMESH_KAFKA_SASL_PASSWORD="$password"
-        rc=0; KAFKA_LISTENER="127.0.0.1:$port" wait_for kafka "SCRAM login as $KAFKA_ADMIN on 127.0.0.1:$port" probe_kafka || rc=$?
+        rc=0; KAFKA_LISTENER="127.0.0.1:$port" wait_for kafka "a login on 127.0.0.1:$port ($proto)" probe_kafka || rc=$?
         [ "$rc" -eq 2 ] && [ -z "${DATAMESH_KAFKA_PORT:-}" ] || break
         "$SCRIPTS/stack-down.sh" "$DIR" kafka >/dev/null 2>&1 || true
         say "a port of kafka ($port, $controller) was taken before it bound it; retrying"
     done
     [ "$rc" -eq 0 ] || die "could not start Apache Kafka"
     check_loopback kafka
-    stack_env DATAMESH_KAFKA_BOOTSTRAP_SERVERS "$advertised" DATAMESH_KAFKA_SECURITY_PROTOCOL SASL_PLAINTEXT \
-        DATAMESH_KAFKA_SASL_MECHANISM SCRAM-SHA-512 DATAMESH_KAFKA_SASL_USERNAME "$KAFKA_ADMIN" \
-        DATAMESH_KAFKA_SASL_PASSWORD "$password" DATAMESH_KAFKA_LISTENER "127.0.0.1:$port"
+    stack_env DATAMESH_KAFKA_BOOTSTRAP_SERVERS "$advertised" DATAMESH_KAFKA_SECURITY_PROTOCOL "$proto" \
+        DATAMESH_KAFKA_LISTENER "127.0.0.1:$port"
+    [ "$proto" = PLAINTEXT ] || stack_env DATAMESH_KAFKA_SASL_MECHANISM SCRAM-SHA-512 \
+        DATAMESH_KAFKA_SASL_USERNAME "$KAFKA_ADMIN" DATAMESH_KAFKA_SASL_PASSWORD "$password"
 }

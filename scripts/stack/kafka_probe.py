@@ -3,6 +3,7 @@ SaslHandshake, SaslAuthenticate), then asks for Metadata and checks that the bro
 the address clients are expected to use (they reconnect to it). Exit 0 when all of it works.
 
 Usage: kafka_probe.py HOST:PORT ADVERTISED_HOST:PORT MECHANISM USER PASSWORD
+(MECHANISM NONE: a PLAINTEXT listener, no login)
 (PASSWORD may be "-": read it from stdin, so it never shows in a process list)
 """
 import base64, hashlib, hmac, os, socket, struct, sys
@@ -17,10 +18,11 @@ def main():
         conn = Conn(s)
         r = conn.call(18, 0)  # ApiVersions v0
         need(struct.unpack(">h", r[:2])[0] == 0, "ApiVersions error")
-        r = conn.call(17, 1, kstr(mechanism))  # SaslHandshake v1
-        code = struct.unpack(">h", r[:2])[0]
-        need(code == 0, f"SaslHandshake error {code}: broker does not offer {mechanism}")
-        scram(conn, mechanism, user, password)
+        if mechanism != "NONE":
+            r = conn.call(17, 1, kstr(mechanism))  # SaslHandshake v1
+            code = struct.unpack(">h", r[:2])[0]
+            need(code == 0, f"SaslHandshake error {code}: broker does not offer {mechanism}")
+            scram(conn, mechanism, user, password)
         r = conn.call(3, 1, struct.pack(">i", 0))  # Metadata v1, no topics
         brokers, off = [], 4
         for _ in range(struct.unpack(">i", r[:4])[0]):

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::error::BackendError;
 use crate::acl::AclBinding;
+use crate::provider::config::Secret;
 
 /// A topic to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,35 @@ pub struct TopicInfo {
     pub replication_factor: i32,
     /// Configs set on the topic itself (not broker or static defaults).
     pub configs: BTreeMap<String, String>,
+}
+
+/// The SCRAM mechanisms a broker keeps credentials for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScramMechanism {
+    /// SCRAM-SHA-256.
+    Sha256,
+    /// SCRAM-SHA-512.
+    Sha512,
+}
+
+impl ScramMechanism {
+    /// The mechanism a domain's credential uses: the provider's own `kafka.sasl_mechanism` when
+    /// it is a SCRAM one, else SCRAM-SHA-512.
+    pub fn for_setting(sasl_mechanism: Option<&str>) -> Self {
+        match sasl_mechanism {
+            Some("SCRAM-SHA-256") => ScramMechanism::Sha256,
+            _ => ScramMechanism::Sha512,
+        }
+    }
+}
+
+impl std::fmt::Display for ScramMechanism {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScramMechanism::Sha256 => "SCRAM-SHA-256",
+            ScramMechanism::Sha512 => "SCRAM-SHA-512",
+        })
+    }
 }
 
 /// A Kafka-protocol broker's admin API.
@@ -58,4 +88,27 @@ pub trait Streaming: Send + Sync {
     async fn describe_acls(&self, bindings: &[AclBinding]) -> Result<Vec<AclBinding>, BackendError>;
     /// Deletes exactly these bindings (missing ones are fine).
     async fn delete_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError>;
+    /// Sets `user`'s SCRAM credential for `mechanism` (AlterUserScramCredentials), replacing
+    /// any earlier one.
+    async fn set_scram_credential(
+        &self,
+        user: &str,
+        mechanism: ScramMechanism,
+        password: &Secret,
+    ) -> Result<(), BackendError>;
+    /// Deletes `user`'s SCRAM credential for `mechanism` (a missing one is fine).
+    async fn delete_scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Result<(), BackendError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_domain_credential_follows_the_providers_scram_mechanism_else_sha_512() {
+        assert_eq!(ScramMechanism::for_setting(Some("SCRAM-SHA-256")), ScramMechanism::Sha256);
+        assert_eq!(ScramMechanism::for_setting(Some("SCRAM-SHA-512")), ScramMechanism::Sha512);
+        assert_eq!(ScramMechanism::for_setting(Some("PLAIN")), ScramMechanism::Sha512);
+        assert_eq!(ScramMechanism::for_setting(None).to_string(), "SCRAM-SHA-512");
+    }
 }

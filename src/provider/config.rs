@@ -179,11 +179,16 @@ pub fn schema() -> Schema {
             Attribute::optional(
                 "security_protocol",
                 Type::String,
-                "`PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.",
+                "`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`. Default: `DATAMESH_KAFKA_SECURITY_PROTOCOL`, else `PLAINTEXT`.",
             ),
-            Attribute::optional("sasl_mechanism", Type::String, "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`."),
-            Attribute::optional("sasl_username", Type::String, "SASL user name."),
-            Attribute::optional("sasl_password", Type::String, "SASL password.").sensitive(),
+            Attribute::optional(
+                "sasl_mechanism",
+                Type::String,
+                "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`. Default: `DATAMESH_KAFKA_SASL_MECHANISM`.",
+            ),
+            Attribute::optional("sasl_username", Type::String, "SASL user name. Default: `DATAMESH_KAFKA_SASL_USERNAME`."),
+            Attribute::optional("sasl_password", Type::String, "SASL password. Default: `DATAMESH_KAFKA_SASL_PASSWORD`.")
+                .sensitive(),
             Attribute::optional(
                 "ca_cert_pem",
                 Type::String,
@@ -297,10 +302,16 @@ impl ProviderConfig {
                     .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
                     .unwrap_or_default()
             }),
-            security_protocol: r.string(kafka, "kafka", "security_protocol").unwrap_or(defaults.security_protocol),
-            sasl_mechanism: r.string(kafka, "kafka", "sasl_mechanism"),
-            sasl_username: r.string(kafka, "kafka", "sasl_username"),
-            sasl_password: r.string(kafka, "kafka", "sasl_password").map(Secret),
+            security_protocol: r
+                .string(kafka, "kafka", "security_protocol")
+                .or_else(|| env("DATAMESH_KAFKA_SECURITY_PROTOCOL"))
+                .unwrap_or(defaults.security_protocol),
+            sasl_mechanism: r.string(kafka, "kafka", "sasl_mechanism").or_else(|| env("DATAMESH_KAFKA_SASL_MECHANISM")),
+            sasl_username: r.string(kafka, "kafka", "sasl_username").or_else(|| env("DATAMESH_KAFKA_SASL_USERNAME")),
+            sasl_password: r
+                .string(kafka, "kafka", "sasl_password")
+                .or_else(|| env("DATAMESH_KAFKA_SASL_PASSWORD"))
+                .map(Secret),
             ca_cert_pem: r.string(kafka, "kafka", "ca_cert_pem"),
             default_replication_factor: r
                 .int(kafka, "kafka", "default_replication_factor")

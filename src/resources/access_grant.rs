@@ -78,6 +78,15 @@ impl GrantModel {
         let (domain, product) = naming::parse_data_product_id(&self.data_product).ok()?;
         Some(Parts { consumer: self.consumer_domain.clone(), domain, product })
     }
+    /// Whether `expires_at` has passed: Kafka has no expiring ACLs, so the first plan after it
+    /// removes the grant's bindings (IAM's own condition has ended S3 access already).
+    fn expired(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.expires_at
+            .as_deref()
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+            .is_some_and(|at| at <= now)
+    }
+
     fn read_write(&self) -> bool {
         self.access.as_deref() == Some(READ_WRITE)
     }
@@ -132,10 +141,35 @@ impl AccessGrant {
         let principal = Self::consumer_principal(ctx, &p.consumer).await?;
         Ok(acl::grant_bindings(&p.consumer, &principal, &p.domain, &p.product, m.read_write()))
     }
+
+    /// The bindings the grant should hold now: none once it has expired.
+    async fn wanted(ctx: &Context, m: &GrantModel, p: &Parts) -> Result<Vec<AclBinding>, Diagnostic> {
+        if m.expired(chrono::Utc::now()) {
+            return Ok(Vec::new());
+        }
+        Self::bindings(ctx, m, p).await
+    }
+
+    /// Of the grant's bindings, those it may delete: not the ones the consumer domain itself
+    /// holds (`READ` on its own groups is the same binding; deleting it would take the group
+    /// away from the domain and from its other grants).
+    async fn deletable(ctx: &Context, m: &GrantModel, p: &Parts) -> Result<Vec<AclBinding>, Diagnostic> {
+        let principal = Self::consumer_principal(ctx, &p.consumer).await?;
+        let domains_own = acl::domain_bindings(&p.consumer, &principal);
+        Ok(Self::bindings(ctx, m, p).await?.into_iter().filter(|b| !domains_own.contains(b)).collect())
+    }
 }
 
 fn shown(bindings: &[AclBinding]) -> Vec<String> {
     bindings.iter().map(ToString::to_string).collect()
+}
+
+/// Two `kafka_acls` lists hold the same bindings (in any order).
+fn same_acls(a: &[String], b: &[String]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort();
+    b.sort();
+    a == b
 }
 
 #[async_trait]
@@ -233,6 +267,34 @@ impl Resource<ProviderData> for AccessGrant {
             planned.set("kafka_acls", Value::List(Vec::new()));
         } else if access_changed {
             planned.set("kafka_acls", Value::Unknown);
+        } else if let (Some(m), Some(p)) = (&m, &parts) {
+            // Bindings deleted outside Terraform are planned back; an expired grant's go.
+            if let Ok(wanted) = Self::wanted(ctx, m, p).await {
+                let wanted = shown(&wanted);
+                let prior: Vec<String> = req
+                    .prior
+                    .get("kafka_acls")
+                    .elements()
+                    .iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect();
+                if !same_acls(&prior, &wanted) {
+                    if wanted.is_empty() && m.expired(chrono::Utc::now()) {
+                        diags.warning(
+                            "Grant expired: its Kafka ACLs are removed",
+                            format!(
+                                "The grant of {} to {} expired at {}. IAM ended S3 access at that time by itself; Kafka ACLs \
+                                 do not expire, so this apply deletes the grant's ACL bindings. Set a later expires_at to \
+                                 renew it, or remove the grant.",
+                                m.data_product,
+                                p.consumer,
+                                m.expires_at.as_deref().unwrap_or_default()
+                            ),
+                        );
+                    }
+                    planned.set("kafka_acls", Value::List(wanted.into_iter().map(Value::string).collect()));
+                }
+            }
         }
 
         // Governance: the product's classification comes from the catalog when it exists.
@@ -467,15 +529,18 @@ impl Resource<ProviderData> for AccessGrant {
             }
         }
         m.policy = Some(document);
+        let planned_acls = m.kafka_acls.take();
         m.kafka_acls = old.kafka_acls.clone().or_else(|| Some(Vec::new()));
-        if cfg.kafka.manage_acls
-            && (old.read_write() != m.read_write() || old.kafka_acls.as_ref().is_none_or(Vec::is_empty))
-        {
+        let acls_differ = match (&planned_acls, &old.kafka_acls) {
+            (Some(planned), Some(old)) => !same_acls(planned, old),
+            _ => true,
+        };
+        if cfg.kafka.manage_acls && (old.read_write() != m.read_write() || acls_differ) {
             let changed = async {
                 let streaming = ctx.provider.streaming().await?;
-                let wanted = Self::bindings(ctx, &m, &p).await?;
+                let wanted = Self::wanted(ctx, &m, &p).await?;
                 let stale: Vec<AclBinding> =
-                    Self::bindings(ctx, &old, &p).await?.into_iter().filter(|b| !wanted.contains(b)).collect();
+                    Self::deletable(ctx, &old, &p).await?.into_iter().filter(|b| !wanted.contains(b)).collect();
                 streaming.create_acls(&wanted).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))?;
                 streaming.delete_acls(&stale).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))?;
                 Ok::<_, Diagnostic>(shown(&wanted))
@@ -515,7 +580,7 @@ impl Resource<ProviderData> for AccessGrant {
         if cfg.kafka.manage_acls && m.kafka_acls.as_ref().is_some_and(|a| !a.is_empty()) {
             let deleted = async {
                 let streaming = ctx.provider.streaming().await?;
-                let owned = Self::bindings(ctx, &m, &p).await?;
+                let owned = Self::deletable(ctx, &m, &p).await?;
                 streaming.delete_acls(&owned).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))
             };
             if let Err(d) = deleted.await {

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_all};
 use crate::backends::catalog::domain_key;
+use crate::backends::streaming::ScramMechanism;
 use crate::backends::ErrorKind;
+use crate::provider::config::Secret;
 use crate::provider::{Context, ProviderData};
 use crate::{acl, naming, policy};
 use tfplugin::framework::resource::PlanRequest;
@@ -31,6 +33,11 @@ struct DomainModel {
     role_name: Option<String>,
     role_arn: Option<String>,
     tags_all: Option<BTreeMap<String, String>>,
+    /// Write-only: present only in the values create and update receive, never in state.
+    #[serde(default)]
+    password_wo: Option<String>,
+    #[serde(default)]
+    password_wo_version: Option<i64>,
 }
 
 /// The domain's catalog entry.
@@ -114,6 +121,17 @@ impl Resource<ProviderData> for Domain {
                 Attribute::computed("role_name", Type::String, "The domain's IAM role name, `<name_prefix>-domain-<name>`."),
                 Attribute::computed("role_arn", Type::String, "The domain's IAM role ARN."),
                 Attribute::computed("tags_all", Type::map(Type::String), "All tags on the role: `default_tags`, `tags` and the provider's standard tags."),
+                Attribute::optional(
+                    "password_wo",
+                    Type::String,
+                    "The domain's login where a backend logs in with a password: its Kafka SCRAM credential (user `<name>`, mechanism `kafka.sasl_mechanism` when it is a SCRAM one, else SCRAM-SHA-512). Write-only (Terraform 1.11 or later): never in state or plan. Needs `password_wo_version`.",
+                )
+                .write_only(),
+                Attribute::optional(
+                    "password_wo_version",
+                    Type::Number,
+                    "Version of `password_wo`: Terraform cannot diff a write-only value, so change this number to set a new password. Removing both deletes the credential.",
+                ),
             ],
         ))
     }
@@ -148,6 +166,30 @@ impl Resource<ProviderData> for Domain {
         common::validate_tag_text(config, "owner", diags);
         common::validate_text(config, "description", 1024, diags);
         common::validate_tags(config, diags);
+        let (password, version) = (config.get("password_wo"), config.get("password_wo_version"));
+        if let Some(p) = password.as_str() {
+            if p.is_empty() {
+                diags.attr_error(
+                    AttrPath::attr("password_wo"),
+                    "Empty password",
+                    "Set password_wo to a non-empty password, or remove it.",
+                );
+            }
+            if version.is_null() {
+                diags.attr_error(
+                    AttrPath::attr("password_wo_version"),
+                    "password_wo needs a version",
+                    "Set password_wo_version (e.g. 1) with password_wo: a write-only value is never in state, so the version is how a new password is noticed. Change it whenever the password changes.",
+                );
+            }
+        }
+        if password.is_null() && !version.is_null() && version.is_known() {
+            diags.attr_error(
+                AttrPath::attr("password_wo"),
+                "password_wo_version without password_wo",
+                "Set password_wo too, or remove password_wo_version (that deletes the domain's credential).",
+            );
+        }
     }
 
     async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, _diags: &mut Diagnostics) {
@@ -236,6 +278,10 @@ impl Resource<ProviderData> for Domain {
             let bindings = acl::domain_bindings(&m.name, &principal);
             ok_or_report(streaming.create_acls(&bindings).await, "the domain's Kafka ACLs", diags);
         }
+        if !set_credential(ctx, &m, diags).await {
+            // State tells the truth: no credential yet, so the next plan sets it again.
+            m.password_wo_version = None;
+        }
         // Even when the catalog write failed, the role exists: state must say so.
         self.state(&m, diags)
     }
@@ -315,6 +361,16 @@ impl Resource<ProviderData> for Domain {
                 return prior.clone();
             }
         }
+        if m.password_wo_version != old.password_wo_version {
+            let done = if m.password_wo.is_some() {
+                set_credential(ctx, &m, diags).await
+            } else {
+                delete_credential(ctx, &old, diags).await
+            };
+            if !done {
+                m.password_wo_version = old.password_wo_version;
+            }
+        }
         m.role_arn = old.role_arn.clone();
         let key = domain_key(&m.name);
         let created = match catalog.get::<DomainEntry>(&key).await {
@@ -349,6 +405,9 @@ impl Resource<ProviderData> for Domain {
                 diags.0.push(d);
                 return;
             }
+        }
+        if !delete_credential(ctx, &m, diags).await {
+            return;
         }
         match iam.delete_role(&role_name).await {
             Ok(()) => {}
@@ -408,6 +467,51 @@ fn check_principal(p: &str) -> Result<(), String> {
             Ok(())
         }
         _ => Err(format!("{p:?} is not a Kafka principal. Use \"<Type>:<name>\", for example \"User:sales\"; wildcards are not allowed.")),
+    }
+}
+
+/// Sets the domain's SCRAM credential when `password_wo` is given; false when that failed
+/// (reported).
+async fn set_credential(ctx: &Context, m: &DomainModel, diags: &mut Diagnostics) -> bool {
+    let Some(password) = &m.password_wo else { return true };
+    let mechanism = ScramMechanism::for_setting(ctx.provider.config.kafka.sasl_mechanism.as_deref());
+    let set = async {
+        let streaming = ctx.provider.streaming().await?;
+        let secret = Secret(password.clone());
+        streaming
+            .set_scram_credential(&m.name, mechanism, &secret)
+            .await
+            .map_err(|e| e.diagnostic(&format!("the {mechanism} credential of Kafka user {:?} (password_wo)", m.name)))
+    };
+    match set.await {
+        Ok(()) => true,
+        Err(d) => {
+            diags.0.push(d);
+            false
+        }
+    }
+}
+
+/// Deletes the domain's SCRAM credential when state says it has one (`password_wo_version`);
+/// false when that failed (reported).
+async fn delete_credential(ctx: &Context, m: &DomainModel, diags: &mut Diagnostics) -> bool {
+    if m.password_wo_version.is_none() {
+        return true;
+    }
+    let mechanism = ScramMechanism::for_setting(ctx.provider.config.kafka.sasl_mechanism.as_deref());
+    let deleted = async {
+        let streaming = ctx.provider.streaming().await?;
+        streaming
+            .delete_scram_credential(&m.name, mechanism)
+            .await
+            .map_err(|e| e.diagnostic(&format!("the {mechanism} credential of Kafka user {:?}", m.name)))
+    };
+    match deleted.await {
+        Ok(()) => true,
+        Err(d) => {
+            diags.0.push(d);
+            false
+        }
     }
 }
 

@@ -34,9 +34,9 @@ fn version_line(cli: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().trim().to_string()
 }
 
-/// The Terraform version `scripts/tools.sh` pins (its `TERRAFORM_VERSION=`).
+/// The Terraform version the project pins (`TERRAFORM_VERSION=` in `scripts/versions.sh`).
 fn pinned_version() -> String {
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tools.sh");
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/versions.sh");
     let script = std::fs::read_to_string(&tools).unwrap_or_else(|e| panic!("read {}: {e}", tools.display()));
     let line = script.lines().find_map(|l| l.strip_prefix("TERRAFORM_VERSION="));
     line.unwrap_or_else(|| panic!("{} pins no TERRAFORM_VERSION", tools.display())).trim().to_string()

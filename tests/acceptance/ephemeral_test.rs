@@ -3,7 +3,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::support::{AuthMoto, Tf};
+use crate::support::{zip_members, AuthMoto, Tf};
 
 const PROBE: &str = r#"
 import os, boto3, botocore
@@ -148,23 +148,6 @@ resource "terraform_data" "probe" {{
         assert!(!applied.contains(secret), "a secret is in Terraform's output");
     }
     tf.destroy();
-}
-
-/// Each member of the zip file at `path`, by name, decompressed.
-fn zip_members(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    let mut zip = zip::ZipArchive::new(file).unwrap_or_else(|e| panic!("{} is not a zip: {e}", path.display()));
-    let members: Vec<(String, Vec<u8>)> = (0..zip.len())
-        .map(|i| {
-            let mut member = zip.by_index(i).unwrap_or_else(|e| panic!("member {i} of {}: {e}", path.display()));
-            let mut bytes = Vec::new();
-            member.read_to_end(&mut bytes).unwrap_or_else(|e| panic!("read {}: {e}", member.name()));
-            (member.name().to_string(), bytes)
-        })
-        .collect();
-    assert!(!members.is_empty(), "{} has no members", path.display());
-    members
 }
 
 fn names(members: &[(String, Vec<u8>)]) -> Vec<&str> {

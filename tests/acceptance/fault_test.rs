@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use crate::support::inventory::{stack_broker, Inventory};
 use crate::support::proxy::{Mode, Proxy};
-use crate::support::{combined, Backends, Tf};
+use crate::support::{combined, Backends, PrivateKafka, Tf};
 
 /// Where the provider's Kafka traffic goes.
 enum Broker {
@@ -37,7 +37,7 @@ struct Rig {
     /// `host:port` of the broker itself, bypassing the proxy (for scans).
     broker_addr: String,
     timeout_seconds: u64,
-    _broker: Option<Tansu>,
+    _broker: Option<PrivateKafka>,
 }
 
 impl Drop for Rig {
@@ -59,7 +59,7 @@ impl Rig {
             s3.url(),
             iam.url()
         ));
-        let (kafka, broker_addr, tansu) = match broker {
+        let (kafka, broker_addr, private) = match broker {
             Broker::Shared => {
                 let first = stack_broker();
                 (Proxy::to(&first), first, None)
@@ -67,11 +67,11 @@ impl Rig {
             Broker::Private => {
                 let port = free_port();
                 let proxy = Proxy::start(([127, 0, 0, 1], port).into());
-                let tansu = Tansu::start(port, &proxy.addr().to_string());
-                (proxy, format!("127.0.0.1:{port}"), Some(tansu))
+                let broker = PrivateKafka::start(Some(port), Some(&proxy.addr().to_string()), false);
+                (proxy, broker.listener.clone(), Some(broker))
             }
         };
-        Self { tf, b, s3, iam, kafka, broker_addr, timeout_seconds, _broker: tansu }
+        Self { tf, b, s3, iam, kafka, broker_addr, timeout_seconds, _broker: private }
     }
 
     /// Writes `main.tf`: a provider whose every endpoint is a proxy, then `body`.
@@ -127,43 +127,6 @@ impl Rig {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-/// A tansu broker of the test's own, in memory, advertising `advertised` to clients.
-struct Tansu {
-    child: Child,
-}
-
-impl Tansu {
-    fn start(port: u16, advertised: &str) -> Self {
-        let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
-        let child = Command::new(format!("{tools}/tansu-0.6.0/bin/tansu"))
-            .args(["broker", "--cluster-id", "datamesh-fault"])
-            .args(["--listener-url", &format!("tcp://127.0.0.1:{port}")])
-            .args(["--advertised-listener-url", &format!("tcp://{advertised}")])
-            .args(["--storage-engine", "memory://tansu/"])
-            .env("RUST_LOG", "warn")
-            .env("NO_COLOR", "1")
-            .env_remove("SCHEMA_REGISTRY")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tansu");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not start on 127.0.0.1:{port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Self { child }
-    }
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn domain_hcl(domain: &str) -> String {
@@ -247,8 +210,9 @@ fn fault_backends_down_before_apply_fail_clearly_make_nothing_and_recover() {
     assert_eq!(rig.scan(), Inventory::default(), "nothing at all under the test's names");
     assert!(rig.s3.stats().forwarded + rig.iam.stats().forwarded == 0, "nothing got through");
 
-    // S3 and IAM back, the broker still turning connections away: domain and product are
-    // made, the stream fails naming the brokers, and neither topic nor catalog entry exists.
+    // S3 and IAM back, the broker still turning connections away: the domain, whose ACLs the
+    // broker must hold, fails naming the brokers before anything is made; no topic, no catalog
+    // entry.
     rig.s3.heal();
     rig.iam.heal();
     rig.kafka.set_mode(Mode::CloseOnAccept);
@@ -260,14 +224,16 @@ fn fault_backends_down_before_apply_fail_clearly_make_nothing_and_recover() {
     );
     assert!(!ok, "apply must fail with the broker down:\n{out}");
     assert!(out.contains(&rig.kafka.addr().to_string()), "the error names the brokers:\n{out}");
-    assert!(out.contains("datamesh_stream.s"), "{out}");
+    // The domain needs the broker first (its ACLs are checked before anything is made).
+    assert!(out.contains("datamesh_domain.d"), "{out}");
     assert!(rig.kafka.stats().closed_on_accept > 0, "the provider did try the broker");
     // Retried for the provider's Kafka deadline (3 x timeout_seconds), not given up at once.
     let deadline = Duration::from_secs(3 * rig.timeout_seconds);
     assert!(took >= deadline - Duration::from_secs(1), "a broker that is down is retried until the deadline: {took:?}");
     assert!(took < deadline + Duration::from_secs(20), "and not much longer: {took:?}");
     assert!(rig.tf.resource("datamesh_stream.s").is_null(), "no stream in state");
-    assert!(!rig.tf.resource("datamesh_data_product.p").is_null(), "the product was made");
+    assert!(rig.tf.resource("datamesh_domain.d").is_null(), "no domain in state");
+    assert!(rig.tf.resource("datamesh_data_product.p").is_null(), "no product in state");
     assert!(rig.b.block_on(kafka.describe_topic(&topic)).expect("describe").is_none(), "no topic made");
     assert!(!rig.b.catalog_has(&format!("streams/{domain}/orders/events.json")), "no stream catalog entry");
     rig.assert_backends_match_state("after the broker was down");
@@ -277,7 +243,7 @@ fn fault_backends_down_before_apply_fail_clearly_make_nothing_and_recover() {
     let (ok, out, took) = rig.timed_apply("(a) healed");
     eprintln!("fault (a) all healed: apply ok={ok} after {took:.1?}");
     assert!(ok, "apply after healing must succeed:\n{out}");
-    assert!(out.contains("1 added, 0 changed, 0 destroyed"), "{out}");
+    assert!(out.contains("3 added, 0 changed, 0 destroyed"), "{out}");
     rig.tf.assert_no_changes();
     assert!(rig.b.block_on(kafka.describe_topic(&topic)).expect("describe").is_some());
     rig.assert_backends_match_state("after healing");

@@ -1,7 +1,25 @@
-//! `datamesh_access_grant` through its lifecycle, its governance rules, Kafka ACLs on a broker
-//! without the ACL API, and many grants at once.
+//! `datamesh_access_grant` through its lifecycle (its IAM policy and its Kafka ACLs on Apache
+//! Kafka, drift and import included), its governance rules, and many grants at once.
 
 use crate::support::{combined, Backends, Tf};
+use terraform_provider_datamesh::acl::{self, AclBinding};
+
+/// The grant's bindings as the broker reports them (described through the admin API).
+fn acls_on_broker(b: &Backends, bindings: &[AclBinding]) -> Vec<String> {
+    let mut found: Vec<String> = b
+        .block_on(b.streaming().describe_acls(bindings))
+        .expect("DescribeAcls")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    found.sort();
+    found
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
 
 fn base(prefix: &str, consumers: usize) -> String {
     let mut hcl = format!(
@@ -56,7 +74,22 @@ fn grant_lifecycle_update_drift_import_destroy() {
     assert_eq!(state["id"], format!("{p}-c0:{p}-sales/orders"));
     assert_eq!(state["policy_name"], policy_name.as_str());
     assert_eq!(state["access"], "read");
-    assert_eq!(state["kafka_acls"], serde_json::json!([]), "manage_acls = false leaves kafka_acls empty");
+    let (consumer, principal) = (format!("{p}-c0"), format!("User:{p}-c0"));
+    let read_acls = acl::grant_bindings(&consumer, &principal, &format!("{p}-sales"), "orders", false);
+    let rw_acls = acl::grant_bindings(&consumer, &principal, &format!("{p}-sales"), "orders", true);
+    let shown = |b: &[AclBinding]| sorted(b.iter().map(ToString::to_string).collect());
+    let in_state = |tf: &Tf| {
+        sorted(
+            tf.resource("datamesh_access_grant.g")["kafka_acls"]
+                .as_array()
+                .expect("kafka_acls")
+                .iter()
+                .map(|v| v.as_str().expect("a binding").to_string())
+                .collect(),
+        )
+    };
+    assert_eq!(in_state(&tf), shown(&read_acls), "kafka_acls lists what the grant owns");
+    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&read_acls), "the broker holds exactly the read bindings");
     let doc = b.block_on(iam.get_role_policy(&role, &policy_name)).unwrap().expect("grant policy");
     assert!(doc.contains("s3:GetObject") && !doc.contains("s3:PutObject"), "{doc}");
     assert!(b.catalog_has(&key));
@@ -69,6 +102,16 @@ fn grant_lifecycle_update_drift_import_destroy() {
     let doc = b.block_on(iam.get_role_policy(&role, &policy_name)).unwrap().unwrap();
     assert!(doc.contains("s3:PutObject"), "{doc}");
     assert!(doc.contains("DateLessThan") && doc.contains("2099-01-01T00:00:00Z"), "{doc}");
+    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&rw_acls), "read_write adds WRITE on the broker");
+    assert_eq!(in_state(&tf), shown(&rw_acls));
+
+    // An ACL deleted outside Terraform (through the admin API) is planned back.
+    let write = rw_acls.iter().find(|a| a.operation == acl::AclOperation::Write).expect("a WRITE binding").clone();
+    b.block_on(b.streaming().delete_acls(std::slice::from_ref(&write))).expect("DeleteAcls");
+    assert_eq!(tf.planned_actions("datamesh_access_grant.g"), vec!["update"], "a lost ACL is drift");
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&rw_acls), "the ACL is back");
     let v2 = with_grant("  access = \"read_write\"\n  expires_at = \"2099-01-01T00:00:00Z\"\n");
 
     // Drift: an edited policy is planned back in place; a deleted one is created again.
@@ -89,6 +132,7 @@ fn grant_lifecycle_update_drift_import_destroy() {
     let out = tf.apply();
     assert!(out.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{out}");
     tf.assert_no_changes();
+    assert_eq!(in_state(&tf), shown(&rw_acls), "import reads the grant's ACLs from the broker");
 
     // Creating a grant whose policy exists is an error that suggests import.
     tf.state_rm("datamesh_access_grant.g");
@@ -96,31 +140,22 @@ fn grant_lifecycle_update_drift_import_destroy() {
     let out = tf.apply_fails();
     assert!(out.contains("Grant already exists") && out.contains("terraform import"), "{out}");
 
-    // Destroy leaves nothing behind in IAM or the catalog.
+    // Destroying the grant alone removes its topic bindings; the consumer keeps READ on its own
+    // groups (the domain's binding, which the grant only relies on).
     tf.write(&format!("{v2}\nimport {{\n  to = datamesh_access_grant.g\n  id = \"{p}-c0:{p}-sales/orders\"\n}}\n"));
     tf.apply();
+    tf.write(&base(&p, 1));
+    tf.apply();
+    let group =
+        acl::domain_bindings(&consumer, &principal).into_iter().filter(|a| a.resource == acl::AclResource::Group);
+    let group: Vec<AclBinding> = group.collect();
+    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&group), "only the domain's own group binding is left");
+
+    // Destroy leaves nothing behind in IAM, the catalog or the broker.
     tf.destroy();
     assert!(b.block_on(iam.get_role(&role)).unwrap().is_none());
     assert!(!b.catalog_has(&key));
-}
-
-#[test]
-fn kafka_acls_on_a_broker_without_the_acl_api_fail_clearly_with_nothing_made() {
-    let mut tf = Tf::new();
-    tf.manage_acls();
-    let b = Backends::for_prefix(&tf.prefix);
-    tf.write(&format!(
-        "resource \"datamesh_domain\" \"d\" {{\n  name  = \"{}-sales\"\n  owner = \"x\"\n}}\n",
-        tf.prefix
-    ));
-    let out = tf.apply_fails();
-    // Terraform wraps long lines: compare with the whitespace folded.
-    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(out.contains("does not implement the ACL API"), "{out}");
-    assert!(out.contains("DeleteAcls (API key 31) is not advertised"), "names the missing API: {out}");
-    assert!(out.contains("manage_acls = false"), "says how to proceed: {out}");
-    let role = format!("{p}-domain-{p}-sales", p = tf.prefix);
-    assert!(b.block_on(b.iam().get_role(&role)).unwrap().is_none(), "nothing was created");
+    assert_eq!(acls_on_broker(&b, &rw_acls), Vec::<String>::new(), "no ACL is left");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Acceptance tests: the real Terraform CLI drives the freshly built provider against the
-//! local stack (moto for S3/IAM/STS, tansu for Kafka). Start it with `make test`.
+//! local stack (`scripts/stack-up.sh`: moto for S3/IAM/STS, Apache Kafka, and the other servers
+//! the platform stands on). Start it with `make test`.
 
 // Test setup may unwrap: a failure there is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,6 +17,7 @@ mod fault_test;
 mod function_test;
 mod grant_access_test;
 mod grant_test;
+mod kafka_access_test;
 mod module_test;
 mod mtls_test;
 mod plugin_test;

@@ -10,7 +10,9 @@ fn no_secret_reaches_the_trace_log_or_the_state() {
     let p = tf.prefix.clone();
     // moto (without its auth mode) accepts any key pair; these values exist only here.
     let secret_key = format!("sk-{}-{}", unique('s'), unique('k'));
-    let sasl_password = format!("pw-{}-{}", unique('p'), unique('w'));
+    // The broker's real SCRAM login, set in the provider block rather than taken from the env.
+    let sasl_user = std::env::var("DATAMESH_KAFKA_SASL_USERNAME").expect("stack.env");
+    let sasl_password = std::env::var("DATAMESH_KAFKA_SASL_PASSWORD").expect("stack.env");
     tf.aws_config(&format!("    access_key = \"AKIATESTDATAMESH\"\n    secret_key = \"{secret_key}\""));
     let infra = format!(
         r#"resource "datamesh_domain" "sales" {{
@@ -26,11 +28,11 @@ resource "datamesh_domain" "mkt" {{
     );
     tf.write(&infra);
     tf.apply();
-    // The SASL settings are unused on the PLAINTEXT broker, yet must never be printed.
     let main = std::fs::read_to_string(tf.path().join("main.tf")).unwrap().replace(
-        "    manage_acls                = false",
-        &format!("    manage_acls                = false\n    sasl_username              = \"svc\"\n    sasl_password              = \"{sasl_password}\""),
+        "    manage_acls                = true",
+        &format!("    manage_acls                = true\n    sasl_username              = \"{sasl_user}\"\n    sasl_password              = \"{sasl_password}\""),
     );
+    assert!(main.contains(&sasl_password), "the provider block sets the password");
     let dir = tf.path().display().to_string();
     let with_ephemeral = format!(
         r#"{main}

@@ -1,5 +1,5 @@
-//! `datamesh_stream` through its whole lifecycle on the local broker, including what the
-//! broker cannot do (it has no CreatePartitions): the provider's error is asserted instead.
+//! `datamesh_stream` through its whole lifecycle on Apache Kafka: configs, drift, partition
+//! growth (CreatePartitions), invalid configs refused by the broker, import, replace, destroy.
 
 use std::collections::BTreeMap;
 
@@ -57,14 +57,35 @@ fn stream_lifecycle_create_update_drift_import_replace_destroy() {
     assert!(out.contains("Partitions can only grow"), "{out}");
     assert!(out.contains("datamesh_stream.s"), "{out}");
 
-    // Growing partitions needs CreatePartitions, which the local broker lacks: a clear error,
-    // and state keeps the truth (still 2 partitions).
-    tf.write(&hcl(&domain, "order-events", &v2.replace("partitions     = 2", "partitions     = 4")));
-    let out = tf.apply_fails();
-    assert!(out.contains("Cannot grow topic"), "{out}");
-    assert!(out.contains("CreatePartitions"), "{out}");
-    assert_eq!(tf.resource("datamesh_stream.s")["partitions"], 2);
-    assert_eq!(b.block_on(kafka.describe_topic(&topic)).unwrap().unwrap().partitions, 2);
+    // Partitions grow in place (CreatePartitions), counted on the broker.
+    let v2 = &v2.replace("partitions     = 2", "partitions     = 4");
+    tf.write(&hcl(&domain, "order-events", v2));
+    assert_eq!(tf.planned_actions("datamesh_stream.s"), vec!["update"]);
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(tf.resource("datamesh_stream.s")["partitions"], 4);
+    assert_eq!(b.block_on(kafka.describe_topic(&topic)).unwrap().unwrap().partitions, 4, "the broker has 4");
+
+    // Broker defaults (DescribeConfigs reports each config's source) never show as a diff: the
+    // topic reports dozens of configs, state tracks the three set here.
+    let all = b.block_on(kafka.describe_topic(&topic)).unwrap().unwrap().configs;
+    assert!(all.len() <= 3, "only configs set on the topic are read back: {all:?}");
+    tf.assert_no_changes();
+
+    // Invalid configs are refused, at the config, with the reason, and change nothing: by the
+    // broker at apply (segment.bytes), or by the provider at plan (cleanup_policy).
+    for (bad, name) in [
+        ("  retention_ms = 100\n  config = { \"segment.bytes\" = \"abc\" }\n", "segment.bytes"),
+        ("  cleanup_policy = \"bogus\"\n", "cleanup_policy"),
+    ] {
+        tf.write(&hcl(&domain, "order-events", &format!("  partitions = 4\n{bad}")));
+        let out = tf.apply_fails();
+        let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(name), "the error names {name}:\n{out}");
+        assert!(flat.contains("datamesh_stream.s"), "{out}");
+        let now = b.block_on(kafka.describe_topic(&topic)).unwrap().unwrap().configs;
+        assert_eq!(now["retention.ms"], "3600000", "nothing changed on the broker: {now:?}");
+    }
     tf.write(&hcl(&domain, "order-events", v2));
     tf.assert_no_changes();
 
@@ -138,4 +159,24 @@ fn creating_a_stream_whose_topic_exists_is_an_error_suggesting_import() {
     assert!(out.contains("already exists"), "{out}");
     assert!(out.contains("terraform import"), "{out}");
     b.block_on(b.streaming().delete_topic(&topic)).unwrap();
+}
+
+#[test]
+fn an_invalid_topic_config_is_refused_by_the_broker_at_the_config_and_creates_nothing() {
+    let tf = Tf::new();
+    let b = Backends::for_prefix(&tf.prefix);
+    let domain = format!("{}-sales", tf.prefix);
+    tf.write(&hcl(&domain, "events", "  config = { \"segment.bytes\" = \"abc\" }\n"));
+    let out = tf.apply_fails();
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("{out}");
+    // The broker refuses it (InvalidConfig). On create its own message (which config, why) is
+    // not passed on yet: rdkafka's safe CreateTopics result drops the broker's error_message
+    // (an update, through IncrementalAlterConfigs, names the config: see the lifecycle test).
+    assert!(flat.contains("Kafka CreateTopics (InvalidConfig)"), "the broker's refusal:\n{out}");
+    assert!(flat.contains("datamesh_stream.s"), "at the stream:\n{out}");
+    let topic = format!("{domain}.orders.events");
+    assert!(b.block_on(b.streaming().describe_topic(&topic)).unwrap().is_none(), "no topic was created");
+    assert!(!b.catalog_has(&format!("streams/{domain}/orders/events.json")));
+    assert!(tf.resource("datamesh_stream.s").is_null(), "not in state");
 }

@@ -129,7 +129,7 @@ unsafe fn binding_from(acl: *const rd::rd_kafka_AclBinding_t) -> Option<AclBindi
 ///
 /// # Safety
 /// `err` is null or a valid error object that stays alive for the call.
-unsafe fn result_error(err: *const rd::rd_kafka_error_t) -> Option<Failure> {
+pub(super) unsafe fn result_error(err: *const rd::rd_kafka_error_t) -> Option<Failure> {
     if err.is_null() {
         return None;
     }
@@ -156,15 +156,19 @@ unsafe fn items<'a, T>(ptr: *mut *const T, count: usize) -> &'a [*const T] {
 }
 
 /// One admin request's plumbing: a dedicated result queue and options with the timeout.
-struct Request {
-    rk: *mut rd::rd_kafka_t,
-    options: Owned<rd::rd_kafka_AdminOptions_t>,
-    queue: Owned<rd::rd_kafka_queue_t>,
+pub(super) struct Request {
+    pub(super) rk: *mut rd::rd_kafka_t,
+    pub(super) options: Owned<rd::rd_kafka_AdminOptions_t>,
+    pub(super) queue: Owned<rd::rd_kafka_queue_t>,
     deadline: Instant,
 }
 
 impl Request {
-    fn new(admin: &AdminClient<DefaultClientContext>, op: rd::rd_kafka_admin_op_t, timeout: Duration) -> Self {
+    pub(super) fn new(
+        admin: &AdminClient<DefaultClientContext>,
+        op: rd::rd_kafka_admin_op_t,
+        timeout: Duration,
+    ) -> Self {
         let rk = admin.inner().native_ptr();
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let mut errstr = [0 as c_char; 256];
@@ -182,7 +186,7 @@ impl Request {
     }
 
     /// The next answer on the queue, once it carries no request-level error.
-    fn next(&self) -> Result<Owned<rd::rd_kafka_event_t>, Failure> {
+    pub(super) fn next(&self) -> Result<Owned<rd::rd_kafka_event_t>, Failure> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         let left_ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
         // SAFETY: the queue is live (owned by `self`); the event is owned by a guard and read
@@ -212,7 +216,7 @@ fn unexpected(op: &str) -> Failure {
 /// # Safety
 /// `event` is a live event; the two functions are the librdkafka accessors of one operation.
 /// The slice borrows from the event.
-unsafe fn answer<'a, R, T>(
+pub(super) unsafe fn answer<'a, R, T>(
     event: &'a Owned<rd::rd_kafka_event_t>,
     op: &str,
     result_of: unsafe extern "C" fn(*mut rd::rd_kafka_event_t) -> *const R,
@@ -235,7 +239,7 @@ unsafe fn answer<'a, R, T>(
 ///
 /// # Safety
 /// Each item is live for the call and `error_of` is its librdkafka error accessor.
-unsafe fn first_failure<T>(
+pub(super) unsafe fn first_failure<T>(
     answers: &[*const T],
     error_of: unsafe extern "C" fn(*const T) -> *const rd::rd_kafka_error_t,
 ) -> Result<(), Failure> {

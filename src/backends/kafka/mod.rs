@@ -5,6 +5,7 @@ mod api_versions;
 mod events;
 mod ffi;
 mod incremental;
+mod scram;
 mod snapshot;
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,8 +25,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::{BackendError, ErrorKind};
 use super::retry::{with_retries, RetryPolicy};
-use super::streaming::{Streaming, TopicInfo, TopicSpec};
+use super::streaming::{ScramMechanism, Streaming, TopicInfo, TopicSpec};
 use crate::acl::AclBinding;
+use crate::provider::config::Secret;
 use api_versions::{AclSupport, ProbeTarget};
 use snapshot::{Lookup, Shape, Snapshot, CONFIGS_PER_REQUEST};
 
@@ -599,6 +601,37 @@ impl Streaming for KafkaStreaming {
             self.attempt(
                 "DeleteAcls",
                 self.acl_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout)),
+            )
+        })
+        .await
+    }
+
+    async fn set_scram_credential(
+        &self,
+        user: &str,
+        mechanism: ScramMechanism,
+        password: &Secret,
+    ) -> Result<(), BackendError> {
+        const OP: &str = "AlterUserScramCredentials";
+        with_retries(self.policy(), &self.stop, || {
+            let (user, password) = (user.to_string(), password.clone());
+            self.attempt(
+                OP,
+                self.acl_call(OP, move |admin, timeout| {
+                    scram::alter(admin, &user, mechanism, Some(&password.0), timeout)
+                }),
+            )
+        })
+        .await
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Result<(), BackendError> {
+        const OP: &str = "AlterUserScramCredentials";
+        with_retries(self.policy(), &self.stop, || {
+            let user = user.to_string();
+            self.attempt(
+                OP,
+                self.acl_call(OP, move |admin, timeout| scram::alter(admin, &user, mechanism, None, timeout)),
             )
         })
         .await

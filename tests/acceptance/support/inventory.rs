@@ -163,7 +163,7 @@ pub fn list_topics(addr: &str) -> BTreeSet<String> {
     use rdkafka::admin::AdminClient;
     use rdkafka::client::DefaultClientContext;
     let admin: AdminClient<DefaultClientContext> =
-        rdkafka::config::ClientConfig::new().set("bootstrap.servers", addr).create().expect("Kafka admin client");
+        super::kafka_admin_client().set("bootstrap.servers", addr).create().expect("Kafka admin client");
     let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(15)).expect("Kafka metadata");
     metadata.topics().iter().map(|t| t.name().to_string()).collect()
 }

@@ -100,8 +100,7 @@ impl Tf {
             prefix: unique('t'),
             provider_extra: String::new(),
             aws_extra: String::new(),
-            // The local broker has no ACL API; the tests that want ACLs turn this on.
-            manage_acls: false,
+            manage_acls: true,
             env: vec![("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string())],
             dir,
             destroyed: false,
@@ -146,9 +145,9 @@ impl Tf {
         self.aws_extra = extra.to_string();
     }
 
-    /// Lets the provider manage Kafka ACLs (the local broker cannot: expect its clear error).
-    pub fn manage_acls(&mut self) {
-        self.manage_acls = true;
+    /// Turns off the provider's Kafka ACLs (`kafka.manage_acls = false`).
+    pub fn without_acls(&mut self) {
+        self.manage_acls = false;
     }
 
     /// Sets an environment variable for every Terraform command.
@@ -196,6 +195,11 @@ provider "datamesh" {{
 
     /// Runs Terraform with arguments; returns the raw output.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_env(args, &[])
+    }
+
+    /// [`Tf::run`] with extra environment variables for this one command (like `TF_LOG`).
+    pub fn run_with_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(&self.cli);
         cmd.args(args)
             .current_dir(self.workdir())
@@ -204,6 +208,9 @@ provider "datamesh" {{
             .env("TF_INPUT", "0")
             .env_remove("TF_LOG");
         for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra {
             cmd.env(k, v);
         }
         cmd.output().expect("run terraform")
@@ -370,11 +377,8 @@ impl Backends {
             ..Default::default()
         };
         config.aws.s3_force_path_style = true;
-        config.kafka.bootstrap_servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
-            .unwrap_or_default()
-            .split(',')
-            .map(String::from)
-            .collect();
+        // The stack's broker and its admin login, as the provider reads them (stack.env).
+        config.kafka = ProviderConfig::from_value(&tfplugin::framework::Value::Null).kafka;
         config.kafka.timeout = std::time::Duration::from_secs(15);
         // A checker must see every change at once, never a snapshot taken before it.
         config.kafka.shared_reads = false;
@@ -560,158 +564,6 @@ impl Backends {
     }
 }
 
-/// A tansu broker of the test's own that requires SASL authentication (`tansu broker
-/// --authentication`), on a free loopback port, killed on drop.
-///
-/// What tansu 0.6.0 can do with SASL: its SCRAM-SHA-256/512 server runs with every engine, but
-/// only the SQLite engine (`sqlite://`, built with the `libsql` feature) keeps SCRAM
-/// credentials; the in-memory engine (`memory://`, `dynostore`) answers every login with
-/// `e=unknown-user`. PLAIN is not offered (the handshake closes the connection). `tansu user
-/// create` sends AlterUserScramCredentials without authenticating, which a broker with
-/// `--authentication` refuses by closing the connection; so users are created by a broker
-/// without authentication on the same SQLite file, which then restarts with it
-/// ([`SaslTansu::with_users`]).
-pub struct SaslTansu {
-    child: std::process::Child,
-    /// `127.0.0.1:<port>`.
-    pub bootstrap: String,
-    dir: tempfile::TempDir,
-}
-
-impl SaslTansu {
-    /// The stack's tansu binary.
-    pub fn binary() -> PathBuf {
-        let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
-        let bin = PathBuf::from(tools).join("tansu-0.6.0/bin/tansu");
-        assert!(bin.is_file(), "{} is missing: run scripts/tools.sh (make stack-up)", bin.display());
-        bin
-    }
-
-    /// Starts it with the in-memory engine, which knows no users.
-    pub fn start() -> Self {
-        require_stack();
-        let dir = tempfile::Builder::new().prefix("datamesh-sasl-tansu-").tempdir().expect("temp dir");
-        let (child, bootstrap) = Self::spawn(&dir, "memory://tansu/", true);
-        Self { child, bootstrap, dir }
-    }
-
-    /// Starts it with the SQLite engine, holding these SCRAM users: `(mechanism, name,
-    /// password)` with mechanism `scram256` or `scram512`.
-    pub fn with_users(users: &[(&str, &str, &str)]) -> Self {
-        require_stack();
-        let dir = tempfile::Builder::new().prefix("datamesh-sasl-tansu-").tempdir().expect("temp dir");
-        let (mut setup, bootstrap) = Self::spawn(&dir, "sqlite://tansu.db", false);
-        for (mechanism, name, password) in users {
-            let out = Self::user_create(&bootstrap, mechanism, name, password);
-            let log = std::fs::read_to_string(dir.path().join("tansu.log")).unwrap_or_default();
-            assert!(out.status.success(), "tansu user create {mechanism} {name}:\n{}\n{log}", combined(&out));
-        }
-        let _ = setup.kill();
-        let _ = setup.wait();
-        let (child, bootstrap) = Self::spawn(&dir, "sqlite://tansu.db", true);
-        Self { child, bootstrap, dir }
-    }
-
-    /// Runs a broker in `dir` (a few ports are tried, in case another process takes the free
-    /// one first); returns it and its `127.0.0.1:<port>`.
-    fn spawn(dir: &tempfile::TempDir, engine: &str, authentication: bool) -> (std::process::Child, String) {
-        let mut last = String::new();
-        for _ in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let url = format!("tcp://127.0.0.1:{port}");
-            let log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(dir.path().join("tansu.log"))
-                .expect("tansu log");
-            let mut command = Command::new(Self::binary());
-            command.args(["broker", "--cluster-id", "datamesh-sasl"]);
-            if authentication {
-                command.arg("--authentication");
-            }
-            let mut child = command
-                .args(["--listener-url", &url, "--advertised-listener-url", &url])
-                .args(["--storage-engine", engine])
-                // sqlite:// paths are relative to the working directory.
-                .current_dir(dir.path())
-                // tansu's flags also read these; a stray one must not change the broker.
-                .env_remove("CLUSTER_ID")
-                .env_remove("LISTENER_URL")
-                .env_remove("ADVERTISED_LISTENER_URL")
-                .env_remove("STORAGE_ENGINE")
-                .env_remove("SCHEMA_REGISTRY")
-                .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-                // The frame layer logs every request it decodes: the tests read which arrived.
-                .env("RUST_LOG", "warn,tansu_service::frame=debug")
-                .env("NO_COLOR", "1")
-                .stdin(std::process::Stdio::null())
-                .stdout(log.try_clone().expect("tansu log"))
-                .stderr(log)
-                .spawn()
-                .expect("start tansu");
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            loop {
-                let log = std::fs::read_to_string(dir.path().join("tansu.log")).unwrap_or_default();
-                if log.contains("AddrInUse") || log.to_ascii_lowercase().contains("address already in use") {
-                    last = format!("port {port} was taken:\n{log}");
-                    break;
-                }
-                if let Ok(Some(status)) = child.try_wait() {
-                    last = format!("tansu exited with {status}:\n{log}");
-                    break;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return (child, format!("127.0.0.1:{port}"));
-                }
-                assert!(std::time::Instant::now() < deadline, "tansu did not listen on {url} within 30s:\n{log}");
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("could not start a SASL tansu broker: {last}");
-    }
-
-    /// What the broker logged so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("tansu.log")).unwrap_or_default()
-    }
-
-    /// `tansu user create --mechanism <scram256|scram512> NAME PASSWORD` against this broker
-    /// (killed after 30 s); returns the CLI's output.
-    pub fn create_user(&self, mechanism: &str, name: &str, password: &str) -> Output {
-        Self::user_create(&self.bootstrap, mechanism, name, password)
-    }
-
-    fn user_create(bootstrap: &str, mechanism: &str, name: &str, password: &str) -> Output {
-        let mut child = Command::new(Self::binary())
-            .args(["user", "create", "--broker", &format!("tcp://{bootstrap}"), "--mechanism", mechanism])
-            .args([name, password])
-            .env("NO_COLOR", "1")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run tansu user create");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while child.try_wait().expect("tansu user create").is_none() {
-            if std::time::Instant::now() >= deadline {
-                let _ = child.kill();
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        child.wait_with_output().expect("tansu user create output")
-    }
-}
-
-impl Drop for SaslTansu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A domain, its data product `orders` and the stream `stream` of it (`extra`: more of the
 /// stream's attributes), as `datamesh_domain.d`, `datamesh_data_product.p`, `datamesh_stream.s`.
 pub fn stream_config(domain: &str, stream: &str, extra: &str) -> String {
@@ -734,4 +586,96 @@ resource "datamesh_stream" "s" {{
 }}
 "#
     )
+}
+
+/// A real Kafka client's configuration for the stack's broker, logged in as `user` with SCRAM
+/// (the stack's mechanism): what a domain team's consumer or producer would use.
+pub fn kafka_client_as(user: &str, password: &str) -> rdkafka::config::ClientConfig {
+    let mut c = rdkafka::config::ClientConfig::new();
+    c.set("bootstrap.servers", std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").expect("stack.env"))
+        .set("security.protocol", std::env::var("DATAMESH_KAFKA_SECURITY_PROTOCOL").expect("stack.env"))
+        .set("sasl.mechanism", std::env::var("DATAMESH_KAFKA_SASL_MECHANISM").expect("stack.env"))
+        .set("sasl.username", user)
+        .set("sasl.password", password);
+    c
+}
+
+/// [`kafka_client_as`] the stack's admin (a super user), for checks that look past ACLs.
+pub fn kafka_admin_client() -> rdkafka::config::ClientConfig {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} from stack.env"));
+    kafka_client_as(&var("DATAMESH_KAFKA_SASL_USERNAME"), &var("DATAMESH_KAFKA_SASL_PASSWORD"))
+}
+
+/// An Apache Kafka broker of a test's own, started by the stack's own script
+/// (`STACK_SERVICES=kafka scripts/stack-up.sh`) in a temporary directory and stopped on drop.
+/// Its admin has the stack broker's password, so the provider's environment logs in to it.
+pub struct PrivateKafka {
+    dir: tempfile::TempDir,
+    /// The address clients bootstrap from (the advertised one).
+    pub bootstrap: String,
+    /// The broker's own listener (differs from `bootstrap` when it advertises a proxy).
+    pub listener: String,
+}
+
+impl PrivateKafka {
+    /// A broker on `port` (a free one when `None`) that advertises `advertised` (its own
+    /// listener when `None`); `plaintext` gives it a PLAINTEXT listener that knows no SASL.
+    pub fn start(port: Option<u16>, advertised: Option<&str>, plaintext: bool) -> Self {
+        let dir = tempfile::Builder::new().prefix("datamesh-kafka-").tempdir().expect("temp dir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stack-up.sh");
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script).arg(dir.path()).env("STACK_SERVICES", "kafka");
+        cmd.env("DATAMESH_KAFKA_ADMIN_PASSWORD", std::env::var("DATAMESH_KAFKA_SASL_PASSWORD").unwrap_or_default());
+        for var in ["DATAMESH_KAFKA_PORT", "DATAMESH_KAFKA_ADVERTISED", "DATAMESH_KAFKA_PLAINTEXT"] {
+            cmd.env_remove(var);
+        }
+        if let Some(port) = port {
+            cmd.env("DATAMESH_KAFKA_PORT", port.to_string());
+        }
+        if let Some(advertised) = advertised {
+            cmd.env("DATAMESH_KAFKA_ADVERTISED", advertised);
+        }
+        if plaintext {
+            cmd.env("DATAMESH_KAFKA_PLAINTEXT", "1");
+        }
+        let out = cmd.output().expect("run scripts/stack-up.sh");
+        assert!(out.status.success(), "a private Kafka broker did not start:\n{}", combined(&out));
+        let env = std::fs::read_to_string(dir.path().join("stack.env")).expect("its stack.env");
+        let value = |key: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {key}=")))
+                .unwrap_or_else(|| panic!("{key} in the private broker's stack.env:\n{env}"))
+                .to_string()
+        };
+        Self { bootstrap: value("DATAMESH_KAFKA_BOOTSTRAP_SERVERS"), listener: value("DATAMESH_KAFKA_LISTENER"), dir }
+    }
+
+    /// The broker's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("kafka.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for PrivateKafka {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stack-down.sh");
+        let _ = Command::new("bash").arg(script).arg(self.dir.path()).output();
+    }
+}
+
+/// Each member of the zip file at `path`, by name, decompressed.
+pub fn zip_members(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut zip = zip::ZipArchive::new(file).unwrap_or_else(|e| panic!("{} is not a zip: {e}", path.display()));
+    let members: Vec<(String, Vec<u8>)> = (0..zip.len())
+        .map(|i| {
+            let mut member = zip.by_index(i).unwrap_or_else(|e| panic!("member {i} of {}: {e}", path.display()));
+            let mut bytes = Vec::new();
+            member.read_to_end(&mut bytes).unwrap_or_else(|e| panic!("read {}: {e}", member.name()));
+            (member.name().to_string(), bytes)
+        })
+        .collect();
+    assert!(!members.is_empty(), "{} has no members", path.display());
+    members
 }

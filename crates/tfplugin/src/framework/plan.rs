@@ -55,6 +55,39 @@ pub fn fill_defaults(schema: &Schema, state: &mut Value) {
     }
 }
 
+/// Nulls every write-only attribute of `state`: Terraform refuses a plan or state that holds one.
+pub fn null_write_only(schema: &Schema, state: &mut Value) {
+    if state.is_null() {
+        return;
+    }
+    for attr in schema.block.attributes.iter().filter(|a| a.write_only) {
+        state.set(&attr.name, Value::Null);
+    }
+}
+
+/// Copies the write-only attributes' values from `config` into `planned`, so that create and
+/// update see them (Terraform sends them in the configuration only).
+pub fn with_write_only(schema: &Schema, config: &Value, planned: &mut Value) {
+    if planned.is_null() || config.is_null() {
+        return;
+    }
+    for attr in schema.block.attributes.iter().filter(|a| a.write_only) {
+        planned.set(&attr.name, config.get(&attr.name).clone());
+    }
+}
+
+/// The write-only attributes set in `config`, for a client that cannot keep them out of state
+/// (Terraform < 1.11 does not announce `write_only_attributes_allowed`).
+pub fn write_only_set<'a>(schema: &'a Schema, config: &Value) -> Vec<&'a str> {
+    schema
+        .block
+        .attributes
+        .iter()
+        .filter(|a| a.write_only && !config.get(&a.name).is_null())
+        .map(|a| a.name.as_str())
+        .collect()
+}
+
 /// Replaces every unknown left in `state` with null: after apply nothing may stay unknown.
 pub fn unknowns_to_null(state: &mut Value) {
     match state {
@@ -68,6 +101,27 @@ pub fn unknowns_to_null(state: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_only_values_reach_apply_but_never_plan_or_state() {
+        let schema = Schema::new(Block::new(
+            "",
+            vec![
+                Attribute::required("name", Type::String, ""),
+                Attribute::optional("password_wo", Type::String, "").write_only(),
+            ],
+        ));
+        let config = Value::object([("name", Value::string("a")), ("password_wo", Value::string("s3cret"))]);
+        assert_eq!(write_only_set(&schema, &config), vec!["password_wo"]);
+        let mut planned = config.clone();
+        null_write_only(&schema, &mut planned);
+        assert!(planned.get("password_wo").is_null(), "never planned");
+        assert_eq!(planned.get("name"), &Value::string("a"));
+        with_write_only(&schema, &config, &mut planned);
+        assert_eq!(planned.get("password_wo"), &Value::string("s3cret"), "create and update see it");
+        let unset = Value::object([("name", Value::string("a")), ("password_wo", Value::Null)]);
+        assert!(write_only_set(&schema, &unset).is_empty());
+    }
     use crate::framework::schema::{Attribute, Block};
     use crate::framework::value::Type;
 

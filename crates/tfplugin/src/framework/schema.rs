@@ -62,6 +62,10 @@ pub struct Attribute {
     pub computed: bool,
     /// Terraform hides it in output.
     pub sensitive: bool,
+    /// Write-only (protocol 6.8, Terraform >= 1.11): the value is in the configuration only,
+    /// never in plan or state. The framework nulls it in every planned and new state, and hands
+    /// it to create and update inside the planned value.
+    pub write_only: bool,
     /// The value planned when the user leaves it unset.
     pub default: Option<Value>,
     /// A change replaces the resource.
@@ -78,6 +82,7 @@ impl Attribute {
             optional: false,
             computed: false,
             sensitive: false,
+            write_only: false,
             default: None,
             requires_replace: false,
         }
@@ -112,6 +117,12 @@ impl Attribute {
     }
     /// Hidden in Terraform's output.
     pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    /// Write-only (and sensitive): see [`Attribute::write_only`].
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
         self.sensitive = true;
         self
     }
@@ -176,13 +187,14 @@ fn read_only_description(description: &str) -> String {
 
 impl Schema {
     /// The schema of a data source that reads what a resource manages: every attribute
-    /// becomes read-only, except the look-up attributes, which keep the given kind.
+    /// becomes read-only, except the look-up attributes, which keep the given kind. Write-only
+    /// attributes have nothing to read and are left out.
     pub fn for_data_source(resource: &Schema, description: &str, lookups: &[Attribute]) -> Schema {
         let mut attributes: Vec<Attribute> = resource
             .block
             .attributes
             .iter()
-            .filter(|a| !lookups.iter().any(|l| l.name == a.name))
+            .filter(|a| !a.write_only && !lookups.iter().any(|l| l.name == a.name))
             .map(|a| Attribute {
                 description: read_only_description(&a.description),
                 required: false,
@@ -228,6 +240,7 @@ fn block_to_json(block: &Block) -> serde_json::Value {
                 "optional": a.optional,
                 "computed": a.computed,
                 "sensitive": a.sensitive,
+                "write_only": a.write_only,
                 "requires_replace": a.requires_replace,
                 "default": a.default.as_ref().map(Value::to_json),
             })
@@ -268,6 +281,7 @@ fn block_from_json(json: &serde_json::Value) -> Result<Block, CodecError> {
             optional: flag("optional"),
             computed: flag("computed"),
             sensitive: flag("sensitive"),
+            write_only: flag("write_only"),
             requires_replace: flag("requires_replace"),
             default,
             ty,

@@ -49,6 +49,7 @@ fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
         optional: a.optional,
         computed: a.computed,
         sensitive: a.sensitive,
+        write_only: a.write_only,
         description_kind: pb::StringKind::Markdown as i32,
         ..Default::default()
     }

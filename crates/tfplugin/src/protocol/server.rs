@@ -14,12 +14,14 @@ use tonic::{Request, Response, Status};
 use super::convert::{decode, diagnostics_to_proto, encode, function_to_proto, path_to_proto, schema_to_proto};
 use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::{self, ProviderServer};
-use crate::framework::plan::{fill_defaults, plan_defaults, requires_replace, unknowns_to_null};
+use crate::framework::plan::{
+    fill_defaults, null_write_only, plan_defaults, requires_replace, unknowns_to_null, with_write_only, write_only_set,
+};
 use crate::framework::provider::Found;
 use crate::framework::resource::{identity_of, identity_type, PlanRequest};
 use crate::framework::{
-    DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Registry, Resource,
-    ResourceContext, Type, Value,
+    AttrPath, DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Registry,
+    Resource, ResourceContext, Type, Value,
 };
 
 /// The tfplugin6 `Provider` service, serving any [`Provider`].
@@ -462,6 +464,21 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 if let Some((resource, schema)) = diags.ok(self.resource(&req.type_name)) {
                     if let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) {
+                        let write_only_ok =
+                            req.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed);
+                        if !write_only_ok {
+                            for name in write_only_set(schema, &config) {
+                                diags.attr_error(
+                                    AttrPath::attr(name),
+                                    "Write-only attribute not supported by this Terraform",
+                                    format!(
+                                        "{name} is write-only: its value must never be stored in state, and this CLI \
+                                         does not support write-only attributes (Terraform 1.11 or later does). \
+                                         Upgrade the CLI, or remove {name}."
+                                    ),
+                                );
+                            }
+                        }
                         resource.validate(&config, &mut diags);
                     }
                 }
@@ -537,6 +554,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                             state = current;
                         }
                         fill_defaults(schema, &mut state);
+                        null_write_only(schema, &mut state);
                         new_identity = identity_data(resource.as_ref(), &state);
                         new_state = diags.ok(encode(&state, &ty));
                     }
@@ -591,6 +609,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         _ = resource.modify_plan(&ctx, plan_req, &mut planned, &mut diags) => {}
                         _ = self.stop.cancelled() => diags.error("Stopped", "Terraform asked the provider to stop while planning."),
                     }
+                    null_write_only(schema, &mut planned);
                     resp.requires_replace =
                         requires_replace(schema, &prior, &planned).iter().map(path_to_proto).collect();
                     planned
@@ -624,12 +643,14 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 let values = (
                     diags.ok(decode(req.prior_state.as_ref(), &ty, "prior state")),
                     diags.ok(decode(req.planned_state.as_ref(), &ty, "planned state")),
+                    diags.ok(decode(req.config.as_ref(), &ty, "configuration")),
                 );
-                let (Some(prior), Some(planned)) = values else {
+                let (Some(prior), Some(mut planned), Some(config)) = values else {
                     resp.new_state = req.prior_state.clone();
                     resp.diagnostics = diagnostics_to_proto(&diags);
                     return resp;
                 };
+                with_write_only(schema, &config, &mut planned);
                 let ctx = self.context();
                 let mut new_state = if planned.is_null() {
                     resource.delete(&ctx, &prior, &mut diags).await;
@@ -645,6 +666,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     resource.update(&ctx, &prior, &planned, &mut diags).await
                 };
                 unknowns_to_null(&mut new_state);
+                null_write_only(schema, &mut new_state);
                 resp.new_identity = identity_data(resource.as_ref(), &new_state);
                 resp.new_state = diags.ok(encode(&new_state, &ty));
                 resp.diagnostics = diagnostics_to_proto(&diags);
