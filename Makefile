@@ -22,7 +22,7 @@ unit:
 acceptance:
 	bash scripts/test.sh --acceptance-only
 
-## Start / stop the local stack (moto for S3+IAM+STS, tansu for Kafka) on free loopback ports.
+## Start / stop the local stack on free loopback ports (STACK_SERVICES=s3,kafka,... for a subset; default all).
 stack-up:
 	bash scripts/stack-up.sh
 

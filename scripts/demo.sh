@@ -6,7 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 
 cargo build
-bash scripts/stack-up.sh
+# The quickstart needs S3/IAM/STS and Kafka only: the JVM servers for ports and pipelines stay off.
+STACK_SERVICES="${STACK_SERVICES:-s3,kafka}" bash scripts/stack-up.sh
 stack_dir="${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}"
 # shellcheck disable=SC1091
 . "$stack_dir/stack.env"

@@ -26,7 +26,13 @@ async fn read_through(
         diags.attr_error(at, format!("Invalid {what}"), lookup.0.first().map(|d| d.detail.clone()).unwrap_or_default());
         return Value::Null;
     }
-    let found = resource.read(ctx, &state, diags).await;
+    let mut found = resource.read(ctx, &state, diags).await;
+    // A data source has no write-only attributes (`Schema::for_data_source` leaves them out).
+    if let Value::Object(attrs) = &mut found {
+        for a in resource.schema().block.attributes.iter().filter(|a| a.write_only) {
+            attrs.remove(&a.name);
+        }
+    }
     if found.is_null() && !diags.has_errors() {
         diags.attr_error(
             at,

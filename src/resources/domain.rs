@@ -34,7 +34,7 @@ struct DomainModel {
     role_arn: Option<String>,
     tags_all: Option<BTreeMap<String, String>>,
     /// Write-only: present only in the values create and update receive, never in state.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     password_wo: Option<String>,
     #[serde(default)]
     password_wo_version: Option<i64>,

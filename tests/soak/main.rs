@@ -1,21 +1,66 @@
 //! Load: 1,000 streams, 200 data products and 1,000 grants in one configuration — apply,
 //! plan (no changes) and destroy, at the default parallelism and at `-parallelism=50`, with
 //! wall times and the provider's peak RSS; after each destroy the backends are scanned, and
-//! nothing under the test's name prefix may be left. Run with `make soak` (needs the local
-//! stack).
+//! nothing under the test's name prefix may be left. The provider manages Kafka ACLs (the
+//! harness's default): after apply the broker holds every binding the domains and grants own,
+//! after destroy none of them. Run with `make soak` (needs the local stack: Apache Kafka with
+//! SASL/SCRAM and ACLs; the provider and the checks log in as its admin from stack.env).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../acceptance/support/mod.rs"]
 mod support;
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use support::inventory::{stack_broker, Inventory};
 use support::{combined, Backends, Tf};
+use terraform_provider_datamesh::acl::{self, AclBinding};
+use terraform_provider_datamesh::naming::default_principal;
+
+const DOMAINS: usize = 20;
+const PRODUCTS_PER_DOMAIN: usize = 10;
+const GRANTS_PER_PRODUCT: usize = 5;
 
 /// 20 domains × 10 products (200), 5 streams each (1,000), each product granted to the next
 /// 5 domains (1,000 grants).
+/// The Kafka ACL bindings [`configuration`]'s domains and grants own: each domain's own, and
+/// each grant's for its consumer (whose group binding is the consumer domain's own one, so the
+/// set holds it once).
+fn expected_acls(p: &str) -> Vec<AclBinding> {
+    let domain = |d: usize| format!("{p}-d{d}");
+    let mut all = BTreeSet::new();
+    for d in 0..DOMAINS {
+        all.extend(acl::domain_bindings(&domain(d), &default_principal(&domain(d))));
+        for product in 0..PRODUCTS_PER_DOMAIN {
+            for k in 1..=GRANTS_PER_PRODUCT {
+                let consumer = domain((d + k) % DOMAINS);
+                all.extend(acl::grant_bindings(
+                    &consumer,
+                    &default_principal(&consumer),
+                    &domain(d),
+                    &format!("product-{product}"),
+                    false,
+                ));
+            }
+        }
+    }
+    all.into_iter().collect()
+}
+
+/// Which of `wanted` the broker holds (DescribeAcls as the stack's admin, a few hundred
+/// bindings per call so each stays well inside the checker's timeout).
+fn acls_on_broker(b: &Backends, wanted: &[AclBinding]) -> BTreeSet<AclBinding> {
+    let streaming = b.streaming();
+    wanted.chunks(250).flat_map(|chunk| b.block_on(streaming.describe_acls(chunk)).expect("DescribeAcls")).collect()
+}
+
+/// Up to 10 of `bindings`, one a line, for a failure message.
+fn some(bindings: impl IntoIterator<Item = AclBinding>) -> String {
+    bindings.into_iter().take(10).map(|b| format!("  {b}\n")).collect()
+}
+
 fn configuration(p: &str) -> String {
     format!(
         r#"locals {{
@@ -95,6 +140,8 @@ fn thousands_of_resources_apply_plan_and_destroy() {
             |base: &[&'static str]| -> Vec<String> { base.iter().map(|s| s.to_string()).chain(par.clone()).collect() };
         let run = |args: Vec<String>| timed(&tf, &args.iter().map(String::as_str).collect::<Vec<_>>());
         let b = Backends::for_prefix(&tf.prefix);
+        let acls = expected_acls(&tf.prefix);
+        assert!(acls_on_broker(&b, &acls).is_empty(), "a fresh prefix has no ACLs on the broker");
         let (apply_s, apply_mb) = run(with(&["apply", "-auto-approve", "-no-color"]));
         // The scan sees what was made (so that an empty scan after destroy means something).
         let made = Inventory::scan(&b, &tf.prefix, &stack_broker());
@@ -103,14 +150,29 @@ fn thousands_of_resources_apply_plan_and_destroy() {
             (20, 200, 1000),
             "the backends hold the domains' roles, the products' buckets and the streams' topics"
         );
+        let held = acls_on_broker(&b, &acls);
+        assert_eq!(
+            held.len(),
+            acls.len(),
+            "the broker holds every ACL binding of the domains and grants; missing, for example:\n{}",
+            some(acls.iter().filter(|a| !held.contains(*a)).cloned())
+        );
         let (plan_s, plan_mb) = run(with(&["plan", "-detailed-exitcode", "-no-color"]));
         let (destroy_s, destroy_mb) = run(with(&["destroy", "-auto-approve", "-no-color"]));
         tf.destroyed();
         let left = Inventory::scan(&b, &tf.prefix, &stack_broker());
         assert_eq!(left, Inventory::default(), "destroy left orphans:\n{}", left.diff(&Inventory::default()));
+        let left_acls = acls_on_broker(&b, &acls);
+        assert!(
+            left_acls.is_empty(),
+            "destroy left {} ACL bindings, for example:\n{}",
+            left_acls.len(),
+            some(left_acls.clone())
+        );
         eprintln!(
-            "soak (parallelism {}): 2,220 resources — apply {apply_s:.1}s (peak RSS {apply_mb:.1} MiB), plan {plan_s:.1}s ({plan_mb:.1} MiB), destroy {destroy_s:.1}s ({destroy_mb:.1} MiB)",
-            parallelism.map(|n| n.to_string()).unwrap_or_else(|| "default 10".into())
+            "soak (parallelism {}): 2,220 resources, {} ACL bindings — apply {apply_s:.1}s (peak RSS {apply_mb:.1} MiB), plan {plan_s:.1}s ({plan_mb:.1} MiB), destroy {destroy_s:.1}s ({destroy_mb:.1} MiB)",
+            parallelism.map(|n| n.to_string()).unwrap_or_else(|| "default 10".into()),
+            acls.len()
         );
     }
 }

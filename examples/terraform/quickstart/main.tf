@@ -17,8 +17,7 @@ provider "datamesh" {
   }
 
   kafka {
-    default_replication_factor = 1
-    manage_acls                = false # the local broker has no ACL API
+    default_replication_factor = 1 # the local stack has one broker; its address and SCRAM login come from stack.env
   }
 
   governance {
