@@ -36,11 +36,28 @@ if o.get("taskmanagers") != 1 or o.get("slots-total") != 2:
 PY
 }
 
+# The JVM options the distribution's own conf/config.yaml gives every Flink process
+# (env.java.opts.all: the --add-opens/--add-exports Flink needs on Java 17), carried into the
+# stack's config.yaml, which replaces that file.
+flink_dist_java_opts() {
+    "$PY" - "$1/conf/config.yaml" <<'PY'
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1])) or {}
+opts = c.get("env.java.opts.all")
+if opts is None:
+    opts = (((c.get("env") or {}).get("java") or {}).get("opts") or {}).get("all")
+if not opts:
+    sys.exit(f"no env.java.opts.all in {sys.argv[1]}")
+print(opts)
+PY
+}
+
 probe_flink() { flink_overview_ok "$DATAMESH_FLINK_REST_URL"; }
 
 start_flink() {
-    local home conf rest rpc blob tm_rpc tm_data jm_metrics tm_metrics rc
+    local home conf rest rpc blob tm_rpc tm_data jm_metrics tm_metrics rc java_opts
     home="$(flink_home)" || die "Flink $FLINK_VERSION is not installed in $FLINK_VENV (scripts/tools.sh flink)"
+    java_opts="$(flink_dist_java_opts "$home")" || die "flink: could not read the JVM options of $home/conf/config.yaml"
     for _ in 1 2 3; do
         rest="$(free_port)" rpc="$(free_port)" blob="$(free_port)" tm_rpc="$(free_port)"
         tm_data="$(free_port)" jm_metrics="$(free_port)" tm_metrics="$(free_port)"
@@ -50,6 +67,7 @@ start_flink() {
         cp -R "$home/conf" "$conf"
         cat >"$conf/config.yaml" <<YAML
 # Written by scripts/stack/flink.sh for the local stack: loopback only, free ports.
+env.java.opts.all: "$java_opts"
 jobmanager.rpc.address: 127.0.0.1
 jobmanager.rpc.port: $rpc
 jobmanager.bind-host: 127.0.0.1
@@ -76,14 +94,14 @@ state.backend.type: hashmap
 YAML
         # Each process's metric query service gets its own port (a dynamic property: the
         # two share config.yaml).
-        FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" \
+        FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
             spawn flink-jobmanager "$home/bin/jobmanager.sh" start-foreground \
             -D "metrics.internal.query-service.port=$jm_metrics"
         rc=0; wait_for flink-jobmanager "REST answer on 127.0.0.1:$rest" \
             "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' \
             "http://127.0.0.1:$rest/config" || rc=$?
         if [ "$rc" -eq 0 ]; then
-            FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" \
+            FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
                 spawn flink-taskmanager "$home/bin/taskmanager.sh" start-foreground \
                 -D "metrics.internal.query-service.port=$tm_metrics"
             wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, 2 slots)" \
