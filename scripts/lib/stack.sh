@@ -44,11 +44,18 @@ os.execvp(sys.argv[1], sys.argv[1:])
     echo $! >"$DIR/$name.pid"
 }
 
-# Is the process spawned as NAME still running (and still ours)?
+# Is the process spawned as NAME still running (and still ours)? While the process is in the
+# middle of an exec (a launch script exec-ing the next script or its JVM, as Flink's and Spark's
+# do) its /proc environ can read empty: a live pid gets a few more looks before it counts as gone.
 alive() {
-    local pid
+    local pid try
     pid="$(cat "$DIR/$1.pid" 2>/dev/null)" || return 1
-    [ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DATAMESH_STACK_PROCESS=$DIR/$1"
+    [ -n "$pid" ] || return 1
+    for try in 1 2 3 4 5; do
+        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DATAMESH_STACK_PROCESS=$DIR/$1" && return 0
+        [ -d "/proc/$pid" ] && [ "$try" -lt 5 ] || return 1
+        sleep 0.1
+    done
 }
 
 # Prints why NAME failed: the last lines of its log and the command that reproduces it.

@@ -11,6 +11,7 @@ mod cli_versions_test;
 mod data_product_test;
 mod data_source_test;
 mod domain_test;
+mod engines_smoke_test;
 mod ephemeral_test;
 mod examples_test;
 mod fault_test;
