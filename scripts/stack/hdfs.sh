@@ -14,7 +14,8 @@ HDFS_SUPERUSER=hdfs
 install_hdfs() {
     local src="$SCRIPTS/stack/hdfs/MiniHdfs.java" want
     maven_fetch "$HDFS_HOME" "org.apache.hadoop:hadoop-client-minicluster:$HADOOP_VERSION" \
-        "org.apache.hadoop:hadoop-client-api:$HADOOP_VERSION" "org.apache.hadoop:hadoop-client-runtime:$HADOOP_VERSION"
+        "org.apache.hadoop:hadoop-client-api:$HADOOP_VERSION" "org.apache.hadoop:hadoop-client-runtime:$HADOOP_VERSION" \
+        "org.apache.logging.log4j:log4j-slf4j-impl:$LOG4J_VERSION"
     want="$(sha256sum "$src" | cut -d' ' -f1) hadoop=$HADOOP_VERSION"
     if [ -f "$HDFS_LAUNCHER/.datamesh-javac" ] && [ "$(cat "$HDFS_LAUNCHER/.datamesh-javac")" = "$want" ]; then return 0; fi
     command -v javac >/dev/null 2>&1 || install_die "javac (a JDK 17) not found: it compiles $src"
@@ -23,6 +24,11 @@ install_hdfs() {
     mkdir -p "$HDFS_LAUNCHER.tmp"
     javac --release 17 -cp "$HDFS_HOME/libs/*" -d "$HDFS_LAUNCHER.tmp" "$src" ||
         install_die "javac $src failed"
+    # The web apps (NameNode, DataNode UIs, WebHDFS) as files ahead of the jar on the class path:
+    # Jetty served from inside the 100+ MB minicluster jar reads through all of it at every start
+    # (~20 s on 2 cores).
+    (cd "$HDFS_LAUNCHER.tmp" && jar xf "$HDFS_HOME/libs/hadoop-client-minicluster-$HADOOP_VERSION.jar" webapps) ||
+        install_die "could not extract webapps/ from hadoop-client-minicluster-$HADOOP_VERSION.jar"
     echo "$want" >"$HDFS_LAUNCHER.tmp/.datamesh-javac"
     rm -rf "$HDFS_LAUNCHER"
     mv "$HDFS_LAUNCHER.tmp" "$HDFS_LAUNCHER"
@@ -59,14 +65,29 @@ start_hdfs() {
         rpc="$(free_port)"; http="$(free_port)"
         dn_data="$(free_port)"; dn_http="$(free_port)"; dn_ipc="$(free_port)"; dn_proxy="$(free_port)"
         rm -rf "$home"
-        mkdir -p "$home"
+        mkdir -p "$home/tmp"
+        "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$home/http-auth-secret"
+        chmod 600 "$home/http-auth-secret"
+        cat >"$home/log4j2.properties" <<'PROPS'
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = STDOUT
+logger.state.name = org.apache.hadoop.hdfs.StateChange
+logger.state.level = WARN
+logger.audit.name = org.apache.hadoop.hdfs.server.namenode.FSNamesystem.audit
+logger.audit.level = WARN
+PROPS
         spawn hdfs env HADOOP_USER_NAME="$HDFS_SUPERUSER" java -Xms128m -Xmx512m -XX:+UseSerialGC \
-            -Djava.net.preferIPv4Stack=true -Dhadoop.tmp.dir="$home/tmp" \
+            -Djava.net.preferIPv4Stack=true -Djava.io.tmpdir="$home/tmp" -Dhadoop.tmp.dir="$home/tmp" -Dlog4j2.configurationFile="$home/log4j2.properties" \
             --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
             --add-opens java.base/java.net=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
             --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-exports java.base/sun.net.dns=ALL-UNNAMED \
             --add-exports java.base/sun.net.util=ALL-UNNAMED \
-            -cp "$HDFS_LAUNCHER:$HDFS_HOME/libs/*" MiniHdfs "$home" "$rpc" "$http" "$dn_data" "$dn_http" "$dn_ipc" "$dn_proxy"
+            -cp "$HDFS_LAUNCHER:$HDFS_HOME/libs/*" MiniHdfs "$home" "$rpc" "$http" "$dn_data" "$dn_http" "$dn_ipc" "$dn_proxy" \
+            hadoop.http.authentication.signature.secret.file="$home/http-auth-secret"
         export DATAMESH_HDFS_WEBHDFS_URL="http://127.0.0.1:$http"
         rc=0; wait_for hdfs "WebHDFS GETFILESTATUS / as $HDFS_SUPERUSER on 127.0.0.1:$http, out of safe mode, a live DataNode" \
             probe_hdfs || rc=$?

@@ -3,7 +3,8 @@
 // bound to 127.0.0.1, permissions and ACLs on, WebHDFS on. The NameNode's superuser is the user
 // this runs as (HADOOP_USER_NAME=hdfs), in the superuser group `supergroup`.
 //
-// Usage: java -cp LIBS:CLASSES MiniHdfs BASEDIR NN_RPC NN_HTTP DN_DATA DN_HTTP DN_IPC DN_PROXY
+// Usage: java -cp CLASSES:LIBS MiniHdfs BASEDIR NN_RPC NN_HTTP DN_DATA DN_HTTP DN_IPC DN_PROXY [KEY=VALUE...]
+//   KEY=VALUE: further Hadoop configuration, set last.
 // Prints "MiniHdfs ready" once the DataNode is registered and the NameNode is out of safe mode,
 // then runs until it is signalled (a shutdown hook stops both nodes).
 
@@ -13,8 +14,8 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
 
 public final class MiniHdfs {
     public static void main(String[] args) throws Exception {
-        if (args.length != 7) {
-            System.err.println("usage: MiniHdfs BASEDIR NN_RPC NN_HTTP DN_DATA DN_HTTP DN_IPC DN_PROXY");
+        if (args.length < 7) {
+            System.err.println("usage: MiniHdfs BASEDIR NN_RPC NN_HTTP DN_DATA DN_HTTP DN_IPC DN_PROXY [KEY=VALUE...]");
             System.exit(2);
         }
         File base = new File(args[0]);
@@ -45,6 +46,14 @@ public final class MiniHdfs {
         conf.setInt("dfs.namenode.service.handler.count", 2);
         conf.setInt("dfs.datanode.handler.count", 2);
         conf.setInt("dfs.heartbeat.interval", 1);
+        for (int i = 7; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            if (eq <= 0) {
+                System.err.println("MiniHdfs: not KEY=VALUE: " + args[i]);
+                System.exit(2);
+            }
+            conf.set(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
 
         MiniDFSCluster cluster = new MiniDFSCluster.Builder(conf, base)
                 .nameNodePort(nnRpc)
