@@ -41,7 +41,16 @@ os.closerange(3, os.sysconf("SC_OPEN_MAX"))
 os.setsid()
 os.execvp(sys.argv[1], sys.argv[1:])
 ' "$@" </dev/null >"$DIR/$name.log" 2>&1 &
-    echo $! >"$DIR/$name.pid"
+    local pid=$!
+    echo "$pid" >"$DIR/$name.pid"
+    # Until the forked shell has exec'd, its environment has no mark yet and `alive` would call
+    # it dead (seen on a loaded machine): wait, briefly, for the mark or for the process to end.
+    local i
+    for ((i = 0; i < 100; i++)); do
+        alive "$name" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
 }
 
 # Is the process spawned as NAME still running (and still ours)?
