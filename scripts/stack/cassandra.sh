@@ -127,8 +127,8 @@ start_cassandra() {
     local home="$DIR/cassandra" native storage password default_password rc jamm out
     password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
     default_password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
-    jamm="$(ls "$CASSANDRA_HOME"/libs/jamm-*.jar 2>/dev/null | head -n 1)"
-    [ -n "$jamm" ] || die "cassandra: no jamm jar in $CASSANDRA_HOME/libs (run scripts/tools.sh cassandra)"
+    jamm=("$CASSANDRA_HOME"/libs/jamm-*.jar) # the agent that sizes memtable objects
+    [ -f "${jamm[0]}" ] || die "cassandra: no jamm jar in $CASSANDRA_HOME/libs (run scripts/tools.sh cassandra)"
     for _ in 1 2 3; do
         native="$(free_port)"
         storage="$(free_port)"
@@ -137,7 +137,7 @@ start_cassandra() {
         cassandra_config "$home" "$native" "$storage"
         spawn cassandra java -Xms256m -Xmx1g -Xss512k -XX:+UseSerialGC -XX:MaxDirectMemorySize=256m \
             -XX:+ExitOnOutOfMemoryError \
-            -Djava.net.preferIPv4Stack=true "${CASSANDRA_JAVA17_FLAGS[@]}" -javaagent:"$jamm" \
+            -Djava.net.preferIPv4Stack=true "${CASSANDRA_JAVA17_FLAGS[@]}" -javaagent:"${jamm[0]}" \
             -Dcassandra-foreground=yes -Dcassandra.config="file://$home/cassandra.yaml" \
             -Dcassandra.storagedir="$home" -Dcassandra.logdir="$home/logs" -Dcassandra.triggers_dir="$home/triggers" \
             -Dlogback.configurationFile="$home/logback.xml" \

@@ -46,7 +46,8 @@ async fn cassandra_login(user: &str, password: &str) -> Result<Session, scylla::
 
 /// Creates a table in a keyspace of its own, writes and reads a row back.
 async fn cassandra_round_trip(session: &Session, keyspace: &str) -> Result<(), String> {
-    let run = |cql: String| async move { session.query_unpaged(cql.clone(), &[]).await.map_err(|e| format!("{cql}: {e}")) };
+    let run =
+        |cql: String| async move { session.query_unpaged(cql.clone(), &[]).await.map_err(|e| format!("{cql}: {e}")) };
     run(format!("CREATE TABLE {keyspace}.products (id int PRIMARY KEY, name text, owner text)")).await?;
     let insert = format!("INSERT INTO {keyspace}.products (id, name, owner) VALUES (?, ?, ?)");
     session
@@ -75,7 +76,9 @@ async fn cassandra_hdfs_smoke_cassandra_login_and_round_trip() {
     let keyspace = format!("smoke_{}", unique('k'));
     session
         .query_unpaged(
-            format!("CREATE KEYSPACE {keyspace} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"),
+            format!(
+                "CREATE KEYSPACE {keyspace} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+            ),
             &[],
         )
         .await
@@ -88,7 +91,10 @@ async fn cassandra_hdfs_smoke_cassandra_login_and_round_trip() {
     }
     dropped.unwrap_or_else(|e| panic!("DROP KEYSPACE {keyspace} failed: {e}"));
     let left = session
-        .query_unpaged("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?", (keyspace.as_str(),))
+        .query_unpaged(
+            "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?",
+            (keyspace.as_str(),),
+        )
         .await
         .unwrap()
         .into_rows_result()
@@ -146,7 +152,8 @@ impl WebHdfs {
         let base = stack_var("DATAMESH_HDFS_WEBHDFS_URL");
         // Redirects to the DataNode are followed by hand: the second step of CREATE carries the
         // data, and its answer is the one that tells whether the write was allowed.
-        let client = Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
+        let client =
+            Client::builder().redirect(redirect::Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
         Self { base, client }
     }
 
