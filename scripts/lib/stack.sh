@@ -54,10 +54,18 @@ os.execvp(sys.argv[1], sys.argv[1:])
 }
 
 # Is the process spawned as NAME still running (and still ours)?
+# A process in the middle of an exec (python -> env -> java) shows an empty environment for a
+# moment, so a missing mark is looked for again while the pid exists.
 alive() {
-    local pid
+    local pid i
     pid="$(cat "$DIR/$1.pid" 2>/dev/null)" || return 1
-    [ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DATAMESH_STACK_PROCESS=$DIR/$1"
+    [ -n "$pid" ] || return 1
+    for ((i = 0; i < 5; i++)); do
+        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DATAMESH_STACK_PROCESS=$DIR/$1" && return 0
+        [ -d "/proc/$pid" ] || return 1
+        sleep 0.1
+    done
+    return 1
 }
 
 # Prints why NAME failed: the last lines of its log and the command that reproduces it.
