@@ -163,8 +163,11 @@ mod tests {
         }
     }
 
+    /// An entity's components and its quota values, as a test answer lists them.
+    type Entry<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, f64)]);
+
     /// A DescribeClientQuotas v0 answer with these entries.
-    fn described(entries: &[(&[(&str, &str)], &[(&str, f64)])]) -> Vec<u8> {
+    fn described(entries: &[Entry<'_>]) -> Vec<u8> {
         let mut b = vec![0, 0, 0, 0, 0, 0, 0xff, 0xff];
         b.extend_from_slice(&(entries.len() as i32).to_be_bytes());
         for (parts, values) in entries {
