@@ -6,10 +6,8 @@
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
-use std::time::Duration;
 
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka_sys as rd;
 
 /// An error code and its text.
 pub(super) type Failure = (RDKafkaErrorCode, String);
@@ -46,48 +44,6 @@ pub(super) unsafe fn text(ptr: *const c_char) -> String {
     }
     // SAFETY: non-null, and NUL-terminated and live by the caller's promise.
     unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
-}
-
-/// Runs one admin request of kind `op` on a private queue: options with `timeout` as the
-/// request timeout (and the operation timeout too, with `operation_timeout`), `start` to issue
-/// the request, then the result event, checked for a request-level error (no broker, timed out).
-///
-/// # Safety
-/// `rk` is a live client that outlives the call; `start` issues exactly one admin request of
-/// kind `op` with the options and queue it is given, from objects that stay valid for its call.
-pub(super) unsafe fn admin_request(
-    rk: *mut rd::rd_kafka_t,
-    op: rd::rd_kafka_admin_op_t,
-    timeout: Duration,
-    operation_timeout: bool,
-    start: impl FnOnce(*const rd::rd_kafka_AdminOptions_t, *mut rd::rd_kafka_queue_t),
-) -> Result<Owned<rd::rd_kafka_event_t>, Failure> {
-    let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: `rk` is live by the caller's promise; the queue and options are owned by guards
-    // that outlive the request and its answer, and the error buffer outlives the calls that
-    // write it (librdkafka bounds its writes by the length given).
-    unsafe {
-        let queue = Owned { ptr: rd::rd_kafka_queue_new(rk), destroy: rd::rd_kafka_queue_destroy };
-        let options = Owned { ptr: rd::rd_kafka_AdminOptions_new(rk, op), destroy: rd::rd_kafka_AdminOptions_destroy };
-        let mut errstr = [0 as c_char; 256];
-        rd::rd_kafka_AdminOptions_set_request_timeout(options.ptr, timeout_ms, errstr.as_mut_ptr(), errstr.len());
-        if operation_timeout {
-            rd::rd_kafka_AdminOptions_set_operation_timeout(options.ptr, timeout_ms, errstr.as_mut_ptr(), errstr.len());
-        }
-        start(options.ptr, queue.ptr);
-        let event = Owned {
-            ptr: rd::rd_kafka_queue_poll(queue.ptr, timeout_ms.saturating_add(1000)),
-            destroy: rd::rd_kafka_event_destroy,
-        };
-        if event.ptr.is_null() {
-            return Err((RDKafkaErrorCode::OperationTimedOut, "no answer from the broker in time".into()));
-        }
-        let code = rd::rd_kafka_event_error(event.ptr);
-        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            return Err((RDKafkaErrorCode::from(code), text(rd::rd_kafka_event_error_string(event.ptr))));
-        }
-        Ok(event)
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
 
-use super::ffi::{admin_request, cstring, text, Failure, Owned};
+use super::ffi::{cstring, text, Failure, Owned};
 
 /// Takes ownership of a returned `rd_kafka_error_t`, turning it into a failure.
 fn take_error(err: *mut rd::rd_kafka_error_t) -> Result<(), Failure> {
@@ -36,12 +36,14 @@ pub(super) fn alter_topic(
 ) -> Result<(), Failure> {
     let rk = admin.inner().native_ptr();
     let topic = cstring(topic)?;
+    let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
 
     // SAFETY: `rk` is the live client owned by `admin`, which outlives this call. Every object
     // created here is owned by an `Owned` guard (or passed to librdkafka, which copies it), all
     // C strings outlive the calls that read them, and the result event is read before it is
     // destroyed.
     unsafe {
+        let queue = Owned { ptr: rd::rd_kafka_queue_new(rk), destroy: rd::rd_kafka_queue_destroy };
         let resource = Owned {
             ptr: rd::rd_kafka_ConfigResource_new(rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC, topic.as_ptr()),
             destroy: rd::rd_kafka_ConfigResource_destroy,
@@ -64,11 +66,28 @@ pub(super) fn alter_topic(
                 std::ptr::null(),
             ))?;
         }
-        let op = rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS;
-        let event = admin_request(rk, op, timeout, false, |options, queue| {
-            let mut resources = [resource.ptr];
-            rd::rd_kafka_IncrementalAlterConfigs(rk, resources.as_mut_ptr(), 1, options, queue);
-        })?;
+        let options = Owned {
+            ptr: rd::rd_kafka_AdminOptions_new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS),
+            destroy: rd::rd_kafka_AdminOptions_destroy,
+        };
+        let mut errstr = [0 as std::os::raw::c_char; 256];
+        rd::rd_kafka_AdminOptions_set_request_timeout(options.ptr, timeout_ms, errstr.as_mut_ptr(), errstr.len());
+
+        let mut resources = [resource.ptr];
+        rd::rd_kafka_IncrementalAlterConfigs(rk, resources.as_mut_ptr(), 1, options.ptr, queue.ptr);
+
+        let event = Owned {
+            ptr: rd::rd_kafka_queue_poll(queue.ptr, timeout_ms.saturating_add(1000)),
+            destroy: rd::rd_kafka_event_destroy,
+        };
+        if event.ptr.is_null() {
+            return Err((RDKafkaErrorCode::OperationTimedOut, "no answer from the broker in time".into()));
+        }
+        let code = rd::rd_kafka_event_error(event.ptr);
+        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            let text = text(rd::rd_kafka_event_error_string(event.ptr));
+            return Err((RDKafkaErrorCode::from(code), text));
+        }
         let result = rd::rd_kafka_event_IncrementalAlterConfigs_result(event.ptr);
         if result.is_null() {
             return Err((RDKafkaErrorCode::Fail, "unexpected answer to IncrementalAlterConfigs".into()));

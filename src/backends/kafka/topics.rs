@@ -12,7 +12,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
 
-use super::ffi::{admin_request, cstring, text, Failure, Owned};
+use super::acls::{answer, Request};
+use super::ffi::{cstring, text, Failure, Owned};
 use crate::backends::streaming::TopicSpec;
 
 /// Creates one topic; blocks until the broker answers or `timeout` passes. A refusal carries
@@ -22,13 +23,13 @@ pub(super) fn create(
     spec: &TopicSpec,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    let rk = admin.inner().native_ptr();
     let name = cstring(&spec.name)?;
     let configs: Vec<(CString, CString)> =
         spec.configs.iter().map(|(k, v)| Ok((cstring(k)?, cstring(v)?))).collect::<Result<_, Failure>>()?;
 
-    // SAFETY: `rk` is the live client owned by `admin`, which outlives this call. The new
-    // topic is owned by an `Owned` guard until after the request (librdkafka copies it), every
+    // SAFETY: the request's client is the live one owned by `admin`, which outlives this call,
+    // and its options and queue are owned by it. The new topic is owned by an `Owned` guard
+    // until after the request (librdkafka copies it), every
     // C string outlives the calls that read it, the error buffer is passed with its length,
     // and the result and its topics are read before the event owning them is destroyed.
     unsafe {
@@ -52,19 +53,25 @@ pub(super) fn create(
                 return Err((RDKafkaErrorCode::from(code), format!("cannot set config {k}")));
             }
         }
-        let op = rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS;
-        let event = admin_request(rk, op, timeout, true, |options, queue| {
-            let mut topics = [topic.ptr];
-            rd::rd_kafka_CreateTopics(rk, topics.as_mut_ptr(), 1, options, queue);
-        })?;
-        let result = rd::rd_kafka_event_CreateTopics_result(event.ptr);
-        if result.is_null() {
-            return Err((RDKafkaErrorCode::Fail, "unexpected answer to CreateTopics".into()));
-        }
-        let mut count = 0usize;
-        let topics = rd::rd_kafka_CreateTopics_result_topics(result, &mut count);
-        for i in 0..count {
-            let t = *topics.add(i);
+        let request = Request::new(admin, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout);
+        // As the safe API does: the broker waits up to the timeout for the topic to be made.
+        let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        rd::rd_kafka_AdminOptions_set_operation_timeout(
+            request.options.ptr,
+            timeout_ms,
+            errstr.as_mut_ptr(),
+            errstr.len(),
+        );
+        let mut topics = [topic.ptr];
+        rd::rd_kafka_CreateTopics(request.rk, topics.as_mut_ptr(), 1, request.options.ptr, request.queue.ptr);
+        let event = request.next()?;
+        let results = answer(
+            &event,
+            "CreateTopics",
+            rd::rd_kafka_event_CreateTopics_result,
+            rd::rd_kafka_CreateTopics_result_topics,
+        )?;
+        for &t in results {
             let code = rd::rd_kafka_topic_result_error(t);
             if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
                 return Err((RDKafkaErrorCode::from(code), text(rd::rd_kafka_topic_result_error_string(t))));
