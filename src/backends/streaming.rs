@@ -61,6 +61,24 @@ impl std::fmt::Display for ScramMechanism {
     }
 }
 
+/// A Kafka client quota on a user (KIP-546 keys); an unset limit is no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Quota {
+    /// `producer_byte_rate`: bytes per second, per broker.
+    pub producer_byte_rate: Option<f64>,
+    /// `consumer_byte_rate`: bytes per second, per broker.
+    pub consumer_byte_rate: Option<f64>,
+    /// `request_percentage`: the share of one I/O or network thread, in percent.
+    pub request_percentage: Option<f64>,
+}
+
+impl Quota {
+    /// Whether no limit is set.
+    pub fn is_empty(&self) -> bool {
+        self.producer_byte_rate.is_none() && self.consumer_byte_rate.is_none() && self.request_percentage.is_none()
+    }
+}
+
 /// A Kafka-protocol broker's admin API.
 #[async_trait]
 pub trait Streaming: Send + Sync {
@@ -98,6 +116,12 @@ pub trait Streaming: Send + Sync {
     ) -> Result<(), BackendError>;
     /// Deletes `user`'s SCRAM credential for `mechanism` (a missing one is fine).
     async fn delete_scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Result<(), BackendError>;
+    /// The client quota on user `user` alone (DescribeClientQuotas); None when it has none of
+    /// the keys of [`Quota`].
+    async fn describe_user_quota(&self, user: &str) -> Result<Option<Quota>, BackendError>;
+    /// Makes `user`'s quota exactly `quota` (AlterClientQuotas): keys of [`Quota`] it leaves
+    /// unset are removed; None removes them all. Other quota keys are left alone.
+    async fn set_user_quota(&self, user: &str, quota: Option<&Quota>) -> Result<(), BackendError>;
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! `datamesh_domain`: a team that owns data products. An IAM role (with its trust policy and
-//! tags) and a catalog entry.
+//! tags) and a catalog entry; on Kafka its ACLs, SCRAM credential and client quota.
 
 use std::collections::BTreeMap;
 
@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_all};
 use crate::backends::catalog::domain_key;
-use crate::backends::streaming::ScramMechanism;
+use crate::backends::streaming::{Quota, ScramMechanism};
 use crate::backends::ErrorKind;
 use crate::provider::config::Secret;
 use crate::provider::{Context, ProviderData};
 use crate::{acl, naming, policy};
 use tfplugin::framework::resource::PlanRequest;
 use tfplugin::framework::typed::{model_or_report, state_or_report};
-use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, Schema, Type, Value};
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Resource, Schema, Type, Value};
 
 /// The `datamesh_domain` resource.
 pub struct Domain;
@@ -38,6 +38,79 @@ struct DomainModel {
     password_wo: Option<String>,
     #[serde(default)]
     password_wo_version: Option<i64>,
+    /// The `kafka_quota` block; None when the domain has none.
+    #[serde(default)]
+    kafka_quota: Option<QuotaModel>,
+}
+
+/// The `kafka_quota` block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+struct QuotaModel {
+    producer_byte_rate: Option<f64>,
+    consumer_byte_rate: Option<f64>,
+    request_percentage: Option<f64>,
+}
+
+impl From<QuotaModel> for Quota {
+    fn from(q: QuotaModel) -> Self {
+        Quota {
+            producer_byte_rate: q.producer_byte_rate,
+            consumer_byte_rate: q.consumer_byte_rate,
+            request_percentage: q.request_percentage,
+        }
+    }
+}
+
+impl From<Quota> for QuotaModel {
+    fn from(q: Quota) -> Self {
+        QuotaModel {
+            producer_byte_rate: q.producer_byte_rate,
+            consumer_byte_rate: q.consumer_byte_rate,
+            request_percentage: q.request_percentage,
+        }
+    }
+}
+
+/// The `kafka_quota` attributes: name, whether it must be a whole number, what it limits.
+const QUOTA_LIMITS: [(&str, bool, &str); 3] = [
+    ("producer_byte_rate", true, "bytes per second, per broker"),
+    ("consumer_byte_rate", true, "bytes per second, per broker"),
+    ("request_percentage", false, "percent of one broker I/O or network thread"),
+];
+
+/// Plan-time checks of a `kafka_quota` block's values: each set limit a positive number
+/// (whole for the byte rates, which Kafka keeps as integers), and at least one set.
+fn validate_quota(block: &Value, diags: &mut Diagnostics) {
+    if block.is_null() || !block.is_known() {
+        return;
+    }
+    let mut any = false;
+    for (name, whole, unit) in QUOTA_LIMITS {
+        let v = block.get(name);
+        any |= !v.is_null();
+        let Some(n) = v.as_f64() else { continue };
+        let path = AttrPath::attr("kafka_quota").then(name);
+        if !n.is_finite() || n <= 0.0 {
+            diags.attr_error(
+                path,
+                format!("Invalid {name}"),
+                format!("{name} is {n}, but a quota must be greater than 0 ({unit}). Set a positive number, or leave {name} out for no limit."),
+            );
+        } else if whole && (n.fract() != 0.0 || n > 9.0e15) {
+            diags.attr_error(
+                path,
+                format!("Invalid {name}"),
+                format!("{name} is {n}, but Kafka keeps byte rates as whole numbers ({unit}). Set a whole number such as {}.", n.floor().max(1.0)),
+            );
+        }
+    }
+    if !any {
+        diags.attr_error(
+            AttrPath::attr("kafka_quota"),
+            "Empty kafka_quota",
+            "Set at least one of producer_byte_rate, consumer_byte_rate or request_percentage in kafka_quota, or remove the block for no quota.",
+        );
+    }
 }
 
 /// The domain's catalog entry.
@@ -133,6 +206,18 @@ impl Resource<ProviderData> for Domain {
                     "Version of `password_wo`: Terraform cannot diff a write-only value, so change this number to set a new password. Removing both deletes the credential.",
                 ),
             ],
+        )
+        .with_block(
+            "kafka_quota",
+            Nesting::Single,
+            Block::new(
+                "A Kafka client quota on user `<name>` (the domain's own login). Removing the block removes the quota; a quota changed or deleted outside Terraform is planned back. Needs the provider's `kafka` settings.",
+                vec![
+                    Attribute::optional("producer_byte_rate", Type::Number, "How many bytes per second the domain may produce, per broker. A whole number greater than 0; unset: no limit."),
+                    Attribute::optional("consumer_byte_rate", Type::Number, "How many bytes per second the domain may fetch, per broker. A whole number greater than 0; unset: no limit."),
+                    Attribute::optional("request_percentage", Type::Number, "How much of a broker's request-handling time the domain may use, in percent of one I/O or network thread. Greater than 0; unset: no limit."),
+                ],
+            ),
         ))
     }
 
@@ -183,6 +268,7 @@ impl Resource<ProviderData> for Domain {
                 );
             }
         }
+        validate_quota(config.get("kafka_quota"), diags);
         if password.is_null() && !version.is_null() && version.is_known() {
             diags.attr_error(
                 AttrPath::attr("password_wo"),
@@ -192,8 +278,18 @@ impl Resource<ProviderData> for Domain {
         }
     }
 
-    async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, _diags: &mut Diagnostics) {
+    async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
         let cfg = &ctx.provider.config;
+        if !req.config.get("kafka_quota").is_null()
+            && cfg.kafka.bootstrap_servers.is_empty()
+            && cfg.unknown_error("kafka").is_none()
+        {
+            diags.attr_error(
+                AttrPath::attr("kafka_quota"),
+                "Kafka is not configured",
+                "kafka_quota sets a client quota on the Kafka brokers, and the provider has none. Set kafka { bootstrap_servers = [\"host:port\"] } in the provider block (or DATAMESH_KAFKA_BOOTSTRAP_SERVERS), or remove the block.",
+            );
+        }
         match known_str(planned, "name") {
             Some(Some(name)) => {
                 let name = name.to_string();
@@ -282,6 +378,10 @@ impl Resource<ProviderData> for Domain {
             // State tells the truth: no credential yet, so the next plan sets it again.
             m.password_wo_version = None;
         }
+        if m.kafka_quota.is_some() && !set_quota(ctx, &m.name, m.kafka_quota.as_ref(), diags).await {
+            // No quota yet, as far as the broker knows: the next plan sets it again.
+            m.kafka_quota = None;
+        }
         // Even when the catalog write failed, the role exists: state must say so.
         self.state(&m, diags)
     }
@@ -290,6 +390,8 @@ impl Resource<ProviderData> for Domain {
         let Some(mut m) = self.model(state, diags) else { return state.clone() };
         let Some(aws) = diags.ok(ctx.provider.aws().await) else { return state.clone() };
         let (iam, catalog) = (&aws.iam, &aws.catalog);
+        // Only an import's state lacks the role ARN every create records.
+        let importing = m.role_arn.is_none();
         let role_name = naming::role_name(&ctx.provider.config.name_prefix, &m.name);
         let what = format!("IAM role {role_name:?}");
         let Some(role) = ok_or_report(iam.get_role(&role_name).await, &what, diags) else { return state.clone() };
@@ -314,6 +416,21 @@ impl Resource<ProviderData> for Domain {
         m.role_arn = Some(role.arn);
         m.trusted_principal_arns = Some(policy::trusted_principals(&role.trust_policy));
         m.tags_all = Some(role.tags);
+        // A refresh asks for the quota only when state has one (domains without a quota cost no
+        // request); an import asks when Kafka is configured.
+        let kafka = !ctx.provider.config.kafka.bootstrap_servers.is_empty();
+        if m.kafka_quota.is_some() || (importing && kafka) {
+            let what = format!("the Kafka client quota of user {:?}", m.name);
+            let found = match ctx.provider.streaming().await {
+                Ok(s) => ok_or_report(s.describe_user_quota(&m.name).await, &what, diags),
+                Err(d) => {
+                    diags.0.push(d);
+                    None
+                }
+            };
+            let Some(found) = found else { return state.clone() };
+            m.kafka_quota = found.map(QuotaModel::from);
+        }
         self.state(&m, diags)
     }
 
@@ -371,6 +488,9 @@ impl Resource<ProviderData> for Domain {
                 m.password_wo_version = old.password_wo_version;
             }
         }
+        if m.kafka_quota != old.kafka_quota && !set_quota(ctx, &m.name, m.kafka_quota.as_ref(), diags).await {
+            m.kafka_quota = old.kafka_quota;
+        }
         m.role_arn = old.role_arn.clone();
         let key = domain_key(&m.name);
         let created = match catalog.get::<DomainEntry>(&key).await {
@@ -407,6 +527,9 @@ impl Resource<ProviderData> for Domain {
             }
         }
         if !delete_credential(ctx, &m, diags).await {
+            return;
+        }
+        if m.kafka_quota.is_some() && !set_quota(ctx, &m.name, None, diags).await {
             return;
         }
         match iam.delete_role(&role_name).await {
@@ -492,6 +615,25 @@ async fn set_credential(ctx: &Context, m: &DomainModel, diags: &mut Diagnostics)
     }
 }
 
+/// Makes user `user`'s client quota `quota` (None removes it); false when that failed
+/// (reported at `kafka_quota`).
+async fn set_quota(ctx: &Context, user: &str, quota: Option<&QuotaModel>, diags: &mut Diagnostics) -> bool {
+    let set = async {
+        let streaming = ctx.provider.streaming().await?;
+        let quota = quota.map(|q| Quota::from(*q));
+        streaming.set_user_quota(user, quota.as_ref()).await.map_err(|e| {
+            e.attr_diagnostic(AttrPath::attr("kafka_quota"), &format!("the Kafka client quota of user {user:?}"))
+        })
+    };
+    match set.await {
+        Ok(()) => true,
+        Err(d) => {
+            diags.0.push(d);
+            false
+        }
+    }
+}
+
 /// Deletes the domain's SCRAM credential when state says it has one (`password_wo_version`);
 /// false when that failed (reported).
 async fn delete_credential(ctx: &Context, m: &DomainModel, diags: &mut Diagnostics) -> bool {
@@ -528,6 +670,61 @@ mod tests {
         assert!(check_principal("User:sаles").is_err(), "a Cyrillic look-alike");
         assert!(check_principal("User:a\"b").is_err());
         assert!(check_principal("User:CN=svc,OU=data").is_ok());
+    }
+
+    fn quota(p: Value, c: Value, r: Value) -> Value {
+        Value::object([("producer_byte_rate", p), ("consumer_byte_rate", c), ("request_percentage", r)])
+    }
+
+    fn quota_errors(block: &Value) -> Vec<(String, String)> {
+        let mut diags = Diagnostics::new();
+        validate_quota(block, &mut diags);
+        diags.0.iter().map(|d| (format!("{:?}", d.path), d.detail.clone())).collect()
+    }
+
+    #[test]
+    fn quota_limits_must_be_positive_and_byte_rates_whole() {
+        let ok = quota(Value::Number(1048576.0), Value::Null, Value::Number(12.5));
+        assert!(quota_errors(&ok).is_empty());
+        assert!(quota_errors(&Value::Null).is_empty(), "no block, no quota");
+        assert!(quota_errors(&quota(Value::Unknown, Value::Null, Value::Null)).is_empty(), "unknown until apply");
+
+        let negative = quota_errors(&quota(Value::Number(-5.0), Value::Null, Value::Null));
+        assert_eq!(negative.len(), 1, "{negative:?}");
+        let want_path = format!("{:?}", Some(AttrPath::attr("kafka_quota").then("producer_byte_rate")));
+        assert_eq!(negative[0].0, want_path);
+        assert!(negative[0].1.contains("greater than 0") && negative[0].1.contains("Set a positive number"));
+
+        let zero = quota_errors(&quota(Value::Null, Value::Null, Value::Number(0.0)));
+        assert!(zero.iter().any(|(p, _)| p.contains("request_percentage")), "{zero:?}");
+        let fraction = quota_errors(&quota(Value::Null, Value::Number(10.5), Value::Null));
+        assert!(fraction.iter().any(|(p, d)| p.contains("consumer_byte_rate") && d.contains("whole")), "{fraction:?}");
+        assert!(quota_errors(&quota(Value::Null, Value::Null, Value::Number(250.5))).is_empty());
+    }
+
+    #[test]
+    fn an_empty_quota_block_says_what_to_set() {
+        let empty = quota_errors(&quota(Value::Null, Value::Null, Value::Null));
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].1.contains("Set at least one of producer_byte_rate"), "{empty:?}");
+    }
+
+    #[test]
+    fn quota_blocks_round_trip_through_state() {
+        let mut diags = Diagnostics::new();
+        let m = DomainModel {
+            name: "sales".into(),
+            kafka_quota: Some(QuotaModel { producer_byte_rate: Some(1024.0), ..Default::default() }),
+            ..Default::default()
+        };
+        let v = Domain.state(&m, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(v.get("kafka_quota").get("producer_byte_rate"), &Value::Number(1024.0));
+        assert!(v.get("kafka_quota").get("request_percentage").is_null());
+        let back = Domain.model(&v, &mut diags);
+        assert_eq!(back.and_then(|b| b.kafka_quota), m.kafka_quota);
+        let none = Domain.state(&DomainModel { name: "sales".into(), ..Default::default() }, &mut diags);
+        assert!(none.get("kafka_quota").is_null());
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod function_test;
 mod grant_access_test;
 mod grant_test;
 mod kafka_access_test;
+mod kafka_quota_test;
 mod module_test;
 mod mtls_test;
 mod plugin_test;

@@ -170,10 +170,10 @@ fn an_invalid_topic_config_is_refused_by_the_broker_at_the_config_and_creates_no
     let out = tf.apply_fails();
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     eprintln!("{out}");
-    // The broker refuses it (InvalidConfig). On create its own message (which config, why) is
-    // not passed on yet: rdkafka's safe CreateTopics result drops the broker's error_message
-    // (an update, through IncrementalAlterConfigs, names the config: see the lifecycle test).
+    // The broker refuses it (InvalidConfig), and its own message says which config and why:
+    // CreateTopics goes through rdkafka-sys, which keeps the per-topic error string.
     assert!(flat.contains("Kafka CreateTopics (InvalidConfig)"), "the broker's refusal:\n{out}");
+    assert!(flat.contains("segment.bytes"), "the broker's reason names the config:\n{out}");
     assert!(flat.contains("datamesh_stream.s"), "at the stream:\n{out}");
     let topic = format!("{domain}.orders.events");
     assert!(b.block_on(b.streaming().describe_topic(&topic)).unwrap().is_none(), "no topic was created");

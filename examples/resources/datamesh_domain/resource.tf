@@ -10,4 +10,10 @@ resource "datamesh_domain" "sales" {
   tags = {
     cost_center = "sales-42"
   }
+
+  # A Kafka client quota on user "sales": per broker, 1 MiB/s produced and 2 MiB/s fetched.
+  kafka_quota {
+    producer_byte_rate = 1048576
+    consumer_byte_rate = 2097152
+  }
 }

@@ -2,28 +2,18 @@
 //! than through librdkafka: librdkafka aborts the whole process on some brokers' malformed ACL
 //! answers, so ACL calls must not reach it unless the broker advertises the ACL API.
 
-use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::KafkaConnection;
+use super::wire::{self, Reader, Target, WireError};
 use crate::backends::error::{BackendError, ErrorKind};
 
 /// The ACL APIs by key and name, in the order a missing one is reported.
 pub(super) const ACL_APIS: [(i16, &str); 3] = [(29, "DescribeAcls"), (30, "CreateAcls"), (31, "DeleteAcls")];
 
 const API_VERSIONS_KEY: i16 = 18;
-const CLIENT_ID: &str = "terraform-provider-datamesh";
 const CORRELATION_ID: i32 = 1;
-/// Real ApiVersions answers are well under 2 KiB; this bounds what a bad peer can make us
-/// allocate.
-const MAX_FRAME: usize = 64 * 1024;
 
 /// One API a broker advertises, with its version range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,92 +26,36 @@ pub(super) struct ApiVersion {
     pub(super) max: i16,
 }
 
-/// Why asking a broker for its API versions failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum ProbeError {
-    /// No answer (refused, closed, timed out): worth retrying.
-    Unreachable(String),
-    /// An answer that is not a valid ApiVersions response, or settings that cannot work
-    /// (TLS trust, certificate): retrying will not help.
-    Invalid(String),
-}
-
-impl fmt::Display for ProbeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProbeError::Unreachable(m) | ProbeError::Invalid(m) => f.write_str(m),
-        }
-    }
-}
-
-impl ProbeError {
-    /// The backend error for a probe that failed like this.
-    pub(super) fn into_backend_error(self) -> BackendError {
-        let kind = match self {
-            ProbeError::Unreachable(_) => ErrorKind::Transient,
-            ProbeError::Invalid(_) => ErrorKind::Other,
-        };
-        BackendError::new(kind, "Kafka", "ApiVersions", self.to_string())
-    }
-}
-
 /// The ApiVersions v0 request, size prefix included (request header v1, empty body).
 pub(super) fn encode_request() -> Vec<u8> {
-    let client = CLIENT_ID.as_bytes();
-    let body_len = 2 + 2 + 4 + 2 + client.len();
-    let mut out = Vec::with_capacity(4 + body_len);
-    out.extend_from_slice(&(body_len as i32).to_be_bytes());
-    out.extend_from_slice(&API_VERSIONS_KEY.to_be_bytes());
-    out.extend_from_slice(&0i16.to_be_bytes());
-    out.extend_from_slice(&CORRELATION_ID.to_be_bytes());
-    out.extend_from_slice(&(client.len() as i16).to_be_bytes());
-    out.extend_from_slice(client);
-    out
+    // Our fixed header always fits its length prefixes.
+    wire::frame(API_VERSIONS_KEY, 0, CORRELATION_ID, &[]).unwrap_or_default()
 }
 
-/// Reads big-endian fields off a byte slice; `None` when the slice is too short.
-struct Reader<'a> {
-    rest: &'a [u8],
-}
-
-impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, rest) = self.rest.split_first_chunk::<N>()?;
-        self.rest = rest;
-        Some(*head)
-    }
-    fn i16(&mut self) -> Option<i16> {
-        self.take::<2>().map(i16::from_be_bytes)
-    }
-    fn i32(&mut self) -> Option<i32> {
-        self.take::<4>().map(i32::from_be_bytes)
-    }
-}
-
-fn truncated() -> ProbeError {
-    ProbeError::Invalid("the ApiVersions answer is truncated".into())
+fn truncated() -> WireError {
+    WireError::Invalid("the ApiVersions answer is truncated".into())
 }
 
 /// Parses an ApiVersions v0 response frame (without its size prefix). Bytes after the API
 /// array are ignored, as newer brokers may append fields.
-pub(super) fn parse_response(frame: &[u8]) -> Result<Vec<ApiVersion>, ProbeError> {
-    let mut r = Reader { rest: frame };
+pub(super) fn parse_response(frame: &[u8]) -> Result<Vec<ApiVersion>, WireError> {
+    let mut r = Reader::new(frame);
     let correlation_id = r.i32().ok_or_else(truncated)?;
     if correlation_id != CORRELATION_ID {
-        return Err(ProbeError::Invalid(format!(
+        return Err(WireError::Invalid(format!(
             "the ApiVersions answer has correlation id {correlation_id}, expected {CORRELATION_ID}"
         )));
     }
     let error_code = r.i16().ok_or_else(truncated)?;
     if error_code != 0 {
-        return Err(ProbeError::Invalid(format!("the broker answered ApiVersions with error code {error_code}")));
+        return Err(WireError::Invalid(format!("the broker answered ApiVersions with error code {error_code}")));
     }
     let count = r.i32().ok_or_else(truncated)?;
     // The count comes from the peer: check it against the bytes actually there before
     // allocating for it.
     let count = usize::try_from(count)
-        .map_err(|_| ProbeError::Invalid(format!("the ApiVersions answer has a negative API count ({count})")))?;
-    if count > r.rest.len() / 6 {
+        .map_err(|_| WireError::Invalid(format!("the ApiVersions answer has a negative API count ({count})")))?;
+    if count > r.remaining() / 6 {
         return Err(truncated());
     }
     let mut apis = Vec::with_capacity(count);
@@ -135,22 +69,8 @@ pub(super) fn parse_response(frame: &[u8]) -> Result<Vec<ApiVersion>, ProbeError
     Ok(apis)
 }
 
-/// Reads one size-prefixed frame, refusing sizes no ApiVersions answer has.
-async fn read_frame<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, ProbeError> {
-    let mut size = [0u8; 4];
-    stream.read_exact(&mut size).await.map_err(|e| ProbeError::Unreachable(format!("reading the answer: {e}")))?;
-    let size = i32::from_be_bytes(size);
-    let len = usize::try_from(size)
-        .ok()
-        .filter(|&n| n <= MAX_FRAME)
-        .ok_or_else(|| ProbeError::Invalid(format!("the answer claims {size} bytes; not an ApiVersions response")))?;
-    let mut frame = vec![0u8; len];
-    stream.read_exact(&mut frame).await.map_err(|e| ProbeError::Unreachable(format!("reading the answer: {e}")))?;
-    Ok(frame)
-}
-
 /// Sends ApiVersions v0 on an open connection and reads the answer, within `timeout`.
-pub(super) async fn exchange<S>(stream: &mut S, timeout: Duration) -> Result<Vec<ApiVersion>, ProbeError>
+pub(super) async fn exchange<S>(stream: &mut S, timeout: Duration) -> Result<Vec<ApiVersion>, WireError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -158,118 +78,21 @@ where
         stream
             .write_all(&encode_request())
             .await
-            .map_err(|e| ProbeError::Unreachable(format!("sending ApiVersions: {e}")))?;
-        stream.flush().await.map_err(|e| ProbeError::Unreachable(format!("sending ApiVersions: {e}")))?;
-        read_frame(stream).await
+            .map_err(|e| WireError::Unreachable(format!("sending ApiVersions: {e}")))?;
+        stream.flush().await.map_err(|e| WireError::Unreachable(format!("sending ApiVersions: {e}")))?;
+        wire::read_frame(stream).await
     };
     let frame = tokio::time::timeout(timeout, round_trip)
         .await
-        .map_err(|_| ProbeError::Unreachable(format!("no ApiVersions answer within {timeout:?}")))??;
+        .map_err(|_| WireError::Unreachable(format!("no ApiVersions answer within {timeout:?}")))??;
     parse_response(&frame)
 }
 
-/// Where and how to ask: what the probe needs from a `KafkaConnection`.
-#[derive(Debug, Clone)]
-pub(super) struct ProbeTarget {
-    servers: Vec<String>,
-    tls: bool,
-    ca_cert_pem: Option<String>,
-    timeout: Duration,
-}
-
-impl ProbeTarget {
-    /// The target for a connection's bootstrap servers and security protocol.
-    pub(super) fn new(conn: &KafkaConnection) -> Self {
-        let protocol = conn.security_protocol.to_ascii_uppercase();
-        Self {
-            servers: conn.bootstrap_servers.clone(),
-            tls: protocol == "SSL" || protocol == "SASL_SSL",
-            ca_cert_pem: conn.ca_cert_pem.clone(),
-            timeout: conn.timeout,
-        }
-    }
-}
-
-/// The host of `host:port` or `[v6]:port`, for TLS server name checks.
-fn host_of(server: &str) -> &str {
-    if let Some(rest) = server.strip_prefix('[') {
-        return rest.split_once(']').map_or(rest, |(host, _)| host);
-    }
-    server.rsplit_once(':').map_or(server, |(host, _)| host)
-}
-
-/// Trusts `ca_cert_pem` alone when set (as librdkafka's `ssl.ca.pem` does), else the
-/// Mozilla roots.
-fn tls_config(ca_cert_pem: Option<&str>) -> Result<rustls::ClientConfig, ProbeError> {
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_cert_pem {
-        Some(pem) => {
-            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert = cert.map_err(|e| ProbeError::Invalid(format!("ca_cert_pem is not valid PEM: {e}")))?;
-                roots.add(cert).map_err(|e| ProbeError::Invalid(format!("ca_cert_pem: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(ProbeError::Invalid("ca_cert_pem holds no certificate".into()));
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ProbeError::Invalid(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
-
-/// Asks one server, connection and TLS handshake included.
-async fn probe_server(
-    server: &str,
-    tls: Option<&TlsConnector>,
-    timeout: Duration,
-) -> Result<Vec<ApiVersion>, ProbeError> {
-    let tcp = tokio::time::timeout(timeout, TcpStream::connect(server))
-        .await
-        .map_err(|_| ProbeError::Unreachable(format!("no connection within {timeout:?}")))?
-        .map_err(|e| ProbeError::Unreachable(format!("connecting: {e}")))?;
-    let _ = tcp.set_nodelay(true);
-    let Some(connector) = tls else {
-        let mut tcp = tcp;
-        return exchange(&mut tcp, timeout).await;
-    };
-    let name = ServerName::try_from(host_of(server).to_string())
-        .map_err(|e| ProbeError::Invalid(format!("{server:?} has no valid TLS server name: {e}")))?;
-    let mut stream = tokio::time::timeout(timeout, connector.connect(name, tcp))
-        .await
-        .map_err(|_| ProbeError::Unreachable(format!("no TLS handshake within {timeout:?}")))?
-        .map_err(|e| match e.kind() {
-            // rustls reports certificate and protocol failures as InvalidData: settings, not luck.
-            std::io::ErrorKind::InvalidData => ProbeError::Invalid(format!("TLS handshake: {e}")),
-            _ => ProbeError::Unreachable(format!("TLS handshake: {e}")),
-        })?;
-    exchange(&mut stream, timeout).await
-}
-
 /// Asks the bootstrap servers in turn; the first that answers gives its address and APIs.
-pub(super) async fn probe(target: &ProbeTarget) -> Result<(String, Vec<ApiVersion>), ProbeError> {
-    let tls =
-        if target.tls { Some(TlsConnector::from(Arc::new(tls_config(target.ca_cert_pem.as_deref())?))) } else { None };
-    let mut failures = Vec::new();
-    let mut any_invalid = false;
-    for server in &target.servers {
-        match probe_server(server, tls.as_ref(), target.timeout).await {
-            Ok(apis) => return Ok((server.clone(), apis)),
-            Err(e) => {
-                any_invalid |= matches!(e, ProbeError::Invalid(_));
-                failures.push(format!("{server}: {e}"));
-            }
-        }
-    }
-    if failures.is_empty() {
-        return Err(ProbeError::Invalid("no bootstrap servers are configured".into()));
-    }
-    let message = format!("no bootstrap server answered ApiVersions ({})", failures.join("; "));
-    Err(if any_invalid { ProbeError::Invalid(message) } else { ProbeError::Unreachable(message) })
+/// ApiVersions needs no login, so none is made.
+pub(super) async fn probe(target: &Target) -> Result<(String, Vec<ApiVersion>), WireError> {
+    let timeout = target.timeout;
+    wire::each_server(target, "ApiVersions", |mut stream| async move { exchange(&mut stream, timeout).await }).await
 }
 
 /// What one broker said about the ACL API.
@@ -311,8 +134,11 @@ impl AclSupport {
 
 #[cfg(test)]
 mod tests {
+    use super::super::KafkaConnection;
     use super::*;
     use proptest::prelude::*;
+    use std::sync::Arc;
+    use tokio::io::AsyncReadExt;
 
     fn response(correlation: i32, error: i16, count: i32, apis: &[(i16, i16, i16)]) -> Vec<u8> {
         let mut b = Vec::new();
@@ -370,15 +196,15 @@ mod tests {
     #[test]
     fn a_count_beyond_the_bytes_there_allocates_nothing() {
         assert_eq!(parse_response(&response(1, 0, i32::MAX, &[(29, 0, 3)])), Err(truncated()));
-        assert!(matches!(parse_response(&response(1, 0, -1, &[])), Err(ProbeError::Invalid(_))));
+        assert!(matches!(parse_response(&response(1, 0, -1, &[])), Err(WireError::Invalid(_))));
     }
 
     #[test]
     fn a_wrong_correlation_id_or_an_error_code_is_rejected() {
         assert!(
-            matches!(parse_response(&response(7, 0, 0, &[])), Err(ProbeError::Invalid(m)) if m.contains("correlation"))
+            matches!(parse_response(&response(7, 0, 0, &[])), Err(WireError::Invalid(m)) if m.contains("correlation"))
         );
-        assert!(matches!(parse_response(&response(1, 35, 0, &[])), Err(ProbeError::Invalid(m)) if m.contains("35")));
+        assert!(matches!(parse_response(&response(1, 35, 0, &[])), Err(WireError::Invalid(m)) if m.contains("35")));
     }
 
     #[test]
@@ -404,26 +230,26 @@ mod tests {
         let (mut ours, mut broker) = tokio::io::duplex(4096);
         broker.write_all(&i32::MAX.to_be_bytes()).await.ok();
         let got = exchange(&mut ours, Duration::from_secs(5)).await;
-        assert!(matches!(got, Err(ProbeError::Invalid(m)) if m.contains("2147483647")));
+        assert!(matches!(got, Err(WireError::Invalid(m)) if m.contains("2147483647")));
         let (mut ours, mut broker) = tokio::io::duplex(4096);
         broker.write_all(&(-5i32).to_be_bytes()).await.ok();
-        assert!(matches!(exchange(&mut ours, Duration::from_secs(5)).await, Err(ProbeError::Invalid(_))));
+        assert!(matches!(exchange(&mut ours, Duration::from_secs(5)).await, Err(WireError::Invalid(_))));
     }
 
     #[tokio::test]
     async fn a_silent_or_closing_peer_times_out_or_fails() {
         let (mut ours, _broker) = tokio::io::duplex(4096);
         let got = exchange(&mut ours, Duration::from_millis(50)).await;
-        assert!(matches!(got, Err(ProbeError::Unreachable(m)) if m.contains("no ApiVersions answer")));
+        assert!(matches!(got, Err(WireError::Unreachable(m)) if m.contains("no ApiVersions answer")));
 
         let (mut ours, mut broker) = tokio::io::duplex(4096);
         // Claims 100 bytes, sends 3, then hangs: the timeout still ends it.
         broker.write_all(&[0, 0, 0, 100, 1, 2, 3]).await.ok();
-        assert!(matches!(exchange(&mut ours, Duration::from_millis(50)).await, Err(ProbeError::Unreachable(_))));
+        assert!(matches!(exchange(&mut ours, Duration::from_millis(50)).await, Err(WireError::Unreachable(_))));
 
         let (mut ours, broker) = tokio::io::duplex(4096);
         drop(broker);
-        assert!(matches!(exchange(&mut ours, Duration::from_secs(5)).await, Err(ProbeError::Unreachable(_))));
+        assert!(matches!(exchange(&mut ours, Duration::from_secs(5)).await, Err(WireError::Unreachable(_))));
     }
 
     #[tokio::test]
@@ -438,7 +264,7 @@ mod tests {
             timeout: Duration::from_secs(2),
             ..Default::default()
         };
-        let err = probe(&ProbeTarget::new(&conn)).await.map_err(ProbeError::into_backend_error);
+        let err = probe(&Target::new(&conn)).await.map_err(|e| e.into_backend_error("ApiVersions"));
         assert!(matches!(&err, Err(e) if e.kind == ErrorKind::Transient && e.message.contains(&addr)), "{err:?}");
     }
 
@@ -477,8 +303,8 @@ mod tests {
         (addr.port(), cert.cert.pem())
     }
 
-    fn target(server: String, protocol: &str, ca: Option<String>) -> ProbeTarget {
-        ProbeTarget::new(&KafkaConnection {
+    fn target(server: String, protocol: &str, ca: Option<String>) -> Target {
+        Target::new(&KafkaConnection {
             bootstrap_servers: vec![server],
             security_protocol: protocol.into(),
             ca_cert_pem: ca,
@@ -509,7 +335,7 @@ mod tests {
     async fn an_untrusted_certificate_is_a_settings_error_not_a_retry() {
         let (port, _) = fake_broker(TANSU_LIKE, true).await;
         let got = probe(&target(format!("localhost:{port}"), "SASL_SSL", None)).await;
-        assert!(matches!(&got, Err(ProbeError::Invalid(m)) if m.contains("TLS handshake")), "{got:?}");
+        assert!(matches!(&got, Err(WireError::Invalid(m)) if m.contains("TLS handshake")), "{got:?}");
     }
 
     #[tokio::test]
@@ -521,27 +347,8 @@ mod tests {
             timeout: Duration::from_secs(5),
             ..Default::default()
         };
-        let got = probe(&ProbeTarget::new(&conn)).await;
+        let got = probe(&Target::new(&conn)).await;
         assert!(matches!(&got, Ok((s, _)) if *s == format!("127.0.0.1:{port}")), "{got:?}");
-    }
-
-    #[test]
-    fn tls_trusts_the_given_ca_or_the_mozilla_roots() {
-        assert!(tls_config(None).is_ok());
-        assert!(
-            matches!(tls_config(Some("not a certificate")), Err(ProbeError::Invalid(m)) if m.contains("no certificate"))
-        );
-        let ca = rcgen::generate_simple_self_signed(vec!["broker.local".into()]).map(|c| c.cert.pem());
-        let Ok(ca) = ca else { panic!("rcgen failed") };
-        assert!(tls_config(Some(&ca)).is_ok());
-    }
-
-    #[test]
-    fn tls_names_come_from_the_host() {
-        assert_eq!(host_of("broker.example.com:9093"), "broker.example.com");
-        assert_eq!(host_of("[::1]:9093"), "::1");
-        assert_eq!(host_of("10.0.0.1:9093"), "10.0.0.1");
-        assert_eq!(host_of("broker"), "broker");
     }
 
     #[test]
@@ -607,7 +414,7 @@ mod tests {
                 answer
             });
             // Whatever the bytes, the answer ends where they end: only a hang reaches the timeout.
-            let hung = matches!(&answer, Err(ProbeError::Unreachable(m)) if m.starts_with("no ApiVersions answer within"));
+            let hung = matches!(&answer, Err(WireError::Unreachable(m)) if m.starts_with("no ApiVersions answer within"));
             prop_assert!(!hung, "{:?} hung until the timeout: {:?}", bytes, answer);
         }
     }

@@ -1,6 +1,6 @@
 //! The few pieces every `rdkafka-sys` call site shares: ownership of librdkafka objects, C
 //! strings in and out, and the failure type. The `unsafe` code of the Kafka backend lives here
-//! and in `acls.rs`, `events.rs` and `incremental.rs` (the calls the safe `rdkafka` API lacks);
+//! and in `acls.rs`, `events.rs`, `incremental.rs`, `scram.rs` and `topics.rs` (the calls the safe `rdkafka` API lacks);
 //! every block says why it is sound.
 #![allow(unsafe_code)]
 

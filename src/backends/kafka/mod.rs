@@ -5,8 +5,12 @@ mod api_versions;
 mod events;
 mod ffi;
 mod incremental;
+mod quotas;
+mod sasl;
 mod scram;
 mod snapshot;
+mod topics;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rdkafka::admin::{
-    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, OwnedResourceSpecifier, ResourceSpecifier,
-    TopicReplication,
+    AdminClient, AdminOptions, ConfigSource, NewPartitions, OwnedResourceSpecifier, ResourceSpecifier,
 };
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -25,10 +28,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::{BackendError, ErrorKind};
 use super::retry::{with_retries, RetryPolicy};
-use super::streaming::{ScramMechanism, Streaming, TopicInfo, TopicSpec};
+use super::streaming::{Quota, ScramMechanism, Streaming, TopicInfo, TopicSpec};
 use crate::acl::AclBinding;
 use crate::provider::config::Secret;
-use api_versions::{AclSupport, ProbeTarget};
+use api_versions::AclSupport;
 use snapshot::{Lookup, Shape, Snapshot, CONFIGS_PER_REQUEST};
 
 /// Connection settings for the broker.
@@ -74,7 +77,8 @@ pub struct KafkaStreaming {
     timeout: Duration,
     servers: String,
     stop: CancellationToken,
-    probe: ProbeTarget,
+    /// Where our own Kafka-protocol requests go (the ApiVersions probe, client quotas).
+    wire: wire::Target,
     /// Asked once: whether the broker implements the ACL API.
     acl_support: tokio::sync::OnceCell<AclSupport>,
     /// Topic reads share snapshots (see `snapshot`).
@@ -127,7 +131,7 @@ impl KafkaStreaming {
             timeout: conn.timeout,
             servers,
             stop,
-            probe: ProbeTarget::new(conn),
+            wire: wire::Target::new(conn),
             acl_support: tokio::sync::OnceCell::new(),
             snapshot: Mutex::new(Snapshot::default()),
             fetching: tokio::sync::Mutex::new(()),
@@ -293,16 +297,9 @@ fn classify(code: RDKafkaErrorCode) -> ErrorKind {
 
 impl KafkaStreaming {
     async fn create_topic_once(&self, spec: &TopicSpec) -> Result<(), BackendError> {
-        let mut topic = NewTopic::new(&spec.name, spec.partitions, TopicReplication::Fixed(spec.replication_factor));
-        for (k, v) in &spec.configs {
-            topic = topic.set(k, v);
-        }
-        let results =
-            self.admin.create_topics([&topic], &self.options()).await.map_err(|e| self.err("CreateTopics", e))?;
-        match results.into_iter().next() {
-            Some(Err((_, code))) => Err(self.code_err("CreateTopics", code, None)),
-            _ => Ok(()),
-        }
+        // Through rdkafka-sys (`topics`): the safe API would drop the broker's reason.
+        let spec = spec.clone();
+        self.acl_call("CreateTopics", move |admin, timeout| topics::create(admin, &spec, timeout)).await
     }
 
     /// One Metadata request, for `topic` or (None) for every topic.
@@ -462,7 +459,8 @@ impl KafkaStreaming {
         let support = self
             .acl_support
             .get_or_try_init(|| async {
-                let (broker, apis) = api_versions::probe(&self.probe).await.map_err(|e| e.into_backend_error())?;
+                let (broker, apis) =
+                    api_versions::probe(&self.wire).await.map_err(|e| e.into_backend_error("ApiVersions"))?;
                 tracing::debug!(%broker, keys = ?apis.iter().map(|a| a.key).collect::<Vec<_>>(), "broker APIs");
                 Ok::<_, BackendError>(AclSupport::of(broker, &apis))
             })
@@ -470,7 +468,8 @@ impl KafkaStreaming {
         support.check()
     }
 
-    /// Runs an ACL call of librdkafka's off the async workers, as it blocks until the answer.
+    /// Runs an admin call through `rdkafka-sys` (ACLs, SCRAM credentials, CreateTopics) off the
+    /// async workers, as it blocks until the answer.
     async fn acl_call<T, F>(&self, op: &'static str, call: F) -> Result<T, BackendError>
     where
         T: Send + 'static,
@@ -481,6 +480,48 @@ impl KafkaStreaming {
             .await
             .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", op, e.to_string()))?;
         outcome.map_err(|(code, detail)| self.code_err(op, code, Some(&detail)))
+    }
+}
+
+impl KafkaStreaming {
+    /// One attempt of a request of our own (`wire`): a connection to the first bootstrap
+    /// server that answers, the login, the request `key` v0 with `body`, and its answer parsed.
+    async fn raw_call<T>(
+        &self,
+        op: &'static str,
+        key: i16,
+        body: &[u8],
+        parse: impl Fn(&[u8]) -> Result<T, quotas::Refusal>,
+    ) -> Result<T, BackendError> {
+        let target = &self.wire;
+        let (_, answer) = wire::each_server(target, op, |stream| async move {
+            let mut conn = wire::Conn::new(stream, target.timeout);
+            conn.login(target).await?;
+            conn.call(key, 0, body).await
+        })
+        .await
+        .map_err(|e| self.wire_err(op, e))?;
+        parse(&answer).map_err(|refusal| match refusal {
+            quotas::Refusal::Malformed(m) => BackendError::new(ErrorKind::Other, "Kafka", op, m),
+            quotas::Refusal::Broker { code, message } => {
+                let (name, kind) = wire::error_code(code);
+                let mut text = match message {
+                    Some(m) if !m.is_empty() => format!("{name}: {m}"),
+                    _ => name.clone(),
+                };
+                if kind == ErrorKind::Transient {
+                    text.push_str(&format!(" (brokers {})", self.servers));
+                }
+                BackendError::new(kind, "Kafka", op, text).with_code(name)
+            }
+        })
+    }
+
+    fn wire_err(&self, op: &'static str, e: wire::WireError) -> BackendError {
+        match e {
+            wire::WireError::Auth(reason) => self.login_err(op, &reason),
+            other => other.into_backend_error(op),
+        }
     }
 }
 
@@ -633,6 +674,24 @@ impl Streaming for KafkaStreaming {
                 OP,
                 self.acl_call(OP, move |admin, timeout| scram::alter(admin, &user, mechanism, None, timeout)),
             )
+        })
+        .await
+    }
+
+    async fn describe_user_quota(&self, user: &str) -> Result<Option<Quota>, BackendError> {
+        const OP: &str = "DescribeClientQuotas";
+        let body = quotas::describe_request(user).map_err(|e| e.into_backend_error(OP))?;
+        with_retries(self.policy(), &self.stop, || {
+            self.raw_call(OP, quotas::DESCRIBE_KEY, &body, |answer| quotas::parse_describe(answer, user))
+        })
+        .await
+    }
+
+    async fn set_user_quota(&self, user: &str, quota: Option<&Quota>) -> Result<(), BackendError> {
+        const OP: &str = "AlterClientQuotas";
+        let body = quotas::alter_request(user, quota).map_err(|e| e.into_backend_error(OP))?;
+        with_retries(self.policy(), &self.stop, || {
+            self.raw_call(OP, quotas::ALTER_KEY, &body, |answer| quotas::parse_alter(answer, user))
         })
         .await
     }

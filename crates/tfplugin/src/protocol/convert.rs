@@ -26,11 +26,10 @@ fn block_to_proto(block: &Block) -> pb::schema::Block {
                     Nesting::Single => pb::schema::nested_block::NestingMode::Single,
                     Nesting::List => pb::schema::nested_block::NestingMode::List,
                 } as i32,
+                // Terraform requires MinItems == MaxItems for NestingSingle (0 and 0 for an
+                // optional block, as terraform-plugin-framework sends); a list is unbounded.
                 min_items: 0,
-                max_items: match b.nesting {
-                    Nesting::Single => 1,
-                    Nesting::List => 0,
-                },
+                max_items: 0,
             })
             .collect(),
         description: block.description.clone(),
@@ -188,6 +187,17 @@ mod tests {
         let attr = &pbs.block.unwrap().attributes[0];
         assert_eq!(String::from_utf8(attr.r#type.clone()).unwrap(), r#"["map","string"]"#);
         assert!(attr.optional && !attr.required);
+    }
+
+    #[test]
+    fn single_nested_blocks_have_equal_min_and_max_items() {
+        // Regression: Terraform refused the schema of a resource with a single nested block
+        // ("MinItems and MaxItems must match in NestingSingle mode") when MaxItems was 1.
+        let s = Schema::new(Block::new("d", vec![]).with_block("q", Nesting::Single, Block::new("", vec![])));
+        let block = schema_to_proto(&s).block.unwrap();
+        let nested = &block.block_types[0];
+        assert_eq!(nested.nesting, pb::schema::nested_block::NestingMode::Single as i32);
+        assert_eq!((nested.min_items, nested.max_items), (0, 0));
     }
 
     #[test]
