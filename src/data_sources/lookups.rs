@@ -27,10 +27,15 @@ async fn read_through(
         return Value::Null;
     }
     let mut found = resource.read(ctx, &state, diags).await;
-    // A data source has no write-only attributes (`Schema::for_data_source` leaves them out).
+    // A data source has neither the resource's write-only attributes nor its nested blocks
+    // (`Schema::for_data_source` keeps the other attributes only).
     if let Value::Object(attrs) = &mut found {
-        for a in resource.schema().block.attributes.iter().filter(|a| a.write_only) {
+        let schema = resource.schema();
+        for a in schema.block.attributes.iter().filter(|a| a.write_only) {
             attrs.remove(&a.name);
+        }
+        for b in &schema.block.blocks {
+            attrs.remove(&b.name);
         }
     }
     if found.is_null() && !diags.has_errors() {

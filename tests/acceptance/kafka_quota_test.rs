@@ -28,17 +28,29 @@ fn on_broker(b: &Backends, user: &str) -> Option<Quota> {
     b.block_on(b.streaming().describe_user_quota(user)).expect("DescribeClientQuotas")
 }
 
-/// The quota as Apache Kafka's own Admin client reads it (`support/DescribeQuota.java`):
-/// `key=value` lines, sorted. None when the stack has no Kafka libraries or no JDK to ask with.
+/// The quota as Apache Kafka's own Admin client reads it (`support/DescribeQuota.java`, run with
+/// the stack broker's own jars): `key=value` lines, sorted. Never skipped: without the jars or a
+/// JDK the test fails, saying so.
 fn on_broker_per_kafka(user: &str) -> Option<Vec<String>> {
-    let libs = std::env::var("DATAMESH_TOOLS_DIR").ok()?;
-    let libs = std::path::Path::new(&libs).join("kafka-4.4.0/libs");
-    if !libs.is_dir() {
-        return None;
-    }
+    let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
+    let versions =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/versions.sh"))
+            .expect("scripts/versions.sh");
+    let version = versions.lines().find_map(|l| l.strip_prefix("KAFKA_VERSION=")).expect("KAFKA_VERSION pinned");
+    let libs = std::path::Path::new(&tools).join(format!("kafka-{}/libs", version.trim()));
+    assert!(
+        libs.is_dir(),
+        "{} is missing: the stack installs Apache Kafka's jars there (scripts/tools.sh kafka)",
+        libs.display()
+    );
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/acceptance/support/DescribeQuota.java");
-    let out =
-        Command::new("java").arg("-cp").arg(format!("{}/*", libs.display())).arg(source).arg(user).output().ok()?;
+    let out = Command::new("java")
+        .arg("-cp")
+        .arg(format!("{}/*", libs.display()))
+        .arg(source)
+        .arg(user)
+        .output()
+        .expect("run java (a JDK 17 is a prerequisite of the stack)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "DescribeQuota.java failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
     let keys = ["producer_byte_rate=", "consumer_byte_rate=", "request_percentage="];
