@@ -14,9 +14,14 @@ Sections (each figure is the median of --runs runs, interleaved with its compari
              graph of terraform_data (Terraform alone); each on a fresh local stack
   refresh    `terraform plan` (refresh on) over N datamesh_stream plus N/10 data products in a few
              domains, for several N: wall time, and the backend requests it makes (Kafka by API,
-             counted by `datamesh-bench kafka-proxy` in front of a private tansu broker; S3 and
-             IAM/STS from moto's request log). The streams are made directly and their state
-             written from the one Terraform made, so setup stays fast at N = 5,000
+             counted by `datamesh-bench kafka-proxy` in front of a private Apache Kafka broker,
+             SASL/SCRAM logins included; S3 and IAM/STS from moto's request log). The streams
+             are made directly and their state written from the one Terraform made, so setup
+             stays fast at N = 5,000
+
+Every Kafka client (Terraform's provider, `datamesh-bench baseline` and `refresh-setup`) logs in
+to the stack's Apache Kafka with SASL/SCRAM as its admin, from the DATAMESH_KAFKA_* variables of
+the stack's stack.env (broker ACLs are on; the workloads set manage_acls = false).
 
 Benchmarks are reports, never assertions: targets are shown as met or not, the exit code only
 says whether the measurements could be taken.
@@ -28,6 +33,8 @@ import json
 import os
 import platform
 import re
+import secrets
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -226,9 +233,14 @@ resource "null_resource" "n" {{
 
 # -------------------------------------------------------------------- apply ----
 
+def moto_log(stack_dir):
+    """moto's log in a stack: the s3 service's (scripts/stack/s3.sh spawns it as `s3`)."""
+    return Path(stack_dir) / "s3.log"
+
+
 def moto_requests(stack_dir):
     """Requests moto has logged so far (werkzeug writes one line per request)."""
-    log = Path(stack_dir) / "moto.log"
+    log = moto_log(stack_dir)
     if not log.exists():
         return None
     pat = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) ')
@@ -240,7 +252,7 @@ MOTO_LINE = re.compile(r'"(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP')
 
 def moto_log_lines(stack_dir):
     """moto's request lines so far, as (method, path)."""
-    log = Path(stack_dir) / "moto.log"
+    log = moto_log(stack_dir)
     if not log.exists():
         return []
     return [m.groups() for m in map(MOTO_LINE.search, log.read_text(errors="replace").splitlines()) if m]
@@ -257,24 +269,66 @@ def moto_split(lines):
     return counts
 
 
+# What scripts/stack/kafka.sh reads to start a broker of a caller's own: never inherited from the
+# environment bench.py runs in (a sourced stack.env, a test's settings), only set on purpose.
+KAFKA_START_VARS = ("DATAMESH_KAFKA_PORT", "DATAMESH_KAFKA_ADVERTISED", "DATAMESH_KAFKA_ADMIN_PASSWORD",
+                    "DATAMESH_KAFKA_PLAINTEXT")
+
+
+def kafka_broker():
+    """The stack's broker as the report names it (its version from scripts/versions.sh)."""
+    m = re.search(r"^KAFKA_VERSION=(\S+)", (REPO / "scripts/versions.sh").read_text(), re.MULTILINE)
+    return f"Apache Kafka {m.group(1) if m else '?'} with SASL/SCRAM"
+
+
+# What the bench needs of the stack: S3/IAM/STS (moto) and Kafka; the stack's other services
+# (JVM servers for ports and pipelines) stay off.
+BENCH_SERVICES = "s3,kafka"
+
+
+def stack_up(stack_dir, services, extra=None):
+    """STACK_SERVICES=services scripts/stack-up.sh DIR; the CompletedProcess, stderr captured."""
+    env = {k: v for k, v in os.environ.items() if k not in KAFKA_START_VARS and k != "STACK_SERVICES"}
+    env["STACK_SERVICES"] = services
+    env.update(extra or {})
+    return subprocess.run(["bash", str(REPO / "scripts/stack-up.sh"), str(stack_dir)], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stack_down(stack_dir):
+    subprocess.run(["bash", str(REPO / "scripts/stack-down.sh"), str(stack_dir)],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def read_stack_env(stack_dir):
+    """The variables a stack's stack.env exports (stack-up writes them as printf %q words)."""
+    env = {}
+    for line in (Path(stack_dir) / "stack.env").read_text().splitlines():
+        m = re.match(r"export (\w+)=(.*)$", line)
+        if m:
+            words = shlex.split(m.group(2))
+            env[m.group(1)] = words[0] if words else ""
+    return env
+
+
 class Stack:
-    def __init__(self, work, i):
+    """A fresh local stack (scripts/stack-up.sh) in a directory of its own: moto and Apache Kafka
+    (SASL/SCRAM, ACLs), or only `services` (e.g. "s3"). `env` is its stack.env."""
+
+    def __init__(self, work, i, services=BENCH_SERVICES):
         self.dir = work / f"stack-{i}"
+        self.services = services
 
     def __enter__(self):
-        subprocess.run(["bash", str(REPO / "scripts/stack-up.sh"), str(self.dir)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.env = {}
-        for line in (self.dir / "stack.env").read_text().splitlines():
-            m = re.match(r"export (\w+)=(.*)$", line)
-            if m:
-                # stack-up writes printf %q values; the ones used here are plain words.
-                self.env[m.group(1)] = m.group(2).strip("'")
+        p = stack_up(self.dir, self.services)
+        if p.returncode != 0:
+            stack_down(self.dir)
+            raise RuntimeError(f"scripts/stack-up.sh {self.dir} failed ({p.returncode}):\n{p.stderr[-4000:]}")
+        self.env = read_stack_env(self.dir)
         return self
 
     def __exit__(self, *exc):
-        subprocess.run(["bash", str(REPO / "scripts/stack-down.sh"), str(self.dir)],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stack_down(self.dir)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -363,6 +417,7 @@ def bench_apply(args, work):
     overhead = p - t - b
     pc, bc = med["provider"].get("cpu_ms"), med["baseline"].get("cpu_ms")
     return {
+        "kafka_broker": kafka_broker(),
         "provider_cpu_over_baseline_cpu": ratio(pc, bc),
         "resources": total, "raw": samples, "median": med,
         "ratio": {"provider_over_baseline": ratio(p, b), "terraform_data_over_baseline": ratio(t, b)},
@@ -381,44 +436,62 @@ def free_port():
 
 
 class PrivateKafka:
-    """A tansu broker of its own behind `datamesh-bench kafka-proxy`. The broker advertises the
-    proxy's address, so every connection a client makes (bootstrap and broker) passes the proxy,
-    which counts the requests by API."""
+    """An Apache Kafka broker of its own (its own JVM: `STACK_SERVICES=kafka scripts/stack-up.sh`
+    in a directory of its own, stopped with scripts/stack-down.sh) behind `datamesh-bench
+    kafka-proxy`. The broker listens on a free loopback port and advertises the proxy's address,
+    so every connection a client makes (bootstrap and broker) passes the proxy, which counts the
+    requests by API; a SASL login's SaslHandshake and SaslAuthenticate are Kafka requests too and
+    are counted with the rest. Its admin logs in with SCRAM and `password`; `env` holds its
+    DATAMESH_KAFKA_* variables (bootstrap servers: the proxy; security protocol, mechanism, user
+    and password: the admin's login), which a client's environment takes over from the stack's."""
 
-    def __init__(self, harness, tools, log):
-        self.harness, self.tools, self.log = harness, tools, log
+    def __init__(self, harness, stack_dir, password):
+        self.harness, self.dir, self.password = harness, Path(stack_dir), password
+        self.proxy = None
 
     def __enter__(self):
-        port = free_port()
-        self.proxy = subprocess.Popen([str(self.harness / "datamesh-bench"), "kafka-proxy", "--target", f"127.0.0.1:{port}"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.tansu = None
         try:
-            self.addr = json.loads(self.proxy.stdout.readline())["listen"]
-            env = {k: v for k, v in os.environ.items()
-                   if k not in ("SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT", "CLUSTER_ID", "LISTENER_URL",
-                                "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")}
-            env.update({"RUST_LOG": "warn", "NO_COLOR": "1"})
-            with open(self.log, "wb") as log:
-                self.tansu = subprocess.Popen(
-                    [f"{self.tools}/tansu-0.6.0/bin/tansu", "broker", "--cluster-id", "datamesh-bench",
-                     "--listener-url", f"tcp://127.0.0.1:{port}", "--advertised-listener-url", f"tcp://{self.addr}",
-                     "--storage-engine", "memory://tansu/"],
-                    env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-            import socket
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            for attempt in range(1, 4):
+                # The port is free now; the broker binds it seconds later. Another process taking
+                # it in between is rare, and retried with another port.
+                port = free_port()
+                self.proxy = subprocess.Popen(
+                    [str(self.harness / "datamesh-bench"), "kafka-proxy", "--target", f"127.0.0.1:{port}"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                line = self.proxy.stdout.readline()
+                if not line:
+                    raise RuntimeError("datamesh-bench kafka-proxy exited before printing its address")
+                self.addr = json.loads(line)["listen"]
+                p = stack_up(self.dir, "kafka", {
+                    "DATAMESH_KAFKA_PORT": str(port),
+                    "DATAMESH_KAFKA_ADVERTISED": self.addr,
+                    "DATAMESH_KAFKA_ADMIN_PASSWORD": self.password,
+                })
+                if p.returncode == 0:
                     break
-                except OSError:
-                    if self.tansu.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"private tansu did not start on 127.0.0.1:{port}: {Path(self.log).read_text()[-2000:]}")
-                    time.sleep(0.1)
+                log = self.log()
+                self.__exit__()
+                if attempt < 3 and re.search(r"address already in use|BindException", log, re.IGNORECASE):
+                    say("  private Kafka: a port was taken before the broker bound it; retrying")
+                    continue
+                raise RuntimeError(f"a private Apache Kafka on 127.0.0.1:{port} (advertising {self.addr}) did not start "
+                                   f"(scripts/stack-up.sh {self.dir}, rc {p.returncode}):\n{p.stderr[-3000:]}\n"
+                                   f"kafka.log:\n{log[-2000:]}")
+            self.env = {k: v for k, v in read_stack_env(self.dir).items() if k.startswith("DATAMESH_KAFKA_")}
+            if self.env.get("DATAMESH_KAFKA_BOOTSTRAP_SERVERS") != self.addr:
+                raise RuntimeError(f"the private broker's stack.env bootstraps from "
+                                   f"{self.env.get('DATAMESH_KAFKA_BOOTSTRAP_SERVERS')}, not the proxy {self.addr}")
         except BaseException:
             self.__exit__()
             raise
         return self
+
+    def log(self):
+        """The broker's log so far."""
+        try:
+            return (self.dir / "kafka.log").read_text(errors="replace")
+        except OSError:
+            return ""
 
     def take(self):
         """Kafka requests counted since the last take."""
@@ -427,16 +500,17 @@ class PrivateKafka:
         return json.loads(self.proxy.stdout.readline())
 
     def __exit__(self, *exc):
-        for p in (self.tansu, self.proxy):
-            if p is None or p.poll() is not None:
-                continue
-            if p is self.proxy:
-                p.stdin.close()
-                try:
-                    p.wait(timeout=5)
-                    continue
-                except subprocess.TimeoutExpired:
-                    pass
+        # The broker first (stack-down.sh stops its process group), then the proxy. The broker's
+        # data goes; its log (DIR/kafka.log) stays with the working directories.
+        stack_down(self.dir)
+        shutil.rmtree(self.dir / "kafka", ignore_errors=True)
+        p, self.proxy = self.proxy, None
+        if p is None or p.poll() is not None:
+            return
+        p.stdin.close()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
 
@@ -477,6 +551,7 @@ def bench_refresh(args, work):
     prefix = "rf"
     out = {"binary": str(args.provider), "binary_size_bytes": args.provider.stat().st_size,
            "debug_info": has_debug_sections(args.provider), "parallelism": 10, "sizes": [],
+           "kafka_broker": kafka_broker(),
            "note": args.refresh_note}
     for n in args.refresh_sizes:
         lay = refresh_layout(args, n)
@@ -489,12 +564,16 @@ def bench_refresh(args, work):
 
         say(f"  N = {n}: {lay['products']} data products in {lay['domains']} domains; setting up")
         setup_started = time.perf_counter()
-        with Stack(work, f"refresh-{n}") as stack, \
-                PrivateKafka(args.harness, stack.env["DATAMESH_TOOLS_DIR"], work / f"tansu-refresh-{n}.log") as kafka:
+        # moto from a stack of its own (its broker would sit idle beside the measured one), and the
+        # private broker behind the counting proxy. The provider and refresh-setup log in to it
+        # with its admin's SASL/SCRAM credentials, read from the environment like the stack's.
+        with Stack(work, f"refresh-{n}", services="s3") as stack, \
+                PrivateKafka(args.harness, work / f"kafka-refresh-{n}",
+                             stack.env.get("DATAMESH_KAFKA_SASL_PASSWORD") or secrets.token_urlsafe(18)) as kafka:
             wd = work / f"refresh-{n}"
             wd.mkdir()
             plugin.cli_config(wd / "terraform.rc")
-            stack_env = {**stack.env, "DATAMESH_KAFKA_BOOTSTRAP_SERVERS": kafka.addr}
+            stack_env = {**stack.env, **kafka.env}
             env = terraform_env(wd / "terraform.rc", stack_env)
             # 1. Terraform makes the domains, then the products and the first stream (the
             #    template whose state every other stream's copies).
@@ -720,7 +799,7 @@ def markdown(res):
             f"## 3. Apply against the local stack: {a['resources']} resources "
             f"({m['workload']})",
             "",
-            f"Measured {a.get('measured', '?')}; each apply on a fresh local stack (moto, tansu).",
+            f"Measured {a.get('measured', '?')}; each apply on a fresh local stack (moto, {a.get('kafka_broker', 'tansu')}).",
             "",
             "| | wall | ratio to baseline | S3/IAM/STS requests |",
             "|---|---:|---:|---:|",
@@ -762,12 +841,13 @@ def markdown(res):
             "",
             f"Measured {r.get('measured', '?')}, with {r['binary']} ({r['binary_size_bytes'] / 1e6:.1f} MB"
             f"{', a build with debug info, not the release profile: request counts do not depend on the profile, wall and CPU do' if r.get('debug_info') else ''}). "
-            f"Each N on a fresh stack (moto, and a private tansu broker behind a counting proxy): N streams over "
+            f"Each N on a fresh stack (moto, and a private broker, {r.get('kafka_broker', 'tansu')}, behind a counting proxy): N streams over "
             f"N/{first['streams_per_product']} data products in {', '.join(sorted({str(z['domains']) for z in sizes}))} domains, "
             "no grants; the domains, the products and one stream made by `terraform apply`, the other streams "
             "(topics, catalog entries) made directly and their state written as copies of the one Terraform wrote. "
             f"Every plan reported \"No changes\". Medians of {len(first['raw'])} plans after a warm-up; Terraform's "
-            "default parallelism (10). Kafka requests are counted by API key at the proxy, S3 and IAM/STS "
+            "default parallelism (10). Kafka requests are counted by API key at the proxy (each connection's "
+            "login, SaslHandshake and SaslAuthenticate, included), S3 and IAM/STS "
             "requests in moto's request log (IAM and STS share it: both are posts to `/`).",
             "",
             "| N streams | products | domains | plan wall | wall per resource | plugin CPU | plugin peak RSS | Kafka requests | Kafka per stream | Metadata | DescribeConfigs | other Kafka | S3 | S3 per resource | IAM/STS | IAM/STS per resource |",

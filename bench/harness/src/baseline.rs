@@ -16,7 +16,7 @@ use serde_json::json;
 use terraform_provider_datamesh::backends::catalog::{data_product_key, domain_key, grant_key, stream_key};
 use terraform_provider_datamesh::backends::streaming::TopicSpec;
 use terraform_provider_datamesh::backends::{Catalog, Iam, Storage, Streaming};
-use terraform_provider_datamesh::provider::config::ProviderConfig;
+use terraform_provider_datamesh::provider::config::{ProviderConfig, Secret};
 use terraform_provider_datamesh::provider::ProviderData;
 use terraform_provider_datamesh::resources::access_grant::GrantEntry;
 use terraform_provider_datamesh::resources::data_product::ProductEntry;
@@ -162,18 +162,38 @@ impl Backends {
 }
 
 /// The provider's configuration for the local stack (`stack.env`), as the workload's HCL sets it.
+/// The broker and its login come from the environment, as the provider's `kafka {}` defaults
+/// do: `DATAMESH_KAFKA_BOOTSTRAP_SERVERS`, `DATAMESH_KAFKA_SECURITY_PROTOCOL` (the stack's
+/// Apache Kafka: `SASL_PLAINTEXT`) and `DATAMESH_KAFKA_SASL_MECHANISM` / `_USERNAME` /
+/// `_PASSWORD` (its admin's SCRAM login).
 pub fn stack_config(prefix: &str) -> Res<ProviderConfig> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let mut config = ProviderConfig {
         name_prefix: prefix.to_string(),
         catalog_bucket: format!("{prefix}-catalog"),
         ..Default::default()
     };
     config.aws.s3_force_path_style = true;
-    config.kafka.bootstrap_servers = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
-        .map_err(|_| "DATAMESH_KAFKA_BOOTSTRAP_SERVERS is not set (source the stack's stack.env)")?
+    config.kafka.bootstrap_servers = env("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
+        .ok_or("DATAMESH_KAFKA_BOOTSTRAP_SERVERS is not set (source the stack's stack.env)")?
         .split(',')
-        .map(String::from)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
         .collect();
+    if let Some(protocol) = env("DATAMESH_KAFKA_SECURITY_PROTOCOL") {
+        config.kafka.security_protocol = protocol;
+    }
+    config.kafka.sasl_mechanism = env("DATAMESH_KAFKA_SASL_MECHANISM");
+    config.kafka.sasl_username = env("DATAMESH_KAFKA_SASL_USERNAME");
+    config.kafka.sasl_password = env("DATAMESH_KAFKA_SASL_PASSWORD").map(Secret);
+    if config.kafka.security_protocol.starts_with("SASL_")
+        && (config.kafka.sasl_username.is_none() || config.kafka.sasl_password.is_none())
+    {
+        return Err(format!(
+            "DATAMESH_KAFKA_SECURITY_PROTOCOL={} needs DATAMESH_KAFKA_SASL_USERNAME and DATAMESH_KAFKA_SASL_PASSWORD (source the stack's stack.env)",
+            config.kafka.security_protocol
+        ));
+    }
     config.kafka.default_replication_factor = 1;
     config.kafka.manage_acls = false;
     Ok(config)

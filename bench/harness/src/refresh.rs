@@ -5,7 +5,9 @@
 //!   It reads the Kafka framing of the client-to-broker bytes (a 4-byte big-endian length, then
 //!   the request header's `api_key` i16 and `api_version` i16) and counts requests by API.
 //!   Commands on stdin, one per line: `take` prints the counts since the last `take` as one
-//!   JSON line and zeroes them; end of input stops it.
+//!   JSON line and zeroes them; end of input stops it. SASL logins pass through unchanged: after
+//!   SaslHandshake v1 (what librdkafka sends to Apache Kafka) the SCRAM exchange travels in
+//!   SaslAuthenticate requests, framed like any other, so each login is counted too.
 //! - [`setup`]: the refresh workload's streams made directly, as `datamesh_stream` create makes
 //!   them (topic, then catalog entry), through the provider's own backend code, many at once.
 //!   Terraform never creates thousands of streams here; bench.py writes their state.
