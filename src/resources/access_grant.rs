@@ -494,7 +494,14 @@ impl Resource<ProviderData> for AccessGrant {
         m.policy_name = Some(name);
         m.kafka_acls = Some(Vec::new());
         if cfg.kafka.manage_acls {
-            let found = match (ctx.provider.streaming().await, Self::bindings(ctx, &m, &p).await) {
+            // The grant's bindings as the broker has them; once expired, only those it would
+            // delete (the consumer domain's own group binding stays, and is not the grant's).
+            let owned = if m.expired(chrono::Utc::now()) {
+                Self::deletable(ctx, &m, &p).await
+            } else {
+                Self::bindings(ctx, &m, &p).await
+            };
+            let found = match (ctx.provider.streaming().await, owned) {
                 (Ok(s), Ok(wanted)) => {
                     s.describe_acls(&wanted).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs"))
                 }

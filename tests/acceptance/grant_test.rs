@@ -264,3 +264,37 @@ fn two_working_directories_granting_the_same_product_at_once_both_land() {
     a.assert_no_changes();
     z.assert_no_changes();
 }
+
+#[test]
+fn an_expired_grant_loses_its_kafka_acls_at_the_next_plan_which_says_why() {
+    let tf = Tf::new();
+    let b = Backends::for_prefix(&tf.prefix);
+    let p = tf.prefix.clone();
+    let (consumer, principal) = (format!("{p}-c0"), format!("User:{p}-c0"));
+    let bindings = acl::grant_bindings(&consumer, &principal, &format!("{p}-sales"), "orders", false);
+    let topic_bindings: Vec<String> =
+        sorted(bindings.iter().filter(|a| a.resource == acl::AclResource::Topic).map(ToString::to_string).collect());
+    // An expiry a little ahead: in the future at plan time, past soon after apply.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(45)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let hcl =
+        format!("{}{}", base(&p, 1), grant("g", "datamesh_domain.c0.name", &format!("  expires_at = \"{at}\"\n")));
+    tf.write(&hcl);
+    tf.apply();
+    let on_broker = acls_on_broker(&b, &bindings);
+    assert!(topic_bindings.iter().all(|t| on_broker.contains(t)), "the grant's ACLs are on the broker: {on_broker:?}");
+
+    // Kafka has no expiring ACLs: once expires_at has passed, the next plan removes them and says so.
+    let wait = (chrono::DateTime::parse_from_rfc3339(&at).expect("RFC 3339").with_timezone(&chrono::Utc)
+        - chrono::Utc::now())
+    .to_std()
+    .unwrap_or_default();
+    std::thread::sleep(wait + std::time::Duration::from_secs(2));
+    let plan = tf.run_ok(&["plan", "-no-color"]);
+    assert!(plan.contains("Grant expired: its Kafka ACLs are removed"), "the plan says why:\n{plan}");
+    assert_eq!(tf.planned_actions("datamesh_access_grant.g"), vec!["update"], "{plan}");
+    tf.apply();
+    let left = acls_on_broker(&b, &bindings);
+    assert!(topic_bindings.iter().all(|t| !left.contains(t)), "the topic ACLs are gone: {left:?}");
+    assert!(tf.resource("datamesh_access_grant.g")["kafka_acls"].as_array().is_some_and(Vec::is_empty));
+    tf.assert_no_changes();
+}
