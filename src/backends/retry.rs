@@ -64,10 +64,13 @@ where
         }
         match result {
             Err(e) if e.kind == ErrorKind::Transient => {
-                let pause = policy.backoff(attempt);
-                if started.elapsed() + pause >= policy.deadline {
+                // The last pause is cut to what is left of the deadline: a backend that stays
+                // down is asked once more at the deadline, not given up a whole back-off early.
+                let left = policy.deadline.saturating_sub(started.elapsed());
+                if left < policy.base {
                     return Err(e);
                 }
+                let pause = policy.backoff(attempt).min(left);
                 tracing::debug!(error = %e, attempt, "transient backend error; retrying");
                 tokio::select! {
                     _ = stop.cancelled() => return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop")),
@@ -91,6 +94,24 @@ mod tests {
         for attempt in 0..40 {
             assert!(p.backoff(attempt) <= p.cap);
         }
+    }
+
+    #[tokio::test]
+    async fn a_backend_that_stays_down_is_retried_for_the_whole_deadline() {
+        let policy = RetryPolicy {
+            deadline: Duration::from_millis(300),
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(250),
+        };
+        let started = Instant::now();
+        let r: Result<(), _> = with_retries(policy, &CancellationToken::new(), || async {
+            Err(BackendError::new(ErrorKind::Transient, "Kafka", "CreateTopics", "broker down"))
+        })
+        .await;
+        assert!(r.is_err());
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(290), "gave up early, after {took:?}");
+        assert!(took < Duration::from_millis(300) + policy.cap, "and not much later: {took:?}");
     }
 
     #[tokio::test]

@@ -16,6 +16,18 @@ fn acls_on_broker(b: &Backends, bindings: &[AclBinding]) -> Vec<String> {
     found
 }
 
+/// Asserts that the broker comes to hold exactly `want` of `bindings` within 15 s: its authorizer
+/// applies ACL changes from the metadata log a moment after the admin call returned.
+fn assert_acls(b: &Backends, bindings: &[AclBinding], want: Vec<String>, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut have = acls_on_broker(b, bindings);
+    while have != want && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        have = acls_on_broker(b, bindings);
+    }
+    assert_eq!(have, want, "{what}");
+}
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -89,7 +101,7 @@ fn grant_lifecycle_update_drift_import_destroy() {
         )
     };
     assert_eq!(in_state(&tf), shown(&read_acls), "kafka_acls lists what the grant owns");
-    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&read_acls), "the broker holds exactly the read bindings");
+    assert_acls(&b, &rw_acls, shown(&read_acls), "the broker holds exactly the read bindings");
     let doc = b.block_on(iam.get_role_policy(&role, &policy_name)).unwrap().expect("grant policy");
     assert!(doc.contains("s3:GetObject") && !doc.contains("s3:PutObject"), "{doc}");
     assert!(b.catalog_has(&key));
@@ -102,16 +114,17 @@ fn grant_lifecycle_update_drift_import_destroy() {
     let doc = b.block_on(iam.get_role_policy(&role, &policy_name)).unwrap().unwrap();
     assert!(doc.contains("s3:PutObject"), "{doc}");
     assert!(doc.contains("DateLessThan") && doc.contains("2099-01-01T00:00:00Z"), "{doc}");
-    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&rw_acls), "read_write adds WRITE on the broker");
+    assert_acls(&b, &rw_acls, shown(&rw_acls), "read_write adds WRITE on the broker");
     assert_eq!(in_state(&tf), shown(&rw_acls));
 
     // An ACL deleted outside Terraform (through the admin API) is planned back.
     let write = rw_acls.iter().find(|a| a.operation == acl::AclOperation::Write).expect("a WRITE binding").clone();
     b.block_on(b.streaming().delete_acls(std::slice::from_ref(&write))).expect("DeleteAcls");
+    assert_acls(&b, &rw_acls, shown(&read_acls), "the WRITE binding is gone from the broker");
     assert_eq!(tf.planned_actions("datamesh_access_grant.g"), vec!["update"], "a lost ACL is drift");
     tf.apply();
     tf.assert_no_changes();
-    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&rw_acls), "the ACL is back");
+    assert_acls(&b, &rw_acls, shown(&rw_acls), "the ACL is back");
     let v2 = with_grant("  access = \"read_write\"\n  expires_at = \"2099-01-01T00:00:00Z\"\n");
 
     // Drift: an edited policy is planned back in place; a deleted one is created again.
@@ -149,13 +162,13 @@ fn grant_lifecycle_update_drift_import_destroy() {
     let group =
         acl::domain_bindings(&consumer, &principal).into_iter().filter(|a| a.resource == acl::AclResource::Group);
     let group: Vec<AclBinding> = group.collect();
-    assert_eq!(acls_on_broker(&b, &rw_acls), shown(&group), "only the domain's own group binding is left");
+    assert_acls(&b, &rw_acls, shown(&group), "only the domain's own group binding is left");
 
     // Destroy leaves nothing behind in IAM, the catalog or the broker.
     tf.destroy();
     assert!(b.block_on(iam.get_role(&role)).unwrap().is_none());
     assert!(!b.catalog_has(&key));
-    assert_eq!(acls_on_broker(&b, &rw_acls), Vec::<String>::new(), "no ACL is left");
+    assert_acls(&b, &rw_acls, Vec::<String>::new(), "no ACL is left");
 }
 
 #[test]

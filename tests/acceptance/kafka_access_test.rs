@@ -65,6 +65,19 @@ fn consume(user: &str, password: &str, group: &str, topic: &str, want: usize) ->
     Ok(values)
 }
 
+/// Retries `f` for up to 15 s until `done` holds for its result: the broker's authorizer applies
+/// ACL changes from its metadata log a moment after the admin call that made them returned.
+fn eventually<T>(mut f: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = f();
+        if done(&out) || Instant::now() >= deadline {
+            return out;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn code(e: &KafkaError) -> Option<RDKafkaErrorCode> {
     e.rdkafka_error_code()
 }
@@ -172,7 +185,8 @@ fn a_grant_opens_exactly_its_topics_to_the_consumer_logged_in_with_its_domain_pa
     // The owner produces to its own topic; the read grant lets mkt consume with a group
     // mkt.*, and not produce.
     produce(&b, &sales, &sales_pw, &orders, "order-1").expect("the owner produces to its own topic");
-    let got = consume(&mkt, &mkt_pw, &format!("{mkt}.attribution"), &orders, 1).expect("mkt consumes");
+    let got = eventually(|| consume(&mkt, &mkt_pw, &format!("{mkt}.attribution"), &orders, 1), Result::is_ok)
+        .expect("mkt consumes");
     assert_eq!(got, vec!["order-1"], "the consumer reads what the owner wrote");
     let denied = produce(&b, &mkt, &mkt_pw, &orders, "forged").expect_err("read cannot produce");
     assert_eq!(code(&denied), Some(RDKafkaErrorCode::TopicAuthorizationFailed), "{denied}");
@@ -187,7 +201,7 @@ fn a_grant_opens_exactly_its_topics_to_the_consumer_logged_in_with_its_domain_pa
     // read_write: mkt may produce too.
     tf.write(&hcl(&p, &domains, Some("read_write")));
     tf.apply();
-    produce(&b, &mkt, &mkt_pw, &orders, "from-mkt").expect("read_write produces");
+    eventually(|| produce(&b, &mkt, &mkt_pw, &orders, "from-mkt"), Result::is_ok).expect("read_write produces");
 
     // A new password_wo_version rolls the password: the old one stops working.
     let new_pw = unique('n');
@@ -202,7 +216,8 @@ fn a_grant_opens_exactly_its_topics_to_the_consumer_logged_in_with_its_domain_pa
     // The grant destroyed: the topic is closed to mkt again.
     tf.write(&hcl(&p, &rolled, None));
     tf.apply();
-    let err = consume(&mkt, &new_pw, &format!("{mkt}.attribution-2"), &orders, 1).expect_err("grant gone");
+    let err = eventually(|| consume(&mkt, &new_pw, &format!("{mkt}.attribution-2"), &orders, 1), Result::is_err)
+        .expect_err("grant gone");
     assert_eq!(code(&err), Some(RDKafkaErrorCode::TopicAuthorizationFailed), "{err}");
 
     // Destroying the domains deletes their credentials.
