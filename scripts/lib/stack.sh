@@ -166,3 +166,18 @@ check_loopback() {
         esac
     done
 }
+
+# start_on_free_ports SVC WHAT TRY: runs TRY, a function of the service file that picks free
+# ports, spawns SVC's processes and returns what their wait_for returned, up to 3 times while a
+# port was taken before SVC bound it (2), stopping what the try started before the next one.
+# Dies "could not start WHAT" unless a try succeeds. TRY sets its caller's locals (the ports).
+start_on_free_ports() {
+    local svc="$1" what="$2" try="$3" outcome attempt
+    for attempt in 1 2 3; do
+        outcome=0; "$try" || outcome=$?
+        [ "$outcome" -eq 2 ] && [ "$attempt" -lt 3 ] || break
+        "$SCRIPTS/stack-down.sh" "$DIR" "$svc" >/dev/null 2>&1 || true
+        say "a port of $what was taken before it bound it; retrying with other ports"
+    done
+    [ "$outcome" -eq 0 ] || die "could not start $what"
+}

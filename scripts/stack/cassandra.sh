@@ -125,33 +125,33 @@ YAML
 XML
 }
 
+# One try of start_cassandra on fresh ports (start_on_free_ports); its variables are start_cassandra's locals.
+try_cassandra() {
+    native="$(free_port)"
+    storage="$(free_port)"
+    rm -rf "$home"
+    mkdir -p "$home/data" "$home/commitlog" "$home/hints" "$home/saved_caches" "$home/cdc_raw" "$home/logs" "$home/triggers"
+    cassandra_config "$home" "$native" "$storage"
+    spawn cassandra java -Xms256m -Xmx1g -Xss512k -XX:+UseSerialGC -XX:MaxDirectMemorySize=256m \
+        -XX:+ExitOnOutOfMemoryError \
+        -Djava.net.preferIPv4Stack=true "${CASSANDRA_JAVA17_FLAGS[@]}" -javaagent:"${jamm[0]}" \
+        -Dcassandra-foreground=yes -Dcassandra.config="file://$home/cassandra.yaml" \
+        -Dcassandra.storagedir="$home" -Dcassandra.logdir="$home/logs" -Dcassandra.triggers_dir="$home/triggers" \
+        -Dlogback.configurationFile="$home/logback.xml" \
+        -Dcassandra.superuser_setup_delay_ms=0 -Dcassandra.skip_wait_for_gossip_to_settle=0 \
+        -cp "$CASSANDRA_HOME/libs/*" org.apache.cassandra.service.CassandraDaemon
+    rc=0; wait_for cassandra "CQL login as cassandra on 127.0.0.1:$native" \
+        cassandra_default_login "127.0.0.1:$native" || rc=$?
+    return "$rc"
+}
+
 start_cassandra() {
     local home="$DIR/cassandra" native storage password default_password rc jamm out
     password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
     default_password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
     jamm=("$CASSANDRA_HOME"/libs/jamm-*.jar) # the agent that sizes memtable objects
     [ -f "${jamm[0]}" ] || die "cassandra: no jamm jar in $CASSANDRA_HOME/libs (run scripts/tools.sh cassandra)"
-    for _ in 1 2 3; do
-        native="$(free_port)"
-        storage="$(free_port)"
-        rm -rf "$home"
-        mkdir -p "$home/data" "$home/commitlog" "$home/hints" "$home/saved_caches" "$home/cdc_raw" "$home/logs" "$home/triggers"
-        cassandra_config "$home" "$native" "$storage"
-        spawn cassandra java -Xms256m -Xmx1g -Xss512k -XX:+UseSerialGC -XX:MaxDirectMemorySize=256m \
-            -XX:+ExitOnOutOfMemoryError \
-            -Djava.net.preferIPv4Stack=true "${CASSANDRA_JAVA17_FLAGS[@]}" -javaagent:"${jamm[0]}" \
-            -Dcassandra-foreground=yes -Dcassandra.config="file://$home/cassandra.yaml" \
-            -Dcassandra.storagedir="$home" -Dcassandra.logdir="$home/logs" -Dcassandra.triggers_dir="$home/triggers" \
-            -Dlogback.configurationFile="$home/logback.xml" \
-            -Dcassandra.superuser_setup_delay_ms=0 -Dcassandra.skip_wait_for_gossip_to_settle=0 \
-            -cp "$CASSANDRA_HOME/libs/*" org.apache.cassandra.service.CassandraDaemon
-        rc=0; wait_for cassandra "CQL login as cassandra on 127.0.0.1:$native" \
-            cassandra_default_login "127.0.0.1:$native" || rc=$?
-        [ "$rc" -eq 2 ] || break
-        "$SCRIPTS/stack-down.sh" "$DIR" cassandra >/dev/null 2>&1 || true
-        say "a port of cassandra ($native, $storage) was taken before it bound it; retrying"
-    done
-    [ "$rc" -eq 0 ] || die "could not start Apache Cassandra"
+    start_on_free_ports cassandra "Apache Cassandra" try_cassandra
     if ! out="$(printf '%s\n' cassandra "$password" "$default_password" |
             cassandra_cql "127.0.0.1:$native" cassandra --setup "$CASSANDRA_ADMIN" 2>&1)"; then
         printf '%s\n' "$out" >&2

@@ -54,18 +54,15 @@ PY
 
 probe_flink() { flink_overview_ok "$DATAMESH_FLINK_REST_URL"; }
 
-start_flink() {
-    local home conf rest rpc blob tm_rpc tm_data jm_metrics tm_metrics rc java_opts
-    home="$(flink_home)" || die "Flink $FLINK_VERSION is not installed in $FLINK_VENV (scripts/tools.sh flink)"
-    java_opts="$(flink_dist_java_opts "$home")" || die "flink: could not read the JVM options of $home/conf/config.yaml"
-    for _ in 1 2 3; do
-        rest="$(free_port)" rpc="$(free_port)" blob="$(free_port)" tm_rpc="$(free_port)"
-        tm_data="$(free_port)" jm_metrics="$(free_port)" tm_metrics="$(free_port)"
-        rm -rf "$DIR/flink"
-        mkdir -p "$DIR/flink/savepoints" "$DIR/flink/checkpoints" "$DIR/flink/tmp" "$DIR/flink/web" "$DIR/flink/log"
-        conf="$DIR/flink/conf"
-        cp -R "$home/conf" "$conf"
-        cat >"$conf/config.yaml" <<YAML
+# One try of start_flink on fresh ports (start_on_free_ports); its variables are start_flink's locals.
+try_flink() {
+    rest="$(free_port)" rpc="$(free_port)" blob="$(free_port)" tm_rpc="$(free_port)"
+    tm_data="$(free_port)" jm_metrics="$(free_port)" tm_metrics="$(free_port)"
+    rm -rf "$DIR/flink"
+    mkdir -p "$DIR/flink/savepoints" "$DIR/flink/checkpoints" "$DIR/flink/tmp" "$DIR/flink/web" "$DIR/flink/log"
+    conf="$DIR/flink/conf"
+    cp -R "$home/conf" "$conf"
+    cat >"$conf/config.yaml" <<YAML
 # Written by scripts/stack/flink.sh for the local stack: loopback only, free ports.
 env.java.opts.all: "$java_opts"
 jobmanager.rpc.address: 127.0.0.1
@@ -92,26 +89,29 @@ execution.checkpointing.dir: file://$DIR/flink/checkpoints
 execution.checkpointing.savepoint-dir: file://$DIR/flink/savepoints
 state.backend.type: hashmap
 YAML
-        # Each process's metric query service gets its own port (a dynamic property: the
-        # two share config.yaml).
+    # Each process's metric query service gets its own port (a dynamic property: the
+    # two share config.yaml).
+    FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
+        spawn flink-jobmanager "$home/bin/jobmanager.sh" start-foreground \
+        -D "metrics.internal.query-service.port=$jm_metrics"
+    rc=0; wait_for flink-jobmanager "REST answer on 127.0.0.1:$rest" \
+        "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' \
+        "http://127.0.0.1:$rest/config" || rc=$?
+    if [ "$rc" -eq 0 ]; then
         FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
-            spawn flink-jobmanager "$home/bin/jobmanager.sh" start-foreground \
-            -D "metrics.internal.query-service.port=$jm_metrics"
-        rc=0; wait_for flink-jobmanager "REST answer on 127.0.0.1:$rest" \
-            "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' \
-            "http://127.0.0.1:$rest/config" || rc=$?
-        if [ "$rc" -eq 0 ]; then
-            FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
-                spawn flink-taskmanager "$home/bin/taskmanager.sh" start-foreground \
-                -D "metrics.internal.query-service.port=$tm_metrics"
-            wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, 2 slots)" \
-                flink_overview_ok "http://127.0.0.1:$rest" || rc=$?
-        fi
-        [ "$rc" -eq 2 ] || break
-        "$SCRIPTS/stack-down.sh" "$DIR" flink >/dev/null 2>&1 || true
-        say "a port of flink was taken before it bound it; retrying"
-    done
-    [ "$rc" -eq 0 ] || die "could not start Apache Flink"
+            spawn flink-taskmanager "$home/bin/taskmanager.sh" start-foreground \
+            -D "metrics.internal.query-service.port=$tm_metrics"
+        wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, 2 slots)" \
+            flink_overview_ok "http://127.0.0.1:$rest" || rc=$?
+    fi
+    return "$rc"
+}
+
+start_flink() {
+    local home conf rest rpc blob tm_rpc tm_data jm_metrics tm_metrics rc java_opts
+    home="$(flink_home)" || die "Flink $FLINK_VERSION is not installed in $FLINK_VENV (scripts/tools.sh flink)"
+    java_opts="$(flink_dist_java_opts "$home")" || die "flink: could not read the JVM options of $home/conf/config.yaml"
+    start_on_free_ports flink "Apache Flink" try_flink
     check_loopback flink-jobmanager
     check_loopback flink-taskmanager
     stack_env DATAMESH_FLINK_REST_URL "http://127.0.0.1:$rest" DATAMESH_FLINK_HOME "$home" \

@@ -61,16 +61,15 @@ print(f"WebHDFS answers as {user}; {len(live)} live DataNode(s); out of safe mod
 PY
 }
 
-start_hdfs() {
-    local home="$DIR/hdfs" rpc http dn_data dn_http dn_ipc dn_proxy rc
-    for _ in 1 2 3; do
-        rpc="$(free_port)"; http="$(free_port)"
-        dn_data="$(free_port)"; dn_http="$(free_port)"; dn_ipc="$(free_port)"; dn_proxy="$(free_port)"
-        rm -rf "$home"
-        mkdir -p "$home/tmp"
-        "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$home/http-auth-secret"
-        chmod 600 "$home/http-auth-secret"
-        cat >"$home/log4j2.properties" <<'PROPS'
+# One try of start_hdfs on fresh ports (start_on_free_ports); its variables are start_hdfs's locals.
+try_hdfs() {
+    rpc="$(free_port)"; http="$(free_port)"
+    dn_data="$(free_port)"; dn_http="$(free_port)"; dn_ipc="$(free_port)"; dn_proxy="$(free_port)"
+    rm -rf "$home"
+    mkdir -p "$home/tmp"
+    "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$home/http-auth-secret"
+    chmod 600 "$home/http-auth-secret"
+    cat >"$home/log4j2.properties" <<'PROPS'
 appender.out.type = Console
 appender.out.name = STDOUT
 appender.out.layout.type = PatternLayout
@@ -82,22 +81,23 @@ logger.state.level = WARN
 logger.audit.name = org.apache.hadoop.hdfs.server.namenode.FSNamesystem.audit
 logger.audit.level = WARN
 PROPS
-        spawn hdfs env HADOOP_USER_NAME="$HDFS_SUPERUSER" java -Xms128m -Xmx512m -XX:+UseSerialGC \
-            -Djava.net.preferIPv4Stack=true -Djava.io.tmpdir="$home/tmp" -Dhadoop.tmp.dir="$home/tmp" -Dlog4j2.configurationFile="$home/log4j2.properties" \
-            --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
-            --add-opens java.base/java.net=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
-            --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-exports java.base/sun.net.dns=ALL-UNNAMED \
-            --add-exports java.base/sun.net.util=ALL-UNNAMED \
-            -cp "$HDFS_LAUNCHER:$HDFS_HOME/libs/*" MiniHdfs "$home" "$rpc" "$http" "$dn_data" "$dn_http" "$dn_ipc" "$dn_proxy" \
-            hadoop.http.authentication.signature.secret.file="$home/http-auth-secret"
-        export DATAMESH_HDFS_WEBHDFS_URL="http://127.0.0.1:$http"
-        rc=0; wait_for hdfs "WebHDFS GETFILESTATUS / as $HDFS_SUPERUSER on 127.0.0.1:$http, out of safe mode, a live DataNode" \
-            probe_hdfs || rc=$?
-        [ "$rc" -eq 2 ] || break
-        "$SCRIPTS/stack-down.sh" "$DIR" hdfs >/dev/null 2>&1 || true
-        say "a port of hdfs ($rpc, $http, $dn_data, $dn_http, $dn_ipc, $dn_proxy) was taken before it bound it; retrying"
-    done
-    [ "$rc" -eq 0 ] || die "could not start HDFS"
+    spawn hdfs env HADOOP_USER_NAME="$HDFS_SUPERUSER" java -Xms128m -Xmx512m -XX:+UseSerialGC \
+        -Djava.net.preferIPv4Stack=true -Djava.io.tmpdir="$home/tmp" -Dhadoop.tmp.dir="$home/tmp" -Dlog4j2.configurationFile="$home/log4j2.properties" \
+        --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
+        --add-opens java.base/java.net=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
+        --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-exports java.base/sun.net.dns=ALL-UNNAMED \
+        --add-exports java.base/sun.net.util=ALL-UNNAMED \
+        -cp "$HDFS_LAUNCHER:$HDFS_HOME/libs/*" MiniHdfs "$home" "$rpc" "$http" "$dn_data" "$dn_http" "$dn_ipc" "$dn_proxy" \
+        hadoop.http.authentication.signature.secret.file="$home/http-auth-secret"
+    export DATAMESH_HDFS_WEBHDFS_URL="http://127.0.0.1:$http"
+    rc=0; wait_for hdfs "WebHDFS GETFILESTATUS / as $HDFS_SUPERUSER on 127.0.0.1:$http, out of safe mode, a live DataNode" \
+        probe_hdfs || rc=$?
+    return "$rc"
+}
+
+start_hdfs() {
+    local home="$DIR/hdfs" rpc http dn_data dn_http dn_ipc dn_proxy rc
+    start_on_free_ports hdfs "HDFS" try_hdfs
     check_loopback hdfs
     stack_env DATAMESH_HDFS_WEBHDFS_URL "http://127.0.0.1:$http" DATAMESH_HDFS_NAMENODE_URI "hdfs://127.0.0.1:$rpc" \
         DATAMESH_HDFS_USERNAME "$HDFS_SUPERUSER"

@@ -36,18 +36,16 @@ kafka_java() {
     java $KAFKA_JVM_FLAGS -Dlog4j2.configurationFile="$DIR/kafka/log4j2.yaml" -cp "$KAFKA_HOME/libs/*" "$@"
 }
 
-start_kafka() {
-    local home="$DIR/kafka" port controller advertised password rc out cluster proto
-    password="${DATAMESH_KAFKA_ADMIN_PASSWORD:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')}"
-    for _ in 1 2 3; do
-        port="${DATAMESH_KAFKA_PORT:-$(free_port)}"
-        controller="$(free_port)"
-        advertised="${DATAMESH_KAFKA_ADVERTISED:-127.0.0.1:$port}"
-        proto=SASL_PLAINTEXT
-        [ "${DATAMESH_KAFKA_PLAINTEXT:-}" != 1 ] || proto=PLAINTEXT
-        rm -rf "$home"
-        mkdir -p "$home/data"
-        cat >"$home/log4j2.yaml" <<'YAML'
+# One try of start_kafka on fresh ports (start_on_free_ports); its variables are start_kafka's locals.
+try_kafka() {
+    port="${DATAMESH_KAFKA_PORT:-$(free_port)}"
+    controller="$(free_port)"
+    advertised="${DATAMESH_KAFKA_ADVERTISED:-127.0.0.1:$port}"
+    proto=SASL_PLAINTEXT
+    [ "${DATAMESH_KAFKA_PLAINTEXT:-}" != 1 ] || proto=PLAINTEXT
+    rm -rf "$home"
+    mkdir -p "$home/data"
+    cat >"$home/log4j2.yaml" <<'YAML'
 Configuration:
   Appenders:
     Console:
@@ -63,7 +61,7 @@ Configuration:
       - name: org.apache.kafka.clients
         level: WARN
 YAML
-        cat >"$home/server.properties" <<PROPS
+    cat >"$home/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller
@@ -90,27 +88,31 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 PROPS
-        chmod 600 "$home/server.properties"
-        cluster="$(kafka_java kafka.tools.StorageTool random-uuid 2>"$home/format.log")" ||
-            { cat "$home/format.log" >&2; die "kafka: StorageTool random-uuid failed"; }
-        if ! out="$(kafka_java kafka.tools.StorageTool format -t "$cluster" -c "$home/server.properties" \
-                --add-scram "SCRAM-SHA-512=[name=$KAFKA_ADMIN,password=$password]" \
-                --add-scram "SCRAM-SHA-256=[name=$KAFKA_ADMIN,password=$password]" 2>&1)"; then
-            printf '%s\n' "$out" >&2
-            die "kafka: StorageTool format failed (config: $home/server.properties)"
-        fi
-        # shellcheck disable=SC2086 # a list of flags
-        spawn kafka java $KAFKA_JVM_FLAGS -Dlog4j2.configurationFile="$home/log4j2.yaml" \
-            -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$home/server.properties"
-        export DATAMESH_KAFKA_BOOTSTRAP_SERVERS="$advertised" DATAMESH_KAFKA_SECURITY_PROTOCOL="$proto" \
-            DATAMESH_KAFKA_SASL_MECHANISM=SCRAM-SHA-512 DATAMESH_KAFKA_SASL_USERNAME="$KAFKA_ADMIN" \
-            DATAMESH_KAFKA_SASL_PASSWORD="$password"
-        rc=0; KAFKA_LISTENER="127.0.0.1:$port" wait_for kafka "a login on 127.0.0.1:$port ($proto)" probe_kafka || rc=$?
-        [ "$rc" -eq 2 ] && [ -z "${DATAMESH_KAFKA_PORT:-}" ] || break
-        "$SCRIPTS/stack-down.sh" "$DIR" kafka >/dev/null 2>&1 || true
-        say "a port of kafka ($port, $controller) was taken before it bound it; retrying"
-    done
-    [ "$rc" -eq 0 ] || die "could not start Apache Kafka"
+    chmod 600 "$home/server.properties"
+    cluster="$(kafka_java kafka.tools.StorageTool random-uuid 2>"$home/format.log")" ||
+        { cat "$home/format.log" >&2; die "kafka: StorageTool random-uuid failed"; }
+    if ! out="$(kafka_java kafka.tools.StorageTool format -t "$cluster" -c "$home/server.properties" \
+            --add-scram "SCRAM-SHA-512=[name=$KAFKA_ADMIN,password=$password]" \
+            --add-scram "SCRAM-SHA-256=[name=$KAFKA_ADMIN,password=$password]" 2>&1)"; then
+        printf '%s\n' "$out" >&2
+        die "kafka: StorageTool format failed (config: $home/server.properties)"
+    fi
+    # shellcheck disable=SC2086 # a list of flags
+    spawn kafka java $KAFKA_JVM_FLAGS -Dlog4j2.configurationFile="$home/log4j2.yaml" \
+        -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$home/server.properties"
+    export DATAMESH_KAFKA_BOOTSTRAP_SERVERS="$advertised" DATAMESH_KAFKA_SECURITY_PROTOCOL="$proto" \
+        DATAMESH_KAFKA_SASL_MECHANISM=SCRAM-SHA-512 DATAMESH_KAFKA_SASL_USERNAME="$KAFKA_ADMIN" \
+        DATAMESH_KAFKA_SASL_PASSWORD="$password"
+    rc=0; KAFKA_LISTENER="127.0.0.1:$port" wait_for kafka "a login on 127.0.0.1:$port ($proto)" probe_kafka || rc=$?
+    # A port fixed by DATAMESH_KAFKA_PORT cannot be chosen again.
+    if [ "$rc" -eq 2 ] && [ -n "${DATAMESH_KAFKA_PORT:-}" ]; then return 1; fi
+    return "$rc"
+}
+
+start_kafka() {
+    local home="$DIR/kafka" port controller advertised password rc out cluster proto
+    password="${DATAMESH_KAFKA_ADMIN_PASSWORD:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')}"
+    start_on_free_ports kafka "Apache Kafka" try_kafka
     check_loopback kafka
     stack_env DATAMESH_KAFKA_BOOTSTRAP_SERVERS "$advertised" DATAMESH_KAFKA_SECURITY_PROTOCOL "$proto" \
         DATAMESH_KAFKA_LISTENER "127.0.0.1:$port"

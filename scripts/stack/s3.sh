@@ -15,18 +15,18 @@ except Exception as e:
 PY
 }
 
+# One try of start_s3 on fresh ports (start_on_free_ports); its variables are start_s3's locals.
+try_s3() {
+    port="$(free_port)"
+    spawn s3 "$TOOLS/venv/bin/moto_server" -H 127.0.0.1 -p "$port"
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+    rc=0; wait_for s3 "answer on 127.0.0.1:$port" probe_s3 || rc=$?
+    return "$rc"
+}
+
 start_s3() {
     local port rc
-    for _ in 1 2 3; do
-        port="$(free_port)"
-        spawn s3 "$TOOLS/venv/bin/moto_server" -H 127.0.0.1 -p "$port"
-        export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
-        rc=0; wait_for s3 "answer on 127.0.0.1:$port" probe_s3 || rc=$?
-        [ "$rc" -eq 2 ] || break
-        "$SCRIPTS/stack-down.sh" "$DIR" s3 >/dev/null 2>&1 || true
-        say "port $port was taken before moto bound it; retrying"
-    done
-    [ "$rc" -eq 0 ] || die "could not start moto (S3/IAM/STS)"
+    start_on_free_ports s3 "moto (S3/IAM/STS)" try_s3
     check_loopback s3
     stack_env AWS_ENDPOINT_URL "http://127.0.0.1:$port" \
         AWS_ACCESS_KEY_ID testing AWS_SECRET_ACCESS_KEY testing \

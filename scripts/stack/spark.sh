@@ -59,36 +59,36 @@ probe_spark() {
     spark_rest_answers "$DATAMESH_SPARK_REST_URL" && spark_worker_alive "$DATAMESH_SPARK_MASTER_WEBUI_URL"
 }
 
+# One try of start_spark on fresh ports (start_on_free_ports); its variables are start_spark's locals.
+try_spark() {
+    port="$(free_port)" ui="$(free_port)" rest="$(free_port)" wport="$(free_port)" wui="$(free_port)"
+    rm -rf "$DIR/spark"
+    mkdir -p "$DIR/spark/conf" "$DIR/spark/work" "$DIR/spark/log" "$DIR/spark/tmp"
+    # Every Spark process the stack starts, and every driver and executor the worker
+    # launches (they inherit its environment), binds to loopback and keeps its files in DIR.
+    local -x SPARK_HOME="$home" SPARK_CONF_DIR="$DIR/spark/conf" SPARK_LOG_DIR="$DIR/spark/log" \
+        SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$DIR/spark/tmp" SPARK_DAEMON_MEMORY=512m \
+        SPARK_NO_DAEMONIZE=1
+    SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=true -Dspark.master.rest.host=127.0.0.1 -Dspark.master.rest.port=$rest -Dspark.ui.reverseProxy=false" \
+        spawn spark-master "$home/bin/spark-class" org.apache.spark.deploy.master.Master \
+        --host 127.0.0.1 --port "$port" --webui-port "$ui"
+    rc=0; wait_for spark-master "REST submission server answer on 127.0.0.1:$rest" \
+        spark_rest_answers "http://127.0.0.1:$rest" || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        SPARK_DIST_CLASSPATH="$SPARK_S3A/libs/*" SPARK_WORKER_DIR="$DIR/spark/work" \
+            spawn spark-worker "$home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
+            --host 127.0.0.1 --port "$wport" --webui-port "$wui" --cores 2 --memory 1g \
+            --work-dir "$DIR/spark/work" "spark://127.0.0.1:$port"
+        wait_for spark-worker "registration with the master (1 ALIVE worker)" \
+            spark_worker_alive "http://127.0.0.1:$ui" || rc=$?
+    fi
+    return "$rc"
+}
+
 start_spark() {
     local home port ui rest wport wui rc
     home="$(spark_home)" || die "Spark $SPARK_VERSION is not installed in $SPARK_VENV (scripts/tools.sh spark)"
-    for _ in 1 2 3; do
-        port="$(free_port)" ui="$(free_port)" rest="$(free_port)" wport="$(free_port)" wui="$(free_port)"
-        rm -rf "$DIR/spark"
-        mkdir -p "$DIR/spark/conf" "$DIR/spark/work" "$DIR/spark/log" "$DIR/spark/tmp"
-        # Every Spark process the stack starts, and every driver and executor the worker
-        # launches (they inherit its environment), binds to loopback and keeps its files in DIR.
-        local -x SPARK_HOME="$home" SPARK_CONF_DIR="$DIR/spark/conf" SPARK_LOG_DIR="$DIR/spark/log" \
-            SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$DIR/spark/tmp" SPARK_DAEMON_MEMORY=512m \
-            SPARK_NO_DAEMONIZE=1
-        SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=true -Dspark.master.rest.host=127.0.0.1 -Dspark.master.rest.port=$rest -Dspark.ui.reverseProxy=false" \
-            spawn spark-master "$home/bin/spark-class" org.apache.spark.deploy.master.Master \
-            --host 127.0.0.1 --port "$port" --webui-port "$ui"
-        rc=0; wait_for spark-master "REST submission server answer on 127.0.0.1:$rest" \
-            spark_rest_answers "http://127.0.0.1:$rest" || rc=$?
-        if [ "$rc" -eq 0 ]; then
-            SPARK_DIST_CLASSPATH="$SPARK_S3A/libs/*" SPARK_WORKER_DIR="$DIR/spark/work" \
-                spawn spark-worker "$home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
-                --host 127.0.0.1 --port "$wport" --webui-port "$wui" --cores 2 --memory 1g \
-                --work-dir "$DIR/spark/work" "spark://127.0.0.1:$port"
-            wait_for spark-worker "registration with the master (1 ALIVE worker)" \
-                spark_worker_alive "http://127.0.0.1:$ui" || rc=$?
-        fi
-        [ "$rc" -eq 2 ] || break
-        "$SCRIPTS/stack-down.sh" "$DIR" spark >/dev/null 2>&1 || true
-        say "a port of spark was taken before it bound it; retrying"
-    done
-    [ "$rc" -eq 0 ] || die "could not start Apache Spark"
+    start_on_free_ports spark "Apache Spark" try_spark
     check_loopback spark-master
     check_loopback spark-worker
     stack_env DATAMESH_SPARK_MASTER_URL "spark://127.0.0.1:$port" DATAMESH_SPARK_REST_URL "http://127.0.0.1:$rest" \
