@@ -84,3 +84,14 @@ selected_services() {
     done
     echo "${out[*]}"
 }
+
+# site_package VENV PACKAGE FILE: the directory of PACKAGE in VENV's site-packages (whatever its
+# python minor version) that holds FILE; fails when none does. Flink and Spark ship their whole
+# distribution inside a PyPI package this way.
+site_package() {
+    local d
+    for d in "$1"/lib/python3*/site-packages/"$2"; do
+        [ -f "$d/$3" ] && { echo "$d"; return 0; }
+    done
+    return 1
+}

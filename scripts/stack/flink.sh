@@ -12,13 +12,7 @@ FLINK_VENV="$TOOLS/flink-$FLINK_VERSION"
 FLINK_CONNECTORS="$TOOLS/flink-connectors-$FLINK_KAFKA_CONNECTOR_VERSION"
 
 # The distribution inside the venv (site-packages/pyflink; the python minor version varies).
-flink_home() {
-    local d
-    for d in "$FLINK_VENV"/lib/python3*/site-packages/pyflink; do
-        [ -f "$d/lib/flink-dist-$FLINK_VERSION.jar" ] && { echo "$d"; return 0; }
-    done
-    return 1
-}
+flink_home() { site_package "$FLINK_VENV" pyflink "lib/flink-dist-$FLINK_VERSION.jar"; }
 
 install_flink() {
     PIP_EXTRA=--no-deps pip_venv "$FLINK_VENV" "apache-flink==$FLINK_VERSION" "apache-flink-libraries==$FLINK_VERSION"

@@ -13,13 +13,7 @@ SPARK_VENV="$TOOLS/spark-$SPARK_VERSION"
 SPARK_S3A="$TOOLS/spark-s3a-$HADOOP_AWS_VERSION"
 
 # The distribution inside the venv (site-packages/pyspark; the python minor version varies).
-spark_home() {
-    local d
-    for d in "$SPARK_VENV"/lib/python3*/site-packages/pyspark; do
-        [ -f "$d/jars/spark-core_2.13-$SPARK_VERSION.jar" ] && { echo "$d"; return 0; }
-    done
-    return 1
-}
+spark_home() { site_package "$SPARK_VENV" pyspark "jars/spark-core_2.13-$SPARK_VERSION.jar"; }
 
 install_spark() {
     local home
