@@ -156,7 +156,8 @@ impl AccessGrant {
     async fn deletable(ctx: &Context, m: &GrantModel, p: &Parts) -> Result<Vec<AclBinding>, Diagnostic> {
         let principal = Self::consumer_principal(ctx, &p.consumer).await?;
         let domains_own = acl::domain_bindings(&p.consumer, &principal);
-        Ok(Self::bindings(ctx, m, p).await?.into_iter().filter(|b| !domains_own.contains(b)).collect())
+        let owned = acl::grant_bindings(&p.consumer, &principal, &p.domain, &p.product, m.read_write());
+        Ok(owned.into_iter().filter(|b| !domains_own.contains(b)).collect())
     }
 }
 

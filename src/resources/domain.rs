@@ -606,13 +606,7 @@ async fn set_credential(ctx: &Context, m: &DomainModel, diags: &mut Diagnostics)
             .await
             .map_err(|e| e.diagnostic(&format!("the {mechanism} credential of Kafka user {:?} (password_wo)", m.name)))
     };
-    match set.await {
-        Ok(()) => true,
-        Err(d) => {
-            diags.0.push(d);
-            false
-        }
-    }
+    diags.ok(set.await).is_some()
 }
 
 /// Makes user `user`'s client quota `quota` (None removes it); false when that failed
@@ -625,13 +619,7 @@ async fn set_quota(ctx: &Context, user: &str, quota: Option<&QuotaModel>, diags:
             e.attr_diagnostic(AttrPath::attr("kafka_quota"), &format!("the Kafka client quota of user {user:?}"))
         })
     };
-    match set.await {
-        Ok(()) => true,
-        Err(d) => {
-            diags.0.push(d);
-            false
-        }
-    }
+    diags.ok(set.await).is_some()
 }
 
 /// Deletes the domain's SCRAM credential when state says it has one (`password_wo_version`);
@@ -648,13 +636,7 @@ async fn delete_credential(ctx: &Context, m: &DomainModel, diags: &mut Diagnosti
             .await
             .map_err(|e| e.diagnostic(&format!("the {mechanism} credential of Kafka user {:?}", m.name)))
     };
-    match deleted.await {
-        Ok(()) => true,
-        Err(d) => {
-            diags.0.push(d);
-            false
-        }
-    }
+    diags.ok(deleted.await).is_some()
 }
 
 #[cfg(test)]
