@@ -299,7 +299,7 @@ impl KafkaStreaming {
     async fn create_topic_once(&self, spec: &TopicSpec) -> Result<(), BackendError> {
         // Through rdkafka-sys (`topics`): the safe API would drop the broker's reason.
         let spec = spec.clone();
-        self.acl_call("CreateTopics", move |admin, timeout| topics::create(admin, &spec, timeout)).await
+        self.ffi_call("CreateTopics", move |admin, timeout| topics::create(admin, &spec, timeout)).await
     }
 
     /// One Metadata request, for `topic` or (None) for every topic.
@@ -470,7 +470,7 @@ impl KafkaStreaming {
 
     /// Runs an admin call through `rdkafka-sys` (ACLs, SCRAM credentials, CreateTopics) off the
     /// async workers, as it blocks until the answer.
-    async fn acl_call<T, F>(&self, op: &'static str, call: F) -> Result<T, BackendError>
+    async fn ffi_call<T, F>(&self, op: &'static str, call: F) -> Result<T, BackendError>
     where
         T: Send + 'static,
         F: FnOnce(&AdminClient<DefaultClientContext>, Duration) -> Result<T, ffi::Failure> + Send + 'static,
@@ -480,6 +480,26 @@ impl KafkaStreaming {
             .await
             .map_err(|e| BackendError::new(ErrorKind::Other, "Kafka", op, e.to_string()))?;
         outcome.map_err(|(code, detail)| self.code_err(op, code, Some(&detail)))
+    }
+
+    /// Sets (`Some`) or deletes (`None`) a user's SCRAM credential, with retries.
+    async fn alter_scram(
+        &self,
+        user: &str,
+        mechanism: ScramMechanism,
+        password: Option<&Secret>,
+    ) -> Result<(), BackendError> {
+        const OP: &str = "AlterUserScramCredentials";
+        with_retries(self.policy(), &self.stop, || {
+            let (user, password) = (user.to_string(), password.cloned());
+            self.attempt(
+                OP,
+                self.ffi_call(OP, move |admin, timeout| {
+                    scram::alter(admin, &user, mechanism, password.as_ref().map(|p| p.0.as_str()), timeout)
+                }),
+            )
+        })
+        .await
     }
 }
 
@@ -617,7 +637,7 @@ impl Streaming for KafkaStreaming {
             let bindings = bindings.to_vec();
             self.attempt(
                 "CreateAcls",
-                self.acl_call("CreateAcls", move |admin, timeout| acls::create(admin, &bindings, timeout)),
+                self.ffi_call("CreateAcls", move |admin, timeout| acls::create(admin, &bindings, timeout)),
             )
         })
         .await
@@ -629,7 +649,7 @@ impl Streaming for KafkaStreaming {
             let bindings = bindings.to_vec();
             self.attempt(
                 "DescribeAcls",
-                self.acl_call("DescribeAcls", move |admin, timeout| acls::describe(admin, &bindings, timeout)),
+                self.ffi_call("DescribeAcls", move |admin, timeout| acls::describe(admin, &bindings, timeout)),
             )
         })
         .await
@@ -641,7 +661,7 @@ impl Streaming for KafkaStreaming {
             let bindings = bindings.to_vec();
             self.attempt(
                 "DeleteAcls",
-                self.acl_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout)),
+                self.ffi_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout)),
             )
         })
         .await
@@ -653,29 +673,11 @@ impl Streaming for KafkaStreaming {
         mechanism: ScramMechanism,
         password: &Secret,
     ) -> Result<(), BackendError> {
-        const OP: &str = "AlterUserScramCredentials";
-        with_retries(self.policy(), &self.stop, || {
-            let (user, password) = (user.to_string(), password.clone());
-            self.attempt(
-                OP,
-                self.acl_call(OP, move |admin, timeout| {
-                    scram::alter(admin, &user, mechanism, Some(&password.0), timeout)
-                }),
-            )
-        })
-        .await
+        self.alter_scram(user, mechanism, Some(password)).await
     }
 
     async fn delete_scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Result<(), BackendError> {
-        const OP: &str = "AlterUserScramCredentials";
-        with_retries(self.policy(), &self.stop, || {
-            let user = user.to_string();
-            self.attempt(
-                OP,
-                self.acl_call(OP, move |admin, timeout| scram::alter(admin, &user, mechanism, None, timeout)),
-            )
-        })
-        .await
+        self.alter_scram(user, mechanism, None).await
     }
 
     async fn describe_user_quota(&self, user: &str) -> Result<Option<Quota>, BackendError> {
