@@ -3,7 +3,9 @@
 
 pub mod aws_iam;
 pub mod catalog;
+pub mod database;
 pub mod error;
+pub mod hdfs;
 pub mod iam;
 pub mod kafka;
 pub mod retry;
@@ -12,7 +14,9 @@ pub mod storage;
 pub mod streaming;
 
 pub use catalog::Catalog;
+pub use database::Database;
 pub use error::{BackendError, ErrorKind};
+pub use hdfs::Hdfs;
 pub use iam::Iam;
 pub use storage::Storage;
 pub use streaming::Streaming;

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::settings::cassandra::CassandraSettings;
+use super::settings::hdfs::HdfsSettings;
+use super::settings::{env, env_list, Reader};
 use crate::naming;
 use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
 
@@ -134,6 +137,10 @@ pub struct ProviderConfig {
     pub aws: AwsSettings,
     /// Kafka settings.
     pub kafka: KafkaSettings,
+    /// HDFS settings.
+    pub hdfs: HdfsSettings,
+    /// Cassandra settings.
+    pub cassandra: CassandraSettings,
     /// Governance rules.
     pub governance: Governance,
     /// Settings whose values were unknown at configuration time, like `aws.s3_endpoint`.
@@ -148,6 +155,8 @@ impl Default for ProviderConfig {
             default_tags: BTreeMap::new(),
             aws: AwsSettings::default(),
             kafka: KafkaSettings::default(),
+            hdfs: HdfsSettings::default(),
+            cassandra: CassandraSettings::default(),
             governance: Governance::default(),
             unknown: Vec::new(),
         }
@@ -232,41 +241,10 @@ pub fn schema() -> Schema {
         )
         .with_block("aws", Nesting::Single, aws)
         .with_block("kafka", Nesting::Single, kafka)
+        .with_block("hdfs", Nesting::Single, HdfsSettings::block())
+        .with_block("cassandra", Nesting::Single, CassandraSettings::block())
         .with_block("governance", Nesting::Single, governance),
     )
-}
-
-/// Reads settings, noting the unknown ones instead of failing.
-struct Reader {
-    unknown: Vec<String>,
-}
-
-impl Reader {
-    fn known<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v Value> {
-        if !v.is_wholly_known() {
-            self.unknown.push(path.to_string());
-            return None;
-        }
-        (!v.is_null()).then_some(v)
-    }
-    fn string(&mut self, obj: &Value, block: &str, name: &str) -> Option<String> {
-        let path = if block.is_empty() { name.to_string() } else { format!("{block}.{name}") };
-        self.known(obj.get(name), &path).and_then(|v| v.as_str()).map(str::to_string)
-    }
-    fn bool(&mut self, obj: &Value, block: &str, name: &str) -> Option<bool> {
-        self.known(obj.get(name), &format!("{block}.{name}")).and_then(Value::as_bool)
-    }
-    fn int(&mut self, obj: &Value, block: &str, name: &str) -> Option<i64> {
-        self.known(obj.get(name), &format!("{block}.{name}")).and_then(Value::as_i64)
-    }
-    fn strings(&mut self, obj: &Value, block: &str, name: &str) -> Option<Vec<String>> {
-        self.known(obj.get(name), &format!("{block}.{name}"))
-            .map(|v| v.elements().iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl ProviderConfig {
@@ -297,11 +275,9 @@ impl ProviderConfig {
         let kafka = config.get("kafka");
         let defaults = KafkaSettings::default();
         c.kafka = KafkaSettings {
-            bootstrap_servers: r.strings(kafka, "kafka", "bootstrap_servers").unwrap_or_else(|| {
-                env("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")
-                    .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
-                    .unwrap_or_default()
-            }),
+            bootstrap_servers: r
+                .strings(kafka, "kafka", "bootstrap_servers")
+                .unwrap_or_else(|| env_list("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")),
             security_protocol: r
                 .string(kafka, "kafka", "security_protocol")
                 .or_else(|| env("DATAMESH_KAFKA_SECURITY_PROTOCOL"))
@@ -324,6 +300,9 @@ impl ProviderConfig {
                 .unwrap_or(defaults.timeout),
             shared_reads: defaults.shared_reads,
         };
+
+        c.hdfs = HdfsSettings::parse(&mut r, config.get("hdfs"));
+        c.cassandra = CassandraSettings::parse(&mut r, config.get("cassandra"));
 
         let gov = config.get("governance");
         let defaults = Governance::default();
@@ -412,6 +391,8 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    HdfsSettings::validate(config, diags);
+    CassandraSettings::validate(config, diags);
     let gov = AttrPath::attr("governance");
     let g = &c.governance;
     if g.allowed_classifications.is_empty() {

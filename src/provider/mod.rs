@@ -3,6 +3,7 @@
 //! configuration values never crash planning).
 
 pub mod config;
+pub mod settings;
 
 use std::sync::Arc;
 
