@@ -10,6 +10,7 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::retry::{RetryPartition, TokenBucket};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
@@ -244,13 +245,23 @@ async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic>
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let region_value = aws_config::Region::new(region.clone());
 
-    let mut s3 =
-        aws_sdk_s3::config::Builder::from(&sdk).force_path_style(a.s3_force_path_style).region(region_value.clone());
+    // Every call already stops after 5 attempts and within its timeout; the SDK's shared retry
+    // quota on top (500 tokens, 5 per retry, 10 per timeout) ran dry after ~50 failed attempts
+    // across all calls of one apply, so a flaky endpoint ended calls with "retries ran out" on
+    // their first error. Each client gets its own partition with no such quota.
+    let partition = |name: &'static str| RetryPartition::custom(name).token_bucket(TokenBucket::unlimited()).build();
+    let mut s3 = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(a.s3_force_path_style)
+        .region(region_value.clone())
+        .retry_partition(partition("datamesh-s3"));
     if let Some(e) = &a.s3_endpoint {
         s3 = s3.endpoint_url(e);
     }
-    let mut iam = aws_sdk_iam::config::Builder::from(&sdk).region(region_value.clone());
-    let mut sts = aws_sdk_sts::config::Builder::from(&sdk).region(region_value);
+    let mut iam = aws_sdk_iam::config::Builder::from(&sdk)
+        .region(region_value.clone())
+        .retry_partition(partition("datamesh-iam"));
+    let mut sts =
+        aws_sdk_sts::config::Builder::from(&sdk).region(region_value).retry_partition(partition("datamesh-sts"));
     if let Some(e) = &a.iam_endpoint {
         iam = iam.endpoint_url(e);
         sts = sts.endpoint_url(e);
