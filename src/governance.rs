@@ -19,6 +19,35 @@ pub struct ProductFacts<'a> {
     pub tags: Option<&'a BTreeMap<String, String>>,
 }
 
+/// The shortest stay in S3 Standard before objects may move to `STANDARD_IA` (S3's own rule).
+pub const MIN_INFREQUENT_ACCESS_DAYS: i64 = 30;
+
+/// Checks the S3 port's cost tiers: `infrequent_access_after_days` at least 30,
+/// `archive_after_days` after it, both before `retention_days` (objects would expire first).
+/// `None` where a value is unset or not known yet.
+pub fn check_storage_tiers(ia: Option<i64>, archive: Option<i64>, retention_days: Option<i64>, diags: &mut Diagnostics) {
+    let at = |name: &str| AttrPath::attr("s3").then(name);
+    if let Some(ia) = ia {
+        if ia < MIN_INFREQUENT_ACCESS_DAYS {
+            diags.attr_error(at("infrequent_access_after_days"), "Too early for infrequent access", format!("infrequent_access_after_days is {ia}, but S3 moves objects to STANDARD_IA no earlier than {MIN_INFREQUENT_ACCESS_DAYS} days after creation. Set {MIN_INFREQUENT_ACCESS_DAYS} or more."));
+        }
+    }
+    if let Some(archive) = archive {
+        if archive < 1 {
+            diags.attr_error(at("archive_after_days"), "Invalid archive_after_days", format!("archive_after_days must be at least 1, but it is {archive}."));
+        } else if let Some(ia) = ia.filter(|ia| archive <= *ia) {
+            diags.attr_error(at("archive_after_days"), "Archive before infrequent access", format!("archive_after_days ({archive}) must be later than infrequent_access_after_days ({ia}): objects move to infrequent access first, then to the archive. Raise it above {ia}, or remove infrequent_access_after_days."));
+        }
+    }
+    if let Some(days) = retention_days {
+        for (name, v) in [("infrequent_access_after_days", ia), ("archive_after_days", archive)] {
+            if let Some(v) = v.filter(|v| *v >= days) {
+                diags.attr_error(at(name), "Transition after expiry", format!("{name} is {v}, but objects expire after retention_days = {days}, so they would never move. Set it below {days}, or raise retention_days."));
+            }
+        }
+    }
+}
+
 /// Checks a data product against the rules; problems go to `diags` at their attribute.
 pub fn check_data_product(
     rules: &Governance,
@@ -165,6 +194,23 @@ pub fn check_grant(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tier_errors(ia: Option<i64>, archive: Option<i64>, retention: Option<i64>) -> Vec<String> {
+        let mut d = Diagnostics::new();
+        check_storage_tiers(ia, archive, retention, &mut d);
+        d.0.iter().filter_map(|x| x.path.as_ref().map(|p| p.to_string())).collect()
+    }
+
+    #[test]
+    fn storage_tiers_go_standard_then_infrequent_then_archive_before_expiry() {
+        assert!(tier_errors(Some(30), Some(90), Some(365)).is_empty());
+        assert!(tier_errors(None, Some(1), None).is_empty(), "archive alone may be early");
+        assert_eq!(tier_errors(Some(29), None, None), vec!["s3.infrequent_access_after_days"]);
+        assert_eq!(tier_errors(Some(60), Some(60), None), vec!["s3.archive_after_days"]);
+        assert_eq!(tier_errors(Some(30), Some(90), Some(90)), vec!["s3.archive_after_days"]);
+        assert_eq!(tier_errors(Some(30), None, Some(30)), vec!["s3.infrequent_access_after_days"]);
+        assert_eq!(tier_errors(None, Some(0), None), vec!["s3.archive_after_days"]);
+    }
 
     fn rules() -> Governance {
         Governance { required_tags: vec!["cost_center".into()], max_retention_days: Some(365), ..Governance::default() }

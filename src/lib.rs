@@ -15,6 +15,7 @@ pub mod data_sources;
 pub mod ephemeral;
 pub mod functions;
 pub mod governance;
+pub mod hdfs_acl;
 pub mod list_resources;
 pub mod naming;
 pub mod policy;

@@ -130,9 +130,56 @@ pub fn owner_policy_name(product: &str) -> String {
     format!("datamesh-owner-{product}")
 }
 
+/// The longest keyspace name Cassandra accepts.
+pub const MAX_KEYSPACE_LEN: usize = 48;
+
+/// A product's Cassandra keyspace: `<domain>__<product>` with each `-` written `_` (unquoted
+/// CQL identifiers hold letters, digits and `_` only).
+pub fn keyspace_name(domain: &str, product: &str) -> String {
+    format!("{}__{}", domain.replace('-', "_"), product.replace('-', "_"))
+}
+
+/// Checks that a product can have a keyspace: no `--` in either name (it would read as the
+/// `__` between them, so two products could share a keyspace) and at most 48 characters.
+pub fn check_keyspace(domain: &str, product: &str) -> Result<(), String> {
+    for (kind, name) in [("domain", domain), ("data product", product)] {
+        if name.contains("--") {
+            return Err(format!(
+                "The {kind} name {name:?} holds \"--\", which a Cassandra keyspace name cannot tell apart from the \"__\" \
+                 between domain and product. Use single hyphens, or remove the cassandra port."
+            ));
+        }
+    }
+    let keyspace = keyspace_name(domain, product);
+    if keyspace.len() > MAX_KEYSPACE_LEN {
+        return Err(format!(
+            "The keyspace {keyspace:?} would be {} characters long; Cassandra allows at most {MAX_KEYSPACE_LEN}. \
+             Shorten the data product's name (or the domain's) by {}, or remove the cassandra port.",
+            keyspace.len(),
+            keyspace.len() - MAX_KEYSPACE_LEN
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyspaces_write_hyphens_as_underscores_and_stay_within_48_characters() {
+        assert_eq!(keyspace_name("sales", "orders"), "sales__orders");
+        assert_eq!(keyspace_name("web-shop", "click-stream"), "web_shop__click_stream");
+        assert!(check_keyspace("sales", "orders").is_ok());
+        let e = check_keyspace("sales", "a--b").unwrap_err();
+        assert!(e.contains("--") && e.contains("single hyphens"), "{e}");
+        assert!(check_keyspace("a--b", "orders").is_err());
+        // 20 + 2 + 26 = 48 fits; one more does not.
+        let (d, p) = ("d".repeat(20), "p".repeat(26));
+        assert!(check_keyspace(&d, &p).is_ok());
+        let e = check_keyspace(&d, &format!("{p}x")).unwrap_err();
+        assert!(e.contains("49 characters") && e.contains("by 1"), "{e}");
+    }
 
     #[test]
     fn domain_names_follow_the_rule() {

@@ -133,7 +133,7 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::backends::storage::StoredObject;
+    use crate::backends::storage::{Lifecycle, StoredObject};
 
     /// Objects in memory, with a concurrent writer that wins the next `races` conditional
     /// writes: each time, it writes its own body just before ours lands.
@@ -197,10 +197,10 @@ mod tests {
         async fn default_encryption(&self, _: &str) -> Result<Option<String>, BackendError> {
             Err(unused("GetBucketEncryption"))
         }
-        async fn set_expiration(&self, _: &str, _: Option<i64>) -> Result<(), BackendError> {
+        async fn set_lifecycle(&self, _: &str, _: &Lifecycle) -> Result<(), BackendError> {
             Err(unused("PutBucketLifecycleConfiguration"))
         }
-        async fn expiration(&self, _: &str) -> Result<Option<i64>, BackendError> {
+        async fn lifecycle(&self, _: &str) -> Result<Lifecycle, BackendError> {
             Err(unused("GetBucketLifecycleConfiguration"))
         }
         async fn set_tags(&self, _: &str, _: &BTreeMap<String, String>) -> Result<(), BackendError> {

@@ -24,6 +24,25 @@ pub struct StoredObject {
     pub etag: String,
 }
 
+/// The lifecycle rule the provider owns on a bucket: when objects expire and when they move
+/// to cheaper storage classes; every field in days after an object's creation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// Objects expire (`retention_days`).
+    pub expiration_days: Option<i64>,
+    /// Objects move to `STANDARD_IA`.
+    pub infrequent_access_after_days: Option<i64>,
+    /// Objects move to `GLACIER`.
+    pub archive_after_days: Option<i64>,
+}
+
+impl Lifecycle {
+    /// Whether it has nothing to do (no rule at all).
+    pub fn is_empty(&self) -> bool {
+        *self == Lifecycle::default()
+    }
+}
+
 /// S3-compatible object storage.
 #[async_trait]
 pub trait Storage: Send + Sync {
@@ -41,10 +60,18 @@ pub trait Storage: Send + Sync {
     async fn set_default_encryption(&self, bucket: &str) -> Result<(), BackendError>;
     /// The default encryption algorithm, if any.
     async fn default_encryption(&self, bucket: &str) -> Result<Option<String>, BackendError>;
-    /// Sets (Some) or removes (None) the expiration lifecycle rule, in days.
-    async fn set_expiration(&self, bucket: &str, days: Option<i64>) -> Result<(), BackendError>;
-    /// The expiration rule's days, if the bucket has one.
-    async fn expiration(&self, bucket: &str) -> Result<Option<i64>, BackendError>;
+    /// Makes the provider's lifecycle rule exactly `lifecycle` (an empty one removes it).
+    async fn set_lifecycle(&self, bucket: &str, lifecycle: &Lifecycle) -> Result<(), BackendError>;
+    /// The provider's lifecycle rule as read back (empty when the bucket has none).
+    async fn lifecycle(&self, bucket: &str) -> Result<Lifecycle, BackendError>;
+    /// Sets (Some) or removes (None) the expiration alone, without transitions.
+    async fn set_expiration(&self, bucket: &str, days: Option<i64>) -> Result<(), BackendError> {
+        self.set_lifecycle(bucket, &Lifecycle { expiration_days: days, ..Default::default() }).await
+    }
+    /// The expiration's days, if the bucket has one.
+    async fn expiration(&self, bucket: &str) -> Result<Option<i64>, BackendError> {
+        Ok(self.lifecycle(bucket).await?.expiration_days)
+    }
     /// Replaces the bucket's tags.
     async fn set_tags(&self, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), BackendError>;
     /// The bucket's tags.

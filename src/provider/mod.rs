@@ -18,7 +18,9 @@ use crate::backends::aws_iam::AwsIam;
 use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
-use crate::backends::{Catalog, Iam, Storage, Streaming};
+use crate::backends::{Catalog, Database, Hdfs, Iam, Storage, Streaming};
+use settings::cassandra::CassandraSettings;
+use settings::hdfs::HdfsSettings;
 use crate::{data_sources, ephemeral, functions, list_resources, resources};
 pub use config::ProviderConfig;
 use tfplugin::framework::{
@@ -97,6 +99,8 @@ pub struct ProviderData {
     pub config: ProviderConfig,
     aws: OnceCell<AwsBackends>,
     kafka: OnceCell<Arc<dyn Streaming>>,
+    hdfs: OnceCell<Arc<dyn Hdfs>>,
+    database: OnceCell<Arc<dyn Database>>,
     caller: OnceCell<CallerIdentity>,
     /// Cancelled when Terraform calls StopProvider: in-flight retries give up.
     pub stop: CancellationToken,
@@ -110,7 +114,15 @@ impl ProviderData {
 
     /// Data for a configuration whose retries end when `stop` is cancelled.
     pub fn with_stop(config: ProviderConfig, stop: CancellationToken) -> Self {
-        Self { config, aws: OnceCell::new(), kafka: OnceCell::new(), caller: OnceCell::new(), stop }
+        Self {
+            config,
+            aws: OnceCell::new(),
+            kafka: OnceCell::new(),
+            hdfs: OnceCell::new(),
+            database: OnceCell::new(),
+            caller: OnceCell::new(),
+            stop,
+        }
     }
 
     /// Data whose backends are given (tests, benchmarks).
@@ -125,9 +137,18 @@ impl ProviderData {
             config,
             aws: OnceCell::new_with(Some(AwsBackends { storage, iam, catalog })),
             kafka: OnceCell::new_with(Some(streaming)),
+            hdfs: OnceCell::new(),
+            database: OnceCell::new(),
             caller: OnceCell::new(),
             stop: CancellationToken::new(),
         }
+    }
+
+    /// The same, with the HDFS and Cassandra backends given too.
+    pub fn with_stores(mut self, hdfs: Option<Arc<dyn Hdfs>>, database: Option<Arc<dyn Database>>) -> Self {
+        self.hdfs = OnceCell::new_with(hdfs);
+        self.database = OnceCell::new_with(database);
+        self
     }
 
     /// Storage, IAM and the catalog, connected on first use.
@@ -182,6 +203,40 @@ impl ProviderData {
             .cloned()
     }
 
+    /// HDFS (WebHDFS), connected on first use; an error naming the setting to add when the
+    /// provider has no `hdfs { webhdfs_url }`.
+    pub async fn hdfs(&self) -> Result<Arc<dyn Hdfs>, Diagnostic> {
+        self.hdfs
+            .get_or_try_init(|| async {
+                if let Some(msg) = self.config.unknown_error("hdfs") {
+                    return Err(Diagnostic::error("HDFS settings are not known yet", msg));
+                }
+                if !self.config.hdfs.configured() {
+                    return Err(Diagnostic::error("HDFS is not configured", HDFS_MISSING));
+                }
+                connect_hdfs(&self.config.hdfs, self.stop.clone())
+            })
+            .await
+            .cloned()
+    }
+
+    /// Cassandra, connected on first use; an error naming the setting to add when the
+    /// provider has no `cassandra { contact_points }`.
+    pub async fn database(&self) -> Result<Arc<dyn Database>, Diagnostic> {
+        self.database
+            .get_or_try_init(|| async {
+                if let Some(msg) = self.config.unknown_error("cassandra") {
+                    return Err(Diagnostic::error("Cassandra settings are not known yet", msg));
+                }
+                if !self.config.cassandra.configured() {
+                    return Err(Diagnostic::error("Cassandra is not configured", CASSANDRA_MISSING));
+                }
+                connect_cassandra(&self.config.cassandra, self.stop.clone()).await
+            })
+            .await
+            .cloned()
+    }
+
     /// Who the provider's credentials are (asked once).
     pub async fn caller(&self) -> Result<CallerIdentity, Diagnostic> {
         let iam = self.iam().await?;
@@ -195,6 +250,23 @@ impl ProviderData {
     pub async fn account_id(&self) -> Result<String, Diagnostic> {
         self.caller().await.map(|c| c.account)
     }
+}
+
+/// What to add when a resource needs HDFS and the provider has none.
+pub const HDFS_MISSING: &str = "Set hdfs { webhdfs_url = \"http://<namenode>:9870\" } in the provider block (or DATAMESH_HDFS_WEBHDFS_URL in the environment).";
+
+/// What to add when a resource needs Cassandra and the provider has none.
+pub const CASSANDRA_MISSING: &str = "Set cassandra { contact_points = [\"<host>:9042\"] } in the provider block (or DATAMESH_CASSANDRA_CONTACT_POINTS in the environment).";
+
+fn connect_hdfs(settings: &HdfsSettings, _stop: CancellationToken) -> Result<Arc<dyn Hdfs>, Diagnostic> {
+    Err(Diagnostic::error("HDFS is not built yet", format!("{:?}", settings.webhdfs_url)))
+}
+
+async fn connect_cassandra(
+    settings: &CassandraSettings,
+    _stop: CancellationToken,
+) -> Result<Arc<dyn Database>, Diagnostic> {
+    Err(Diagnostic::error("Cassandra is not built yet", format!("{:?}", settings.contact_points)))
 }
 
 fn endpoint_from_env(service: &str) -> Option<String> {

@@ -7,13 +7,13 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
     ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, ObjectIdentifier, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
-    VersioningConfiguration,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, Transition,
+    TransitionStorageClass, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 
 use super::error::{from_aws, BackendError, ErrorKind};
-use super::storage::{Precondition, Storage, StoredObject};
+use super::storage::{Lifecycle, Precondition, Storage, StoredObject};
 
 /// The lifecycle rule this provider owns on product buckets.
 const RETENTION_RULE_ID: &str = "datamesh-retention";
@@ -152,8 +152,9 @@ impl Storage for S3Storage {
         }
     }
 
-    async fn set_expiration(&self, bucket: &str, days: Option<i64>) -> Result<(), BackendError> {
-        let Some(days) = days else {
+    async fn set_lifecycle(&self, bucket: &str, lifecycle: &Lifecycle) -> Result<(), BackendError> {
+        const OP: &str = "PutBucketLifecycleConfiguration";
+        if lifecycle.is_empty() {
             return self
                 .client
                 .delete_bucket_lifecycle()
@@ -162,21 +163,27 @@ impl Storage for S3Storage {
                 .await
                 .map(|_| ())
                 .map_err(|e| self.err("DeleteBucketLifecycle", e));
+        }
+        let days = |d: i64| {
+            i32::try_from(d).map_err(|_| BackendError::new(ErrorKind::Other, "S3", OP, format!("{d} days is too long")))
         };
-        let days = i32::try_from(days).map_err(|_| {
-            BackendError::new(ErrorKind::Other, "S3", "PutBucketLifecycleConfiguration", "retention is too long")
-        })?;
-        let rule = LifecycleRule::builder()
+        let mut rule = LifecycleRule::builder()
             .id(RETENTION_RULE_ID)
             .status(ExpirationStatus::Enabled)
-            .filter(LifecycleRuleFilter::builder().prefix("").build())
-            .expiration(LifecycleExpiration::builder().days(days).build())
-            .build()
-            .map_err(|e| build_err("PutBucketLifecycleConfiguration", e))?;
-        let config = BucketLifecycleConfiguration::builder()
-            .rules(rule)
-            .build()
-            .map_err(|e| build_err("PutBucketLifecycleConfiguration", e))?;
+            .filter(LifecycleRuleFilter::builder().prefix("").build());
+        if let Some(d) = lifecycle.expiration_days {
+            rule = rule.expiration(LifecycleExpiration::builder().days(days(d)?).build());
+        }
+        for (after, class) in [
+            (lifecycle.infrequent_access_after_days, TransitionStorageClass::StandardIa),
+            (lifecycle.archive_after_days, TransitionStorageClass::Glacier),
+        ] {
+            if let Some(d) = after {
+                rule = rule.transitions(Transition::builder().days(days(d)?).storage_class(class).build());
+            }
+        }
+        let rule = rule.build().map_err(|e| build_err(OP, e))?;
+        let config = BucketLifecycleConfiguration::builder().rules(rule).build().map_err(|e| build_err(OP, e))?;
         self.client
             .put_bucket_lifecycle_configuration()
             .bucket(bucket)
@@ -184,21 +191,36 @@ impl Storage for S3Storage {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| self.err("PutBucketLifecycleConfiguration", e))
+            .map_err(|e| self.err(OP, e))
     }
 
-    async fn expiration(&self, bucket: &str) -> Result<Option<i64>, BackendError> {
+    async fn lifecycle(&self, bucket: &str) -> Result<Lifecycle, BackendError> {
         match self.client.get_bucket_lifecycle_configuration().bucket(bucket).send().await {
-            Ok(out) => Ok(out
-                .rules()
-                .iter()
-                .filter(|r| r.status() == &ExpirationStatus::Enabled)
-                .find_map(|r| r.expiration().and_then(|e| e.days()))
-                .map(i64::from)),
+            Ok(out) => {
+                let enabled = out.rules().iter().filter(|r| r.status() == &ExpirationStatus::Enabled);
+                let mut found = Lifecycle::default();
+                for r in enabled {
+                    found.expiration_days =
+                        found.expiration_days.or(r.expiration().and_then(|e| e.days()).map(i64::from));
+                    for t in r.transitions() {
+                        let days = t.days().map(i64::from);
+                        match t.storage_class() {
+                            Some(TransitionStorageClass::StandardIa) => {
+                                found.infrequent_access_after_days = found.infrequent_access_after_days.or(days)
+                            }
+                            Some(TransitionStorageClass::Glacier) => {
+                                found.archive_after_days = found.archive_after_days.or(days)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Ok(found)
+            }
             Err(e) => {
                 let e = self.err("GetBucketLifecycleConfiguration", e);
                 if e.is(ErrorKind::NotFound) {
-                    Ok(None)
+                    Ok(Lifecycle::default())
                 } else {
                     Err(e)
                 }
