@@ -33,6 +33,10 @@ fn product_type() -> Type {
         ("tags", Type::map(Type::String)),
         ("bucket", Type::String),
         ("s3_uri", Type::String),
+        ("hdfs_path", Type::String),
+        ("hdfs_uri", Type::String),
+        ("cassandra_keyspace", Type::String),
+        ("ports", Type::list(Type::object([("kind", Type::String), ("location", Type::String)]))),
         ("created_at", Type::String),
     ])
 }
@@ -58,7 +62,7 @@ impl DataSource<ProviderData> for DataProducts {
                 Attribute::computed(
                     "data_products",
                     Type::list(product_type()),
-                    "The matching products, sorted by ID: `id`, `domain`, `name`, `description`, `owner`, `classification`, `contains_pii`, `retention_days`, `versioning`, `schema`, `tags`, `bucket`, `s3_uri`, `created_at`.",
+                    "The matching products, sorted by ID: `id`, `domain`, `name`, `description`, `owner`, `classification`, `contains_pii`, `retention_days`, `versioning`, `schema`, `tags`, `bucket`, `s3_uri`, `hdfs_path`, `hdfs_uri`, `cassandra_keyspace`, `ports` (each `kind`: `s3`, `hdfs` or `cassandra`, and `location`), `created_at`.",
                 ),
             ],
         ))
@@ -99,6 +103,10 @@ impl DataSource<ProviderData> for DataProducts {
             }
         };
         entries.sort_by(|a, b| a.id.cmp(&b.id));
+        // Entries written before ports were listed still show their one (S3) port.
+        for e in &mut entries {
+            e.port_list = e.ports();
+        }
         let items = entries.iter().map(|e| to_value(e, &product_type())).collect::<Result<Vec<_>, _>>();
         let mut out = config.clone();
         match items {
@@ -120,6 +128,16 @@ mod tests {
             "tags": tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn entries_written_before_ports_existed_list_their_bucket_as_the_one_port() {
+        let old = entry("internal", &[]);
+        assert_eq!(old.ports().len(), 1);
+        assert_eq!((old.ports()[0].kind.as_str(), old.ports()[0].location.as_str()), ("s3", "s3://b/"));
+        let v = to_value(&ProductEntry { port_list: old.ports(), ..old }, &product_type()).unwrap();
+        assert_eq!(v.get("ports").elements()[0].get("kind").as_str(), Some("s3"));
+        assert!(v.get("hdfs_path").is_null());
     }
 
     #[test]

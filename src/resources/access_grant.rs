@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{self, known_str, ok_or_report};
 use super::data_product::ProductEntry;
+use super::parts::{cassandra as cql_part, hdfs as hdfs_part};
 use super::domain::DomainEntry;
 use crate::acl::{self, AclBinding};
 use crate::backends::catalog::{data_product_key, domain_key, grant_key};
@@ -35,6 +36,10 @@ struct GrantModel {
     policy_name: Option<String>,
     kafka_acls: Option<Vec<String>>,
     policy: Option<String>,
+    #[serde(default)]
+    hdfs_acl: Option<Vec<String>>,
+    #[serde(default)]
+    cassandra_permissions: Option<Vec<String>>,
 }
 
 /// The grant's catalog record, kept for audit.
@@ -161,6 +166,134 @@ impl AccessGrant {
     }
 }
 
+/// Where the product's HDFS and Cassandra ports are (from its catalog entry), for the backends
+/// the provider has.
+#[derive(Debug, Clone, Default)]
+struct StorePorts {
+    /// The product directory and its domain's directory.
+    hdfs: Option<(String, String)>,
+    /// The keyspace.
+    keyspace: Option<String>,
+}
+
+impl StorePorts {
+    fn of(ctx: &Context, p: &Parts, product: Option<&ProductEntry>) -> Self {
+        let cfg = &ctx.provider.config;
+        let Some(e) = product else { return Self::default() };
+        StorePorts {
+            hdfs: (e.port("hdfs").is_some() && cfg.hdfs.configured())
+                .then(|| (cfg.hdfs.product_dir(&p.domain, &p.product), cfg.hdfs.domain_dir(&p.domain))),
+            keyspace: (e.port("cassandra").is_some() && cfg.cassandra.configured())
+                .then(|| naming::keyspace_name(&p.domain, &p.product)),
+        }
+    }
+
+    /// What the grant should hold on them now: (hdfs_acl, cassandra_permissions).
+    fn wanted(&self, m: &GrantModel, p: &Parts) -> (Vec<String>, Vec<String>) {
+        if m.expired(chrono::Utc::now()) {
+            return (Vec::new(), Vec::new());
+        }
+        let hdfs = self.hdfs.as_ref().map(|(dir, _)| hdfs_part::grant_shown(dir, &p.consumer, m.read_write()));
+        let cql = self.keyspace.as_ref().map(|ks| cql_part::grant_shown(ks, m.read_write()));
+        (hdfs.unwrap_or_default(), cql.unwrap_or_default())
+    }
+}
+
+/// The product's catalog entry (None when it is not there).
+async fn product_entry(ctx: &Context, p: &Parts) -> Result<Option<ProductEntry>, Diagnostic> {
+    let catalog = ctx.provider.catalog().await?;
+    catalog
+        .get::<ProductEntry>(&data_product_key(&p.domain, &p.product))
+        .await
+        .map_err(|e| e.diagnostic("the catalog"))
+}
+
+/// Makes the grant's HDFS entries and Cassandra permissions what `wanted` says: added (or
+/// changed in level) entry by entry, or, when `wanted` is empty, removed. Records in `m` what
+/// the backends hold afterwards, as far as it got.
+async fn converge_stores(
+    ctx: &Context,
+    m: &mut GrantModel,
+    p: &Parts,
+    ports: &StorePorts,
+    wanted: &(Vec<String>, Vec<String>),
+) -> Result<(), Diagnostic> {
+    if let Some((dir, domain_dir)) = &ports.hdfs {
+        let have = m.hdfs_acl.clone().unwrap_or_default();
+        if !same_acls(&have, &wanted.0) {
+            let hdfs = ctx.provider.hdfs().await?;
+            if wanted.0.is_empty() {
+                hdfs_part::revoke(hdfs.as_ref(), dir, &p.consumer).await?;
+                m.hdfs_acl = Some(Vec::new());
+                release_traversal(ctx, hdfs.as_ref(), p, domain_dir, true).await?;
+            } else {
+                m.hdfs_acl = Some(hdfs_part::grant(hdfs.as_ref(), domain_dir, dir, &p.consumer, m.read_write()).await?);
+            }
+        }
+    } else {
+        m.hdfs_acl = Some(Vec::new());
+    }
+    if let Some(keyspace) = &ports.keyspace {
+        let have = m.cassandra_permissions.clone().unwrap_or_default();
+        if !same_acls(&have, &wanted.1) {
+            let db = ctx.provider.database().await?;
+            if wanted.1.is_empty() {
+                cql_part::revoke(db.as_ref(), keyspace, &p.consumer).await?;
+                m.cassandra_permissions = Some(Vec::new());
+            } else {
+                m.cassandra_permissions = Some(cql_part::grant(db.as_ref(), keyspace, &p.consumer, m.read_write()).await?);
+            }
+        }
+    } else {
+        m.cassandra_permissions = Some(Vec::new());
+    }
+    Ok(())
+}
+
+/// Removes the consumer's pass-through entry on the domain's directory unless another of its
+/// grants on that domain's products remains (`self_recorded`: this grant's own record is still
+/// in the catalog and does not count). Looks again afterwards: a grant made meanwhile writes
+/// its record before its entries, so either it adds the entry after this removal, or this
+/// second look sees it and puts the entry back.
+async fn release_traversal(
+    ctx: &Context,
+    hdfs: &dyn crate::backends::Hdfs,
+    p: &Parts,
+    domain_dir: &str,
+    self_recorded: bool,
+) -> Result<(), Diagnostic> {
+    let catalog = ctx.provider.catalog().await?;
+    let own = grant_key(&p.consumer, &p.domain, &p.product);
+    let prefix = format!("grants/{}/{}/", p.consumer, p.domain);
+    let others = || async {
+        let keys = catalog.list(&prefix).await.map_err(|e| e.diagnostic("the catalog's grant records"))?;
+        Ok::<_, Diagnostic>(keys.iter().any(|k| !(self_recorded && *k == own) && k.ends_with(".json")))
+    };
+    if others().await? {
+        return Ok(());
+    }
+    hdfs_part::remove_traversal(hdfs, domain_dir, &p.consumer).await?;
+    if others().await? {
+        hdfs_part::add_traversal(hdfs, domain_dir, &p.consumer).await?;
+    }
+    Ok(())
+}
+
+/// The grant's HDFS entries and Cassandra permissions as the backends hold them.
+async fn read_stores(ctx: &Context, m: &mut GrantModel, p: &Parts, ports: &StorePorts) -> Result<(), Diagnostic> {
+    m.hdfs_acl = Some(Vec::new());
+    m.cassandra_permissions = Some(Vec::new());
+    if let Some((dir, _)) = &ports.hdfs {
+        let hdfs = ctx.provider.hdfs().await?;
+        m.hdfs_acl = Some(hdfs_part::granted(hdfs.as_ref(), dir, &p.consumer).await?);
+    }
+    if let Some(keyspace) = &ports.keyspace {
+        let db = ctx.provider.database().await?;
+        m.cassandra_permissions = Some(cql_part::granted(db.as_ref(), keyspace, &p.consumer).await?);
+    }
+    Ok(())
+}
+
 fn shown(bindings: &[AclBinding]) -> Vec<String> {
     bindings.iter().map(ToString::to_string).collect()
 }
@@ -192,6 +325,8 @@ impl Resource<ProviderData> for AccessGrant {
                 Attribute::computed("policy_name", Type::String, "The inline policy on the consumer's role, `datamesh-grant-<domain>-<product>`."),
                 Attribute::computed("kafka_acls", Type::list(Type::String), "The Kafka ACL bindings this grant owns, human readable; empty with `kafka { manage_acls = false }`."),
                 Attribute::computed("policy", Type::String, "The grant's policy document; the provider keeps it as shown."),
+                Attribute::computed("hdfs_acl", Type::list(Type::String), "The HDFS ACL entries this grant owns on the product's directory and everything under it (access and `default:`), as `<path> <entry>`; empty when the product has no HDFS port."),
+                Attribute::computed("cassandra_permissions", Type::list(Type::String), "The Cassandra permissions this grant's consumer role holds on the product's keyspace; empty when the product has no Cassandra port."),
             ],
         ))
     }
@@ -298,13 +433,26 @@ impl Resource<ProviderData> for AccessGrant {
             }
         }
 
-        // Governance: the product's classification comes from the catalog when it exists.
-        let mut classification = None;
+        // The product's catalog entry gives its ports and, for governance, its classification.
+        let mut product = None;
         if let (Some(p), None) = (&parts, cfg.unknown_error("aws")) {
-            if let Ok(catalog) = ctx.provider.catalog().await {
-                if let Ok(Some(e)) = catalog.get::<ProductEntry>(&data_product_key(&p.domain, &p.product)).await {
-                    classification = Some(e.classification);
+            product = product_entry(ctx, p).await.ok().flatten();
+        }
+        let classification = product.as_ref().map(|e| e.classification.clone());
+        for attr in ["hdfs_acl", "cassandra_permissions"] {
+            match (&m, &parts, &product) {
+                (Some(m), Some(p), Some(e)) if planned.get("access").is_known() && planned.get("expires_at").is_known() => {
+                    let wanted = StorePorts::of(ctx, p, Some(e)).wanted(m, p);
+                    let wanted = if attr == "hdfs_acl" { wanted.0 } else { wanted.1 };
+                    let prior: Vec<String> =
+                        req.prior.get(attr).elements().iter().filter_map(|v| v.as_str().map(String::from)).collect();
+                    if req.prior.is_null() || !same_acls(&prior, &wanted) {
+                        planned.set(attr, Value::List(wanted.into_iter().map(Value::string).collect()));
+                    } else {
+                        planned.set(attr, req.prior.get(attr).clone());
+                    }
                 }
+                _ => planned.set(attr, Value::Unknown),
             }
         }
         // An unchanged expiry was checked when it was set; once passed, IAM has ended access and
@@ -451,6 +599,15 @@ impl Resource<ProviderData> for AccessGrant {
             "the grant's catalog record",
             diags,
         );
+        // HDFS and Cassandra after the record (the HDFS pass-through entry is shared; see
+        // release_traversal).
+        let ports = StorePorts::of(ctx, &p, Some(&product));
+        let wanted = ports.wanted(&m, &p);
+        m.hdfs_acl = Some(Vec::new());
+        m.cassandra_permissions = Some(Vec::new());
+        if let Err(d) = converge_stores(ctx, &mut m, &p, &ports, &wanted).await {
+            diags.0.push(d);
+        }
         self.state(&m, diags)
     }
 
@@ -516,6 +673,14 @@ impl Resource<ProviderData> for AccessGrant {
                 }
             }
         }
+        let stores = async {
+            let product = product_entry(ctx, &p).await?;
+            read_stores(ctx, &mut m, &p, &StorePorts::of(ctx, &p, product.as_ref())).await
+        };
+        if let Err(d) = stores.await {
+            diags.0.push(d);
+            return state.clone();
+        }
         self.state(&m, diags)
     }
 
@@ -561,6 +726,23 @@ impl Resource<ProviderData> for AccessGrant {
                 }
             }
         }
+        let stores = async {
+            let product = product_entry(ctx, &p).await?;
+            let ports = StorePorts::of(ctx, &p, product.as_ref());
+            let wanted = ports.wanted(&m, &p);
+            m.hdfs_acl = old.hdfs_acl.clone();
+            m.cassandra_permissions = old.cassandra_permissions.clone();
+            // A level change rewrites entries even where the shown list would match.
+            if old.read_write() != m.read_write() {
+                m.hdfs_acl = Some(Vec::new());
+                m.cassandra_permissions = Some(Vec::new());
+            }
+            converge_stores(ctx, &mut m, &p, &ports, &wanted).await
+        };
+        if let Err(d) = stores.await {
+            diags.0.push(d);
+            return self.state(&m, diags);
+        }
         let key = grant_key(&p.consumer, &p.domain, &p.product);
         let previous = catalog.get::<GrantEntry>(&key).await.ok().flatten();
         let entry = GrantEntry {
@@ -585,6 +767,25 @@ impl Resource<ProviderData> for AccessGrant {
         let Some(p) = m.parts() else { return };
         let Some(aws) = diags.ok(ctx.provider.aws().await) else { return };
         let (iam, catalog) = (&aws.iam, &aws.catalog);
+        // The entries and permissions state says the grant holds (whatever the product's ports
+        // are now: a port removed since dropped them with it).
+        let cql_held = m.cassandra_permissions.as_ref().is_some_and(|v| !v.is_empty());
+        let hdfs_held = m.hdfs_acl.as_ref().is_some_and(|v| !v.is_empty());
+        let revoked = async {
+            if cql_held {
+                let db = ctx.provider.database().await?;
+                cql_part::revoke(db.as_ref(), &naming::keyspace_name(&p.domain, &p.product), &p.consumer).await?;
+            }
+            if hdfs_held {
+                let hdfs = ctx.provider.hdfs().await?;
+                hdfs_part::revoke(hdfs.as_ref(), &cfg.hdfs.product_dir(&p.domain, &p.product), &p.consumer).await?;
+            }
+            Ok::<_, Diagnostic>(())
+        };
+        if let Err(d) = revoked.await {
+            diags.0.push(d);
+            return;
+        }
         if cfg.kafka.manage_acls && m.kafka_acls.as_ref().is_some_and(|a| !a.is_empty()) {
             let deleted = async {
                 let streaming = ctx.provider.streaming().await?;
@@ -603,11 +804,24 @@ impl Resource<ProviderData> for AccessGrant {
         {
             return;
         }
-        ok_or_report(
+        if ok_or_report(
             catalog.delete(&grant_key(&p.consumer, &p.domain, &p.product)).await,
             "the grant's catalog record",
             diags,
-        );
+        )
+        .is_none()
+        {
+            return;
+        }
+        if hdfs_held {
+            let released = async {
+                let hdfs = ctx.provider.hdfs().await?;
+                release_traversal(ctx, hdfs.as_ref(), &p, &cfg.hdfs.domain_dir(&p.domain), false).await
+            };
+            if let Err(d) = released.await {
+                diags.0.push(d);
+            }
+        }
     }
 
     fn identity(&self) -> &'static [(&'static str, &'static str)] {

@@ -1,5 +1,6 @@
 //! `datamesh_domain`: a team that owns data products. An IAM role (with its trust policy and
-//! tags) and a catalog entry; on Kafka its ACLs, SCRAM credential and client quota.
+//! tags) and a catalog entry; on Kafka its ACLs, SCRAM credential and client quota; with
+//! Cassandra configured its role, with HDFS its home directory.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_all};
+use super::parts::{cassandra as cql_part, hdfs as hdfs_part};
 use crate::backends::catalog::domain_key;
 use crate::backends::streaming::{Quota, ScramMechanism};
 use crate::backends::ErrorKind;
@@ -41,6 +43,10 @@ struct DomainModel {
     /// The `kafka_quota` block; None when the domain has none.
     #[serde(default)]
     kafka_quota: Option<QuotaModel>,
+    #[serde(default)]
+    cassandra_role: Option<String>,
+    #[serde(default)]
+    hdfs_home: Option<String>,
 }
 
 /// The `kafka_quota` block.
@@ -197,7 +203,7 @@ impl Resource<ProviderData> for Domain {
                 Attribute::optional(
                     "password_wo",
                     Type::String,
-                    "The domain's login where a backend logs in with a password: its Kafka SCRAM credential (user `<name>`, mechanism `kafka.sasl_mechanism` when it is a SCRAM one, else SCRAM-SHA-512). Write-only (Terraform 1.11 or later): never in state or plan. Needs `password_wo_version`.",
+                    "The domain's login where a backend logs in with a password: its Kafka SCRAM credential (user `<name>`, mechanism `kafka.sasl_mechanism` when it is a SCRAM one, else SCRAM-SHA-512) and its Cassandra role (`LOGIN = true`). Write-only (Terraform 1.11 or later): never in state or plan. Needs `password_wo_version`.",
                 )
                 .write_only(),
                 Attribute::optional(
@@ -205,6 +211,8 @@ impl Resource<ProviderData> for Domain {
                     Type::Number,
                     "Version of `password_wo`: Terraform cannot diff a write-only value, so change this number to set a new password. Removing both deletes the credential.",
                 ),
+                Attribute::computed("cassandra_role", Type::String, "The domain's Cassandra role, `<name>` (`LOGIN` with `password_wo`); null when the provider has no `cassandra` settings."),
+                Attribute::computed("hdfs_home", Type::String, "The domain's HDFS directory `<hdfs.root>/<name>`, owned by user and group `<name>`, mode `0750`; null when the provider has no `hdfs` settings (or, after a refresh, when the directory is missing or re-permissioned: the plan puts it back)."),
             ],
         )
         .with_block(
@@ -295,12 +303,15 @@ impl Resource<ProviderData> for Domain {
                 let name = name.to_string();
                 planned.set("id", Value::string(&name));
                 planned.set("role_name", Value::string(naming::role_name(&cfg.name_prefix, &name)));
+                let or_null = |on: bool, v: String| if on { Value::string(v) } else { Value::Null };
+                planned.set("cassandra_role", or_null(cfg.cassandra.configured(), name.clone()));
+                planned.set("hdfs_home", or_null(cfg.hdfs.configured(), cfg.hdfs.domain_dir(&name)));
                 if req.config.get("kafka_principal").is_null() {
                     planned.set("kafka_principal", Value::string(naming::default_principal(&name)));
                 }
             }
             _ => {
-                for a in ["id", "role_name"] {
+                for a in ["id", "role_name", "cassandra_role", "hdfs_home"] {
                     planned.set(a, Value::Unknown);
                 }
             }
@@ -382,6 +393,9 @@ impl Resource<ProviderData> for Domain {
             // No quota yet, as far as the broker knows: the next plan sets it again.
             m.kafka_quota = None;
         }
+        m.cassandra_role = None;
+        m.hdfs_home = None;
+        converge_stores(ctx, &mut m, None, diags).await;
         // Even when the catalog write failed, the role exists: state must say so.
         self.state(&m, diags)
     }
@@ -430,6 +444,16 @@ impl Resource<ProviderData> for Domain {
             };
             let Some(found) = found else { return state.clone() };
             m.kafka_quota = found.map(QuotaModel::from);
+        }
+        match read_stores(ctx, &m.name).await {
+            Ok((role, home)) => {
+                m.cassandra_role = role;
+                m.hdfs_home = home;
+            }
+            Err(d) => {
+                diags.0.push(d);
+                return state.clone();
+            }
         }
         self.state(&m, diags)
     }
@@ -491,6 +515,10 @@ impl Resource<ProviderData> for Domain {
         if m.kafka_quota != old.kafka_quota && !set_quota(ctx, &m.name, m.kafka_quota.as_ref(), diags).await {
             m.kafka_quota = old.kafka_quota;
         }
+        let rolled = (m.password_wo_version != old.password_wo_version).then(|| m.password_wo.clone());
+        m.cassandra_role = old.cassandra_role.clone();
+        m.hdfs_home = old.hdfs_home.clone();
+        converge_stores(ctx, &mut m, rolled, diags).await;
         m.role_arn = old.role_arn.clone();
         let key = domain_key(&m.name);
         let created = match catalog.get::<DomainEntry>(&key).await {
@@ -512,6 +540,10 @@ impl Resource<ProviderData> for Domain {
         let (iam, catalog) = (&aws.iam, &aws.catalog);
         let role_name =
             m.role_name.clone().unwrap_or_else(|| naming::role_name(&ctx.provider.config.name_prefix, &m.name));
+        if let Err(d) = delete_stores(ctx, &m).await {
+            diags.0.push(d);
+            return;
+        }
         if ctx.provider.config.kafka.manage_acls {
             let principal = m.kafka_principal.clone().unwrap_or_else(|| naming::default_principal(&m.name));
             let deleted = match ctx.provider.streaming().await {
@@ -576,6 +608,85 @@ impl Resource<ProviderData> for Domain {
         let m = DomainModel { name: id.to_string(), id: Some(id.to_string()), ..Default::default() };
         self.state(&m, diags)
     }
+}
+
+/// Makes the domain's Cassandra role and HDFS home exist where those backends are configured
+/// and state lacks them; `rolled` (the new `password_wo`, None when removed) when the password
+/// version changed. What fails is reported and left out of state, so the next plan retries it.
+async fn converge_stores(ctx: &Context, m: &mut DomainModel, rolled: Option<Option<String>>, diags: &mut Diagnostics) {
+    let cfg = &ctx.provider.config;
+    if cfg.cassandra.configured() {
+        let password = m.password_wo.clone().map(Secret);
+        let done = async {
+            let db = ctx.provider.database().await?;
+            if m.cassandra_role.is_none() {
+                if cql_part::role_exists(db.as_ref(), &m.name).await? {
+                    // Ours from an earlier apply that state lost (or a drifted-away password):
+                    // set it as configured.
+                    cql_part::set_password(db.as_ref(), &m.name, password.as_ref()).await
+                } else {
+                    cql_part::create_role(db.as_ref(), &m.name, password.as_ref()).await
+                }
+            } else if let Some(new) = &rolled {
+                cql_part::set_password(db.as_ref(), &m.name, new.clone().map(Secret).as_ref()).await
+            } else {
+                Ok(())
+            }
+        };
+        match done.await {
+            Ok(()) => m.cassandra_role = Some(m.name.clone()),
+            Err(d) => {
+                diags.0.push(d);
+                if rolled.is_some() {
+                    m.password_wo_version = None;
+                }
+            }
+        }
+    }
+    if cfg.hdfs.configured() && m.hdfs_home.is_none() {
+        let made = async {
+            let hdfs = ctx.provider.hdfs().await?;
+            hdfs_part::ensure_home(hdfs.as_ref(), &cfg.hdfs, &m.name).await
+        };
+        match made.await {
+            Ok(()) => m.hdfs_home = Some(cfg.hdfs.domain_dir(&m.name)),
+            Err(d) => diags.0.push(d),
+        }
+    }
+}
+
+/// The domain's Cassandra role and HDFS home as the backends have them (None where the backend
+/// is not configured, the thing is missing, or the home is not owned 0750 by the domain).
+async fn read_stores(ctx: &Context, name: &str) -> Result<(Option<String>, Option<String>), tfplugin::framework::Diagnostic> {
+    let cfg = &ctx.provider.config;
+    let mut role = None;
+    if cfg.cassandra.configured() {
+        let db = ctx.provider.database().await?;
+        role = cql_part::role_exists(db.as_ref(), name).await?.then(|| name.to_string());
+    }
+    let mut home = None;
+    if cfg.hdfs.configured() {
+        let hdfs = ctx.provider.hdfs().await?;
+        let dir = cfg.hdfs.domain_dir(name);
+        let shown = hdfs_part::permission(hdfs.as_ref(), &dir).await?;
+        home = (shown.as_deref() == Some(hdfs_part::wanted_permission(name).as_str())).then_some(dir);
+    }
+    Ok((role, home))
+}
+
+/// Deletes the domain's HDFS home (refused while product directories remain) and its
+/// Cassandra role, where state has them.
+async fn delete_stores(ctx: &Context, m: &DomainModel) -> Result<(), tfplugin::framework::Diagnostic> {
+    let cfg = &ctx.provider.config;
+    if m.hdfs_home.is_some() {
+        let hdfs = ctx.provider.hdfs().await?;
+        hdfs_part::delete_home(hdfs.as_ref(), &cfg.hdfs.domain_dir(&m.name)).await?;
+    }
+    if m.cassandra_role.is_some() {
+        let db = ctx.provider.database().await?;
+        cql_part::drop_role(db.as_ref(), &m.name).await?;
+    }
+    Ok(())
 }
 
 /// Kafka principals look like `User:<name>`.

@@ -4,6 +4,7 @@ pub mod access_grant;
 mod common;
 pub mod data_product;
 pub mod domain;
+mod parts;
 pub mod stream;
 
 use std::sync::Arc;
