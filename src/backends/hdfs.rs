@@ -49,18 +49,24 @@ pub trait Hdfs: Send + Sync {
     async fn set_quota(&self, path: &str, namespace: Option<i64>, space: Option<i64>) -> Result<(), BackendError>;
     /// A directory's quotas and usage; None when it does not exist.
     async fn quota(&self, path: &str) -> Result<Option<QuotaUsage>, BackendError>;
-    /// Whether a directory holds nothing (no file, no subdirectory).
+    /// Whether a directory holds nothing (no file, no subdirectory); a missing path is
+    /// `NotFound`, a file is not empty.
     async fn is_empty(&self, path: &str) -> Result<bool, BackendError>;
     /// The directory and every path under it, each with whether it is a directory, parents
-    /// before children.
+    /// before children (depth first, the path itself first, siblings in name order); a file is
+    /// a tree of itself, a missing path is `NotFound`.
     async fn tree(&self, path: &str) -> Result<Vec<(String, bool)>, BackendError>;
     /// A path's ACL entries beyond its permission bits (GETACLSTATUS), as specs; None when the
-    /// path does not exist.
+    /// path does not exist. They are listed as the NameNode keeps them: once a path has named
+    /// entries, the owning group's own entry (`group::r-x`) is listed too (its permission bits
+    /// then show the mask), and a default entry brings the default entries HDFS fills in around
+    /// it (like `default:user::rwx`, `default:group::r-x`, `default:mask::r-x`, `default:other::---`).
     async fn acl_entries(&self, path: &str) -> Result<Option<Vec<String>>, BackendError>;
     /// Adds or changes these entries, leaving every other entry alone (MODIFYACLENTRIES).
     async fn modify_acl_entries(&self, path: &str, entries: &[String]) -> Result<(), BackendError>;
-    /// Removes these entries (their permissions are ignored), leaving every other entry alone
-    /// (REMOVEACLENTRIES). Entries that are not there are fine.
+    /// Removes these entries (their permissions are ignored and may be left out:
+    /// `user:sales:r-x`, `user:sales:` and `user:sales` name the same entry), leaving every other
+    /// entry alone (REMOVEACLENTRIES). Entries that are not there are fine.
     async fn remove_acl_entries(&self, path: &str, entries: &[String]) -> Result<(), BackendError>;
     /// Deletes a path; `recursive` also deletes what is under a directory. A missing path is
     /// fine; a non-empty directory without `recursive` is `NotEmpty`.

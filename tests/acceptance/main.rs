@@ -30,3 +30,4 @@ mod sasl_test;
 mod secrets_test;
 mod stream_test;
 mod validation_test;
+mod webhdfs_backend_test;
