@@ -25,7 +25,12 @@ pub const MIN_INFREQUENT_ACCESS_DAYS: i64 = 30;
 /// Checks the S3 port's cost tiers: `infrequent_access_after_days` at least 30,
 /// `archive_after_days` after it, both before `retention_days` (objects would expire first).
 /// `None` where a value is unset or not known yet.
-pub fn check_storage_tiers(ia: Option<i64>, archive: Option<i64>, retention_days: Option<i64>, diags: &mut Diagnostics) {
+pub fn check_storage_tiers(
+    ia: Option<i64>,
+    archive: Option<i64>,
+    retention_days: Option<i64>,
+    diags: &mut Diagnostics,
+) {
     let at = |name: &str| AttrPath::attr("s3").then(name);
     if let Some(ia) = ia {
         if ia < MIN_INFREQUENT_ACCESS_DAYS {
@@ -34,7 +39,11 @@ pub fn check_storage_tiers(ia: Option<i64>, archive: Option<i64>, retention_days
     }
     if let Some(archive) = archive {
         if archive < 1 {
-            diags.attr_error(at("archive_after_days"), "Invalid archive_after_days", format!("archive_after_days must be at least 1, but it is {archive}."));
+            diags.attr_error(
+                at("archive_after_days"),
+                "Invalid archive_after_days",
+                format!("archive_after_days must be at least 1, but it is {archive}."),
+            );
         } else if let Some(ia) = ia.filter(|ia| archive <= *ia) {
             diags.attr_error(at("archive_after_days"), "Archive before infrequent access", format!("archive_after_days ({archive}) must be later than infrequent_access_after_days ({ia}): objects move to infrequent access first, then to the archive. Raise it above {ia}, or remove infrequent_access_after_days."));
         }

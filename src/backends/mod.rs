@@ -12,6 +12,7 @@ pub mod retry;
 pub mod s3;
 pub mod storage;
 pub mod streaming;
+pub mod tls;
 pub mod webhdfs;
 
 pub use catalog::Catalog;

@@ -18,11 +18,12 @@ use crate::backends::aws_iam::AwsIam;
 use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
+use crate::backends::webhdfs::WebHdfs;
 use crate::backends::{Catalog, Database, Hdfs, Iam, Storage, Streaming};
-use settings::cassandra::CassandraSettings;
-use settings::hdfs::HdfsSettings;
 use crate::{data_sources, ephemeral, functions, list_resources, resources};
 pub use config::ProviderConfig;
+use settings::cassandra::CassandraSettings;
+use settings::hdfs::HdfsSettings;
 use tfplugin::framework::{
     DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Resource,
     ResourceContext, Schema, Value,
@@ -258,8 +259,8 @@ pub const HDFS_MISSING: &str = "Set hdfs { webhdfs_url = \"http://<namenode>:987
 /// What to add when a resource needs Cassandra and the provider has none.
 pub const CASSANDRA_MISSING: &str = "Set cassandra { contact_points = [\"<host>:9042\"] } in the provider block (or DATAMESH_CASSANDRA_CONTACT_POINTS in the environment).";
 
-fn connect_hdfs(settings: &HdfsSettings, _stop: CancellationToken) -> Result<Arc<dyn Hdfs>, Diagnostic> {
-    Err(Diagnostic::error("HDFS is not built yet", format!("{:?}", settings.webhdfs_url)))
+fn connect_hdfs(settings: &HdfsSettings, stop: CancellationToken) -> Result<Arc<dyn Hdfs>, Diagnostic> {
+    WebHdfs::new(settings, stop).map(|h| Arc::new(h) as Arc<dyn Hdfs>).map_err(|e| e.diagnostic("the HDFS connection"))
 }
 
 async fn connect_cassandra(

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{self, known_str, ok_or_report};
 use super::data_product::ProductEntry;
-use super::parts::{cassandra as cql_part, hdfs as hdfs_part};
 use super::domain::DomainEntry;
+use super::parts::{cassandra as cql_part, hdfs as hdfs_part};
 use crate::acl::{self, AclBinding};
 use crate::backends::catalog::{data_product_key, domain_key, grant_key};
 use crate::governance::{self, GrantFacts};
@@ -202,10 +202,7 @@ impl StorePorts {
 /// The product's catalog entry (None when it is not there).
 async fn product_entry(ctx: &Context, p: &Parts) -> Result<Option<ProductEntry>, Diagnostic> {
     let catalog = ctx.provider.catalog().await?;
-    catalog
-        .get::<ProductEntry>(&data_product_key(&p.domain, &p.product))
-        .await
-        .map_err(|e| e.diagnostic("the catalog"))
+    catalog.get::<ProductEntry>(&data_product_key(&p.domain, &p.product)).await.map_err(|e| e.diagnostic("the catalog"))
 }
 
 /// Makes the grant's HDFS entries and Cassandra permissions what `wanted` says: added (or
@@ -241,7 +238,8 @@ async fn converge_stores(
                 cql_part::revoke(db.as_ref(), keyspace, &p.consumer).await?;
                 m.cassandra_permissions = Some(Vec::new());
             } else {
-                m.cassandra_permissions = Some(cql_part::grant(db.as_ref(), keyspace, &p.consumer, m.read_write()).await?);
+                m.cassandra_permissions =
+                    Some(cql_part::grant(db.as_ref(), keyspace, &p.consumer, m.read_write()).await?);
             }
         }
     } else {
@@ -441,7 +439,9 @@ impl Resource<ProviderData> for AccessGrant {
         let classification = product.as_ref().map(|e| e.classification.clone());
         for attr in ["hdfs_acl", "cassandra_permissions"] {
             match (&m, &parts, &product) {
-                (Some(m), Some(p), Some(e)) if planned.get("access").is_known() && planned.get("expires_at").is_known() => {
+                (Some(m), Some(p), Some(e))
+                    if planned.get("access").is_known() && planned.get("expires_at").is_known() =>
+                {
                     let wanted = StorePorts::of(ctx, p, Some(e)).wanted(m, p);
                     let wanted = if attr == "hdfs_acl" { wanted.0 } else { wanted.1 };
                     let prior: Vec<String> =

@@ -12,17 +12,19 @@ use super::common::{self, known_map, known_str, map_value, ok_or_report, tags_al
 use super::domain::DomainEntry;
 use super::parts::cassandra::{self as cql_part, CassandraPort};
 use super::parts::hdfs::{self as hdfs_part, HdfsPort};
+use crate::backends::catalog::{data_product_key, domain_key};
 use crate::backends::storage::Lifecycle;
 use crate::backends::Storage;
-use crate::provider::config::ProviderConfig;
-use crate::provider::{CASSANDRA_MISSING, HDFS_MISSING};
-use crate::backends::catalog::{data_product_key, domain_key};
 use crate::governance::{self, ProductFacts};
+use crate::provider::config::ProviderConfig;
 use crate::provider::{Context, ProviderData};
+use crate::provider::{CASSANDRA_MISSING, HDFS_MISSING};
 use crate::{naming, policy};
 use tfplugin::framework::resource::PlanRequest;
 use tfplugin::framework::typed::{model_or_report, state_or_report};
-use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostic, Diagnostics, Nesting, Resource, Schema, Type, Value};
+use tfplugin::framework::{
+    AttrPath, Attribute, Block, Diagnostic, Diagnostics, Nesting, Resource, Schema, Type, Value,
+};
 
 /// The `datamesh_data_product` resource.
 pub struct DataProduct;
@@ -295,11 +297,23 @@ fn port_warnings(cfg: &ProviderConfig, prior: &Value, planned: &Value, m: &Produ
     let Some((s3, hdfs, cassandra)) = (!prior.is_null()).then(|| planned_ports(prior)).flatten() else { return };
     let id = naming::data_product_id(&m.domain, &m.name);
     let force = planned.get("force_destroy").as_bool().unwrap_or(false);
-    let refused = if force { "everything in it is deleted (force_destroy)" } else { "refused while it holds data (set force_destroy = true to delete it anyway)" };
+    let refused = if force {
+        "everything in it is deleted (force_destroy)"
+    } else {
+        "refused while it holds data (set force_destroy = true to delete it anyway)"
+    };
     let gone = [
-        (s3 && m.bucket.is_none(), "s3", format!("bucket {:?}", naming::bucket_name(&cfg.name_prefix, &m.domain, &m.name))),
+        (
+            s3 && m.bucket.is_none(),
+            "s3",
+            format!("bucket {:?}", naming::bucket_name(&cfg.name_prefix, &m.domain, &m.name)),
+        ),
         (hdfs && m.hdfs_path.is_none(), "hdfs", format!("directory {:?}", cfg.hdfs.product_dir(&m.domain, &m.name))),
-        (cassandra && m.cassandra_keyspace.is_none(), "cassandra", format!("keyspace {:?}", naming::keyspace_name(&m.domain, &m.name))),
+        (
+            cassandra && m.cassandra_keyspace.is_none(),
+            "cassandra",
+            format!("keyspace {:?}", naming::keyspace_name(&m.domain, &m.name)),
+        ),
     ];
     for (_, block, what) in gone.iter().filter(|g| g.0) {
         diags.attr_warning(
@@ -365,7 +379,9 @@ async fn delete_bucket(storage: &dyn Storage, bucket: &str, force: bool) -> Resu
     }
     match storage.delete_bucket(bucket).await {
         Ok(()) => Ok(()),
-        Err(e) if e.is(crate::backends::ErrorKind::NotEmpty) => Err(e.attr_diagnostic(AttrPath::attr("force_destroy"), &what)),
+        Err(e) if e.is(crate::backends::ErrorKind::NotEmpty) => {
+            Err(e.attr_diagnostic(AttrPath::attr("force_destroy"), &what))
+        }
         Err(e) => Err(e.diagnostic(&what)),
     }
 }
@@ -479,7 +495,13 @@ impl Resource<ProviderData> for DataProduct {
         if let Some((_, hdfs, cassandra)) = ports {
             for (has, configured, block, backend, missing) in [
                 (hdfs, cfg.hdfs.configured() || cfg.unknown_error("hdfs").is_some(), "hdfs", "HDFS", HDFS_MISSING),
-                (cassandra, cfg.cassandra.configured() || cfg.unknown_error("cassandra").is_some(), "cassandra", "Cassandra", CASSANDRA_MISSING),
+                (
+                    cassandra,
+                    cfg.cassandra.configured() || cfg.unknown_error("cassandra").is_some(),
+                    "cassandra",
+                    "Cassandra",
+                    CASSANDRA_MISSING,
+                ),
             ] {
                 if has && !configured {
                     diags.attr_error(
@@ -717,7 +739,8 @@ impl Resource<ProviderData> for DataProduct {
             let listed = |kind: &str| descriptor.as_ref().map(|d| d.port(kind).is_some());
             m.s3 = (listed("s3") == Some(false)).then_some(S3Port { enabled: Some(false), ..Default::default() });
             m.hdfs = (listed("hdfs") != Some(false) && cfg.hdfs.configured()).then(HdfsPort::default);
-            m.cassandra = (listed("cassandra") != Some(false) && cfg.cassandra.configured()).then(CassandraPort::default);
+            m.cassandra =
+                (listed("cassandra") != Some(false) && cfg.cassandra.configured()).then(CassandraPort::default);
         }
         derive_names(&mut m, cfg);
         let had = (m.has_s3(), m.hdfs.is_some(), m.cassandra.is_some());
@@ -898,7 +921,10 @@ impl Resource<ProviderData> for DataProduct {
             }
             if m.has_s3() {
                 if m.versioning != done.versioning {
-                    storage.set_versioning(&bucket, m.versioning.unwrap_or(true)).await.map_err(|e| e.diagnostic(&what))?;
+                    storage
+                        .set_versioning(&bucket, m.versioning.unwrap_or(true))
+                        .await
+                        .map_err(|e| e.diagnostic(&what))?;
                 }
                 if done.encryption.as_deref() != Some(SSE_ALGORITHM) {
                     storage.set_default_encryption(&bucket).await.map_err(|e| e.diagnostic(&what))?;

@@ -657,7 +657,10 @@ async fn converge_stores(ctx: &Context, m: &mut DomainModel, rolled: Option<Opti
 
 /// The domain's Cassandra role and HDFS home as the backends have them (None where the backend
 /// is not configured, the thing is missing, or the home is not owned 0750 by the domain).
-async fn read_stores(ctx: &Context, name: &str) -> Result<(Option<String>, Option<String>), tfplugin::framework::Diagnostic> {
+async fn read_stores(
+    ctx: &Context,
+    name: &str,
+) -> Result<(Option<String>, Option<String>), tfplugin::framework::Diagnostic> {
     let cfg = &ctx.provider.config;
     let mut role = None;
     if cfg.cassandra.configured() {

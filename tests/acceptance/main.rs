@@ -19,6 +19,7 @@ mod fault_test;
 mod function_test;
 mod grant_access_test;
 mod grant_test;
+mod hdfs_port_test;
 mod kafka_access_test;
 mod kafka_quota_test;
 mod module_test;

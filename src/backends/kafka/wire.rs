@@ -8,8 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -278,28 +277,9 @@ pub(super) fn host_of(server: &str) -> &str {
     server.rsplit_once(':').map_or(server, |(host, _)| host)
 }
 
-/// Trusts `ca_cert_pem` alone when set (as librdkafka's `ssl.ca.pem` does), else the
-/// Mozilla roots.
+/// The TLS client settings of every backend (`backends::tls`), as a wire error.
 pub(super) fn tls_config(ca_cert_pem: Option<&str>) -> Result<rustls::ClientConfig, WireError> {
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_cert_pem {
-        Some(pem) => {
-            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert = cert.map_err(|e| WireError::Invalid(format!("ca_cert_pem is not valid PEM: {e}")))?;
-                roots.add(cert).map_err(|e| WireError::Invalid(format!("ca_cert_pem: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(WireError::Invalid("ca_cert_pem holds no certificate".into()));
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| WireError::Invalid(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    crate::backends::tls::client_config(ca_cert_pem).map_err(WireError::Invalid)
 }
 
 /// A byte stream to a broker: TCP or TLS.

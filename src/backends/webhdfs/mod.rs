@@ -53,7 +53,9 @@ impl WebHdfs {
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(fail(format!("webhdfs_url {raw:?} has a query or a fragment; give the NameNode's base URL")));
         }
+        let tls = super::tls::client_config(None).map_err(fail)?;
         let client = Client::builder()
+            .use_preconfigured_tls(tls)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             // A NameNode call that redirects is not one of ours; its answer is the error.

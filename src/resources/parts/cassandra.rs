@@ -80,7 +80,11 @@ pub(crate) async fn read_port(db: &dyn Database, keyspace: &str) -> Result<Optio
 }
 
 /// Changes the keyspace's replication.
-pub(crate) async fn alter_port(db: &dyn Database, keyspace: &str, replication: &BTreeMap<String, i64>) -> Result<(), Diagnostic> {
+pub(crate) async fn alter_port(
+    db: &dyn Database,
+    keyspace: &str,
+    replication: &BTreeMap<String, i64>,
+) -> Result<(), Diagnostic> {
     db.alter_keyspace(keyspace, replication).await.map_err(|e| keyspace_diag(e, keyspace))
 }
 
@@ -128,7 +132,12 @@ pub(crate) fn grant_shown(keyspace: &str, read_write: bool) -> Vec<String> {
 }
 
 /// Grants the consumer's role what the access level gives, and revokes `MODIFY` on `read`.
-pub(crate) async fn grant(db: &dyn Database, keyspace: &str, role: &str, read_write: bool) -> Result<Vec<String>, Diagnostic> {
+pub(crate) async fn grant(
+    db: &dyn Database,
+    keyspace: &str,
+    role: &str,
+    read_write: bool,
+) -> Result<Vec<String>, Diagnostic> {
     let what = format!("the grant's permissions on Cassandra keyspace {keyspace:?}");
     for p in grant_permissions(read_write) {
         db.grant(p, keyspace, role).await.map_err(|e| e.diagnostic(&what))?;
@@ -145,11 +154,7 @@ pub(crate) async fn granted(db: &dyn Database, keyspace: &str, role: &str) -> Re
         .permissions(role, keyspace)
         .await
         .map_err(|e| e.diagnostic(&format!("the permissions of Cassandra role {role:?}")))?;
-    Ok(grant_permissions(true)
-        .into_iter()
-        .filter(|p| held.contains(p.cql()))
-        .map(|p| shown(p, keyspace))
-        .collect())
+    Ok(grant_permissions(true).into_iter().filter(|p| held.contains(p.cql())).map(|p| shown(p, keyspace)).collect())
 }
 
 /// Revokes both permissions (ones not held, or a dropped keyspace or role, are fine).

@@ -98,7 +98,10 @@ pub(crate) async fn create_port(
     let path = settings.product_dir(domain, product);
     if hdfs.status(&path).await.map_err(|e| Partial { made: false, error: diag(e, &path) })?.is_some() {
         let e = BackendError::new(ErrorKind::AlreadyExists, "HDFS", "MKDIRS", format!("{path} exists"));
-        return Err(Partial { made: false, error: e.attr_diagnostic(AttrPath::attr("hdfs"), &format!("HDFS directory {path:?}")) });
+        return Err(Partial {
+            made: false,
+            error: e.attr_diagnostic(AttrPath::attr("hdfs"), &format!("HDFS directory {path:?}")),
+        });
     }
     ensure_home(hdfs, settings, domain).await.map_err(|error| Partial { made: false, error })?;
     hdfs.mkdirs(&path, MODE).await.map_err(|e| Partial { made: false, error: diag(e, &path) })?;
@@ -116,9 +119,30 @@ pub(crate) async fn set_quota(hdfs: &dyn Hdfs, path: &str, port: &HdfsPort) -> R
         .map_err(|e| e.attr_diagnostic(AttrPath::attr("hdfs"), &format!("the quotas of HDFS directory {path:?}")))
 }
 
+/// The permission a directory shows, with its group bits read as what they are on a directory
+/// with named ACL entries (the grants'): the ACL mask, not the owning group's bits. So a
+/// `read_write` grant (mask `rwx`) is not mistaken for the mode drifting to 0770.
+async fn permission_beside_acl(hdfs: &dyn Hdfs, path: &str) -> Result<Option<String>, Diagnostic> {
+    let Some(status) = hdfs.status(path).await.map_err(|e| diag(e, path))? else { return Ok(None) };
+    let mode = status.permission.trim_start_matches('0').to_string();
+    let shown = shown_permission(&mode, &status.owner, &status.group);
+    let (want_user, want_other) = (&MODE[0..1], &MODE[2..3]);
+    let mask_only =
+        mode.len() == 3 && &mode[0..1] == want_user && &mode[2..3] == want_other && &mode[1..2] != &MODE[1..2];
+    if !mask_only {
+        return Ok(Some(shown));
+    }
+    let entries = hdfs.acl_entries(path).await.map_err(|e| diag(e, path))?.unwrap_or_default();
+    let named = entries.iter().any(|e| {
+        let mut parts = e.split(':');
+        matches!((parts.next(), parts.next()), (Some("user" | "group"), Some(name)) if !name.is_empty())
+    });
+    Ok(Some(if named { shown_permission(MODE, &status.owner, &status.group) } else { shown }))
+}
+
 /// The port as the NameNode has it: None when the directory is gone.
 pub(crate) async fn read_port(hdfs: &dyn Hdfs, path: &str) -> Result<Option<(HdfsPort, String)>, Diagnostic> {
-    let Some(shown) = permission(hdfs, path).await? else { return Ok(None) };
+    let Some(shown) = permission_beside_acl(hdfs, path).await? else { return Ok(None) };
     let Some(q) = hdfs.quota(path).await.map_err(|e| diag(e, path))? else { return Ok(None) };
     Ok(Some((HdfsPort { space_quota_bytes: q.space_quota, namespace_quota: q.namespace_quota }, shown)))
 }
@@ -205,8 +229,7 @@ pub(crate) async fn revoke(hdfs: &dyn Hdfs, product_dir: &str, consumer: &str) -
     };
     let entries = hdfs_acl::grant_entries(consumer, true);
     for (path, is_dir) in tree {
-        let entries: Vec<String> =
-            if is_dir { entries.clone() } else { hdfs_acl::file_entries(consumer, true) };
+        let entries: Vec<String> = if is_dir { entries.clone() } else { hdfs_acl::file_entries(consumer, true) };
         match hdfs.remove_acl_entries(&path, &entries).await {
             Ok(()) => {}
             Err(e) if e.is(ErrorKind::NotFound) => {}

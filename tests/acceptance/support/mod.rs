@@ -6,13 +6,14 @@
 
 pub mod inventory;
 pub mod proxy;
+pub mod stores;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Once};
 
 use serde_json::Value as Json;
-use terraform_provider_datamesh::backends::{Catalog, Iam, Storage, Streaming};
+use terraform_provider_datamesh::backends::{Catalog, Database, Hdfs, Iam, Storage, Streaming};
 use terraform_provider_datamesh::provider::config::ProviderConfig;
 use terraform_provider_datamesh::provider::ProviderData;
 
@@ -174,6 +175,9 @@ provider "datamesh" {{
     default_replication_factor = 1
     timeout_seconds            = 15
     manage_acls                = {acls}
+  }}
+  cassandra {{
+    replication = {{ datacenter1 = 1 }}
   }}
 {extra}
 }}
@@ -378,7 +382,11 @@ impl Backends {
         };
         config.aws.s3_force_path_style = true;
         // The stack's broker and its admin login, as the provider reads them (stack.env).
-        config.kafka = ProviderConfig::from_value(&tfplugin::framework::Value::Null).kafka;
+        let from_env = ProviderConfig::from_value(&tfplugin::framework::Value::Null);
+        config.kafka = from_env.kafka;
+        // HDFS and Cassandra as stack.env gives them (the provider's superuser and admin role).
+        config.hdfs = from_env.hdfs;
+        config.cassandra = from_env.cassandra;
         config.kafka.timeout = std::time::Duration::from_secs(15);
         // A checker must see every change at once, never a snapshot taken before it.
         config.kafka.shared_reads = false;
@@ -404,6 +412,21 @@ impl Backends {
     /// Kafka.
     pub fn streaming(&self) -> Arc<dyn Streaming> {
         self.block_on(self.data.streaming()).expect("streaming")
+    }
+
+    /// HDFS, as the provider's superuser.
+    pub fn hdfs(&self) -> Arc<dyn Hdfs> {
+        self.block_on(self.data.hdfs()).expect("hdfs (is DATAMESH_HDFS_WEBHDFS_URL set?)")
+    }
+
+    /// Cassandra, as the provider's admin role.
+    pub fn database(&self) -> Arc<dyn Database> {
+        self.block_on(self.data.database()).expect("cassandra (is DATAMESH_CASSANDRA_CONTACT_POINTS set?)")
+    }
+
+    /// The provider configuration the checkers use (HDFS root, directories, keyspaces).
+    pub fn config(&self) -> &ProviderConfig {
+        &self.data.config
     }
 
     /// The catalog.

@@ -1,0 +1,89 @@
+//! The domains' own clients of HDFS and Cassandra, for proofs by the backend: WebHDFS as a
+//! named user (simple authentication, `user.name=`), and CQL logged in as a domain's role.
+//! Every call answers what the server said, so a test can assert on a refusal.
+
+use std::time::Duration;
+
+use reqwest::blocking::Client;
+use reqwest::{redirect, StatusCode};
+
+/// WebHDFS as user `user`.
+pub struct HdfsUser {
+    base: String,
+    user: String,
+    client: Client,
+}
+
+impl HdfsUser {
+    /// The stack's NameNode, as `user`.
+    pub fn new(user: &str) -> Self {
+        let base = std::env::var("DATAMESH_HDFS_WEBHDFS_URL").expect("DATAMESH_HDFS_WEBHDFS_URL (stack.env)");
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Self { base, user: user.to_string(), client }
+    }
+
+    fn url(&self, path: &str, op: &str) -> String {
+        format!("{}/webhdfs/v1{path}?op={op}&user.name={}", self.base, self.user)
+    }
+
+    /// The RemoteException name (or status) of a refusal.
+    fn refusal(status: StatusCode, body: &str) -> String {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        match v["RemoteException"]["exception"].as_str() {
+            Some(e) => format!("{e}: {}", v["RemoteException"]["message"].as_str().unwrap_or_default()),
+            None => format!("HTTP {status}: {body}"),
+        }
+    }
+
+    /// Writes a file (CREATE, overwriting); Err holds the server's exception.
+    pub fn put(&self, path: &str, data: &str) -> Result<(), String> {
+        let first = self.client.put(self.url(path, "CREATE") + "&overwrite=true").send().map_err(|e| e.to_string())?;
+        if first.status() != StatusCode::TEMPORARY_REDIRECT {
+            let status = first.status();
+            return Err(Self::refusal(status, &first.text().unwrap_or_default()));
+        }
+        let location = first.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+        let second = self.client.put(location).body(data.to_string()).send().map_err(|e| e.to_string())?;
+        match second.status() {
+            StatusCode::CREATED | StatusCode::OK => Ok(()),
+            status => Err(Self::refusal(status, &second.text().unwrap_or_default())),
+        }
+    }
+
+    /// Reads a file (OPEN); Err holds the server's exception.
+    pub fn get(&self, path: &str) -> Result<String, String> {
+        let first = self.client.get(self.url(path, "OPEN")).send().map_err(|e| e.to_string())?;
+        if first.status() != StatusCode::TEMPORARY_REDIRECT {
+            let status = first.status();
+            return Err(Self::refusal(status, &first.text().unwrap_or_default()));
+        }
+        let location = first.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+        let second = self.client.get(location).send().map_err(|e| e.to_string())?;
+        let status = second.status();
+        let body = second.text().unwrap_or_default();
+        if status == StatusCode::OK {
+            Ok(body)
+        } else {
+            Err(Self::refusal(status, &body))
+        }
+    }
+
+    /// Lists a directory (LISTSTATUS); Err holds the server's exception.
+    pub fn list(&self, path: &str) -> Result<Vec<String>, String> {
+        let resp = self.client.get(self.url(path, "LISTSTATUS")).send().map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body = resp.text().unwrap_or_default();
+        if status != StatusCode::OK {
+            return Err(Self::refusal(status, &body));
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        Ok(v["FileStatuses"]["FileStatus"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f["pathSuffix"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default())
+    }
+}
