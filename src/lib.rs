@@ -7,10 +7,11 @@
 //! `tfplugin` → [`provider`] (configuration, the data every call gets) → [`resources`],
 //! [`data_sources`], [`ephemeral`], [`list_resources`], [`functions`] → [`backends`] (storage,
 //! IAM, streaming, catalog) → SDKs. The pure rules the resources apply are [`naming`],
-//! [`governance`], [`policy`] and [`acl`], unit-tested without a server.
+//! [`governance`], [`policy`], [`acl`] and [`cql`], unit-tested without a server.
 
 pub mod acl;
 pub mod backends;
+pub mod cql;
 pub mod data_sources;
 pub mod ephemeral;
 pub mod functions;

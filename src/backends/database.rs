@@ -1,6 +1,6 @@
 //! Cassandra: the keyspaces behind products' Cassandra ports, the domains' roles, and the
 //! permissions owners and grants hold on keyspaces. Every name here is a plain name (a keyspace
-//! `sales__orders`, a role `sales`); the implementation quotes it (`rules::cql`).
+//! `sales__orders`, a role `sales`); the implementation quotes it ([`crate::cql`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -75,6 +75,8 @@ pub trait Database: Send + Sync {
     /// Revokes it (one not held is fine).
     async fn revoke(&self, permission: Permission, keyspace: &str, role: &str) -> Result<(), BackendError>;
     /// The permissions the role holds on the keyspace itself (not inherited), as Cassandra
-    /// names them: `SELECT`, `MODIFY`, `CREATE`, `ALTER`, `DROP`, `AUTHORIZE`.
+    /// names them: `SELECT`, `MODIFY`, `CREATE`, `ALTER`, `DROP`, `AUTHORIZE`, and on
+    /// Cassandra 5 `UNMASK` and `SELECT_MASKED` (which `ALL PERMISSIONS` includes there). A
+    /// keyspace or role that does not exist holds none.
     async fn permissions(&self, role: &str, keyspace: &str) -> Result<BTreeSet<String>, BackendError>;
 }

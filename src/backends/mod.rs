@@ -2,6 +2,7 @@
 //! storage. Resources talk to these traits only; the SDKs live in the real implementations.
 
 pub mod aws_iam;
+pub mod cassandra;
 pub mod catalog;
 pub mod database;
 pub mod error;

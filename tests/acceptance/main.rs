@@ -7,6 +7,7 @@
 
 mod support;
 
+mod cassandra_backend_test;
 mod cassandra_hdfs_smoke_test;
 mod cli_versions_test;
 mod data_product_test;
