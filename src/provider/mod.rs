@@ -15,6 +15,7 @@ use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
 use crate::backends::aws_iam::AwsIam;
+use crate::backends::cassandra::CassandraDatabase;
 use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
@@ -265,9 +266,12 @@ fn connect_hdfs(settings: &HdfsSettings, stop: CancellationToken) -> Result<Arc<
 
 async fn connect_cassandra(
     settings: &CassandraSettings,
-    _stop: CancellationToken,
+    stop: CancellationToken,
 ) -> Result<Arc<dyn Database>, Diagnostic> {
-    Err(Diagnostic::error("Cassandra is not built yet", format!("{:?}", settings.contact_points)))
+    CassandraDatabase::connect(settings, stop)
+        .await
+        .map(|d| Arc::new(d) as Arc<dyn Database>)
+        .map_err(|e| e.diagnostic("the Cassandra connection"))
 }
 
 fn endpoint_from_env(service: &str) -> Option<String> {

@@ -274,11 +274,16 @@ fn validate_ports(config: &Value, diags: &mut Diagnostics) {
             diags,
         );
     }
-    if !cassandra.is_null() {
-        if let (Some(Some(domain)), Some(Some(name))) = (known_str(config, "domain"), known_str(config, "name")) {
-            if let Err(msg) = naming::check_keyspace(domain, name) {
-                diags.attr_error(AttrPath::attr("name"), "Keyspace name not possible", msg);
-            }
+}
+
+/// The keyspace rule, once the names are known (the domain is usually a reference).
+fn check_keyspace_name(planned: &Value, diags: &mut Diagnostics) {
+    if planned.get("cassandra").is_null() {
+        return;
+    }
+    if let (Some(Some(domain)), Some(Some(name))) = (known_str(planned, "domain"), known_str(planned, "name")) {
+        if let Err(msg) = naming::check_keyspace(domain, name) {
+            diags.attr_error(AttrPath::attr("name"), "Keyspace name not possible", msg);
         }
     }
 }
@@ -317,7 +322,7 @@ fn port_warnings(cfg: &ProviderConfig, prior: &Value, planned: &Value, m: &Produ
     ];
     for (_, block, what) in gone.iter().filter(|g| g.0) {
         diags.attr_warning(
-            AttrPath::attr(*block),
+            AttrPath::attr(block),
             format!("The {block} port of {id} is deleted"),
             format!("This apply deletes the {block} port: its {what}; {refused}."),
         );
@@ -491,6 +496,7 @@ impl Resource<ProviderData> for DataProduct {
 
     async fn modify_plan(&self, ctx: &Context, req: PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
         let cfg = &ctx.provider.config;
+        check_keyspace_name(planned, diags);
         let ports = planned_ports(planned);
         if let Some((_, hdfs, cassandra)) = ports {
             for (has, configured, block, backend, missing) in [

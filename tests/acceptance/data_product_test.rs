@@ -2,6 +2,7 @@
 //! provider manages.
 
 use crate::support::{Backends, Tf};
+use terraform_provider_datamesh::backends::storage::Lifecycle;
 
 struct Names {
     domain: String,
@@ -219,4 +220,46 @@ fn a_product_of_a_missing_domain_fails_with_nothing_created() {
     assert!(out.contains("Domain not found"), "{out}");
     assert!(out.contains("datamesh_domain"), "{out}");
     assert!(!b.block_on(b.storage().bucket_exists(&format!("{}-{domain}-orders", tf.prefix))).unwrap());
+}
+
+#[test]
+fn s3_cost_tiers_become_lifecycle_transitions_drift_is_planned_back_and_bad_tiers_fail_the_plan() {
+    let mut tf = Tf::new();
+    let b = Backends::for_prefix(&tf.prefix);
+    let n = names(&tf);
+    let storage = b.storage();
+    let tiers =
+        "  retention_days = 365\n  s3 {\n    infrequent_access_after_days = 30\n    archive_after_days = 90\n  }\n";
+    tf.write(&hcl(&n.domain, "orders", tiers));
+    tf.apply();
+    let want =
+        Lifecycle { expiration_days: Some(365), infrequent_access_after_days: Some(30), archive_after_days: Some(90) };
+    assert_eq!(b.block_on(storage.lifecycle(&n.bucket)).unwrap(), want);
+    tf.assert_no_changes();
+
+    // A transition removed outside Terraform is planned back.
+    b.block_on(storage.set_lifecycle(&n.bucket, &Lifecycle { archive_after_days: None, ..want })).unwrap();
+    assert_eq!(tf.planned_actions("datamesh_data_product.p"), vec!["update"]);
+    tf.apply();
+    assert_eq!(b.block_on(storage.lifecycle(&n.bucket)).unwrap(), want);
+
+    // Tiers out of order fail the plan at their path; nothing changes.
+    for (bad, says) in [
+        (
+            "  retention_days = 365\n  s3 {\n    infrequent_access_after_days = 10\n  }\n",
+            "Too early for infrequent access",
+        ),
+        (
+            "  retention_days = 365\n  s3 {\n    infrequent_access_after_days = 60\n    archive_after_days = 60\n  }\n",
+            "Archive before infrequent access",
+        ),
+        ("  retention_days = 60\n  s3 {\n    archive_after_days = 90\n  }\n", "Transition after expiry"),
+    ] {
+        tf.write(&hcl(&n.domain, "orders", bad));
+        let out = tf.plan_fails();
+        assert!(out.contains(says), "{says}: {out}");
+    }
+    assert_eq!(b.block_on(storage.lifecycle(&n.bucket)).unwrap(), want);
+    tf.write(&hcl(&n.domain, "orders", tiers));
+    tf.destroy();
 }

@@ -6,7 +6,7 @@
 //! holding files is not removed without force_destroy. 20 grants applied in parallel onto one
 //! directory all hold afterwards.
 
-use crate::support::stores::HdfsUser;
+use crate::support::stores::{product_with_port, HdfsUser};
 use crate::support::{Backends, Tf};
 
 /// Three domains, the owner's product with an HDFS port (`port` is the block's body), and
@@ -18,30 +18,7 @@ fn hcl(p: &str, port: &str, product_extra: &str, grant: Option<&str>) -> String 
             "resource \"datamesh_domain\" \"{d}\" {{\n  name  = \"{p}-{d}\"\n  owner = \"{d}@example.com\"\n}}\n\n"
         ));
     }
-    out.push_str(&format!(
-        r#"resource "datamesh_data_product" "orders" {{
-  domain         = datamesh_domain.own.name
-  name           = "orders"
-  classification = "internal"
-  {product_extra}
-  hdfs {{
-    {port}
-  }}
-}}
-"#
-    ));
-    if let Some(access) = grant {
-        out.push_str(&format!(
-            r#"
-resource "datamesh_access_grant" "g" {{
-  consumer_domain = datamesh_domain.con.name
-  data_product    = datamesh_data_product.orders.id
-  access          = "{access}"
-  purpose         = "reporting"
-}}
-"#
-        ));
-    }
+    out.push_str(&product_with_port("orders", "hdfs", port, product_extra, grant));
     out
 }
 

@@ -9,6 +9,7 @@ mod support;
 
 mod cassandra_backend_test;
 mod cassandra_hdfs_smoke_test;
+mod cassandra_port_test;
 mod cli_versions_test;
 mod data_product_test;
 mod data_source_test;

@@ -128,7 +128,7 @@ async fn permission_beside_acl(hdfs: &dyn Hdfs, path: &str) -> Result<Option<Str
     let shown = shown_permission(&mode, &status.owner, &status.group);
     let (want_user, want_other) = (&MODE[0..1], &MODE[2..3]);
     let mask_only =
-        mode.len() == 3 && &mode[0..1] == want_user && &mode[2..3] == want_other && &mode[1..2] != &MODE[1..2];
+        mode.len() == 3 && &mode[0..1] == want_user && &mode[2..3] == want_other && mode[1..2] != MODE[1..2];
     if !mask_only {
         return Ok(Some(shown));
     }

@@ -87,3 +87,54 @@ impl HdfsUser {
             .unwrap_or_default())
     }
 }
+
+/// A CQL session logged in as `user` (a domain's role with its `password_wo`, or the admin).
+pub async fn cql_login(user: &str, password: &str) -> Result<scylla::client::session::Session, String> {
+    let points =
+        std::env::var("DATAMESH_CASSANDRA_CONTACT_POINTS").expect("DATAMESH_CASSANDRA_CONTACT_POINTS (stack.env)");
+    let first = points.split(',').next().unwrap_or_default().trim().to_string();
+    scylla::client::session_builder::SessionBuilder::new()
+        .known_node(first)
+        .user(user, password)
+        .connection_timeout(Duration::from_secs(10))
+        .build()
+        .await
+        .map_err(|e| format!("{e}"))
+}
+
+/// Runs one statement; Err holds the server's refusal.
+pub async fn cql(session: &scylla::client::session::Session, statement: &str) -> Result<usize, String> {
+    let result = session.query_unpaged(statement, &[]).await.map_err(|e| format!("{e}"))?;
+    Ok(result.into_rows_result().map(|r| r.rows_num()).unwrap_or(0))
+}
+
+/// The owner domain's (`datamesh_domain.own`) product `name` with one port block (`block`
+/// holding `port`), and, with `grant`, the consumer's (`datamesh_domain.con`) grant on it at
+/// that access level: the shape the HDFS and Cassandra port tests share.
+pub fn product_with_port(name: &str, block: &str, port: &str, product_extra: &str, grant: Option<&str>) -> String {
+    let mut out = format!(
+        r#"resource "datamesh_data_product" "orders" {{
+  domain         = datamesh_domain.own.name
+  name           = "{name}"
+  classification = "internal"
+  {product_extra}
+  {block} {{
+    {port}
+  }}
+}}
+"#
+    );
+    if let Some(access) = grant {
+        out.push_str(&format!(
+            r#"
+resource "datamesh_access_grant" "g" {{
+  consumer_domain = datamesh_domain.con.name
+  data_product    = datamesh_data_product.orders.id
+  access          = "{access}"
+  purpose         = "reporting"
+}}
+"#
+        ));
+    }
+    out
+}

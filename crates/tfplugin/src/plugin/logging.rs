@@ -61,9 +61,12 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
     }
 }
 
-/// SDK internals that would drown the provider's own lines even at debug.
+/// SDK internals that would drown the provider's own lines even at debug (and the CQL driver,
+/// whose trace spans carry statement text: a role's password is a literal in its statement).
 fn is_noisy(target: &str) -> bool {
-    ["h2", "hyper", "rustls", "tower", "aws_smithy", "aws_config", "tonic"].iter().any(|p| target.starts_with(p))
+    ["h2", "hyper", "rustls", "tower", "aws_smithy", "aws_config", "tonic", "scylla", "reqwest"]
+        .iter()
+        .any(|p| target.starts_with(p))
 }
 
 fn hclog_level(level: &Level) -> &'static str {
