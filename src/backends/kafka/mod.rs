@@ -277,6 +277,9 @@ fn classify(code: RDKafkaErrorCode) -> ErrorKind {
         | C::RequestTimedOut
         | C::NetworkException
         | C::OperationTimedOut
+        // librdkafka's own deadlines: a request that got no answer in time (CreateTopics through
+        // rdkafka-sys reports these); it may have done its work, which the retry finds out.
+        | C::TimedOutQueue
         | C::AllBrokersDown
         | C::BrokerTransportFailure
         | C::Resolve
@@ -762,6 +765,10 @@ mod tests {
     fn broker_answers_are_classified() {
         assert_eq!(classify(RDKafkaErrorCode::TopicAlreadyExists), ErrorKind::AlreadyExists);
         assert_eq!(classify(RDKafkaErrorCode::BrokerNotAvailable), ErrorKind::Transient);
+        // Regression (fault_a_late_answer_to_a_create_leaves_no_orphan, 2026-12-02): a
+        // CreateTopics answer held back past the timeout came back as TimedOutQueue and was not
+        // retried, so the topic it made was left out of state.
+        assert_eq!(classify(RDKafkaErrorCode::TimedOutQueue), ErrorKind::Transient);
         assert_eq!(classify(RDKafkaErrorCode::UnknownTopicOrPartition), ErrorKind::NotFound);
         assert_eq!(classify(RDKafkaErrorCode::UnsupportedVersion), ErrorKind::Unsupported);
     }
