@@ -447,6 +447,18 @@ impl Resource<ProviderData> for AccessGrant {
                     let prior: Vec<String> =
                         req.prior.get(attr).elements().iter().filter_map(|v| v.as_str().map(String::from)).collect();
                     if req.prior.is_null() || !same_acls(&prior, &wanted) {
+                        if wanted.is_empty() && !prior.is_empty() && m.expired(chrono::Utc::now()) {
+                            let what = if attr == "hdfs_acl" { "HDFS ACL entries" } else { "Cassandra permissions" };
+                            diags.warning(
+                                format!("Grant expired: its {what} are removed"),
+                                format!(
+                                    "The grant of {} to {} expired at {}. HDFS and Cassandra have no expiring entries, so this apply removes the grant's {what}. Set a later expires_at to renew it, or remove the grant.",
+                                    m.data_product,
+                                    p.consumer,
+                                    m.expires_at.as_deref().unwrap_or_default()
+                                ),
+                            );
+                        }
                         planned.set(attr, Value::List(wanted.into_iter().map(Value::string).collect()));
                     } else {
                         planned.set(attr, req.prior.get(attr).clone());

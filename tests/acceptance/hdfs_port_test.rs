@@ -165,3 +165,48 @@ resource "datamesh_access_grant" "g{i}" {{
     assert!(!entries.iter().any(|e| e.contains(&format!("{p}-c"))), "every grant's entries went: {entries:?}");
     tf.destroy();
 }
+
+#[test]
+fn hdfs_lost_between_the_directory_and_its_quota_leaves_true_state_and_the_next_apply_converges() {
+    use crate::support::proxy::Proxy;
+    let mut tf = Tf::new();
+    let b = Backends::for_prefix(&tf.prefix);
+    let p = tf.prefix.clone();
+    let own = format!("{p}-own");
+    let webhdfs = std::env::var("DATAMESH_HDFS_WEBHDFS_URL").expect("stack.env");
+    let proxy = Proxy::to(webhdfs.trim_start_matches("http://"));
+    tf.provider_config(&format!("  hdfs {{\n    webhdfs_url = \"{}\"\n    timeout_seconds = 3\n  }}", proxy.url()));
+    let port = format!("space_quota_bytes = {TIB}");
+    tf.write(&hcl(&p, &port, "", None));
+    // The domains first, then the product whose quota call finds HDFS gone.
+    tf.run_ok(&["apply", "-auto-approve", "-target=datamesh_domain.own", "-target=datamesh_domain.con", "-target=datamesh_domain.out"]);
+    let handle = proxy.handle();
+    proxy.on_request(b"op=SETQUOTA", move || handle.down());
+    let out = tf.apply_fails();
+    assert_eq!(proxy.triggers_pending(), 0, "the quota call was made: {:#?}", proxy.requests());
+    assert!(out.contains("quotas of HDFS directory") && out.contains("SETQUOTA"), "{out}");
+
+    // State tells the truth: the directory exists and is the product's, without its quota.
+    let dir = b.config().hdfs.product_dir(&own, "orders");
+    let hdfs = b.hdfs();
+    assert!(b.block_on(hdfs.status(&dir)).unwrap().is_some(), "the directory was made");
+    let state = tf.resource("datamesh_data_product.orders");
+    assert_eq!(state["hdfs_path"], dir.as_str(), "state records the directory: {state}");
+    let block = if state["hdfs"].is_array() { &state["hdfs"][0] } else { &state["hdfs"] };
+    assert!(block.is_object() && block["space_quota_bytes"].is_null(), "the port, without the quota it lacks: {state}");
+
+    proxy.heal();
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(b.block_on(hdfs.quota(&dir)).unwrap().unwrap().space_quota, Some(TIB));
+    tf.destroy();
+    // Nothing of the test is left under the root.
+    let left: Vec<String> = b
+        .block_on(hdfs.tree(&b.config().hdfs.root))
+        .unwrap()
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.contains(&p))
+        .collect();
+    assert!(left.is_empty(), "orphans under the HDFS root: {left:?}");
+}

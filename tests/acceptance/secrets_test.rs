@@ -1,6 +1,7 @@
 //! Secrets never reach logs or state: with `TF_LOG=trace`, an apply that uses
-//! `aws.secret_key`, `kafka.sasl_password` and ephemeral consumer credentials prints none of
-//! them, and the state holds none of them.
+//! `aws.secret_key`, `kafka.sasl_password`, `cassandra.password`, a domain's `password_wo`
+//! (its SCRAM credential and Cassandra role, whose CQL holds it as a literal) and ephemeral
+//! consumer credentials prints none of them, and the state holds none of them.
 
 use crate::support::{combined, unique, Tf};
 
@@ -32,7 +33,15 @@ resource "datamesh_domain" "mkt" {{
         "    manage_acls                = true",
         &format!("    manage_acls                = true\n    sasl_username              = \"{sasl_user}\"\n    sasl_password              = \"{sasl_password}\""),
     );
-    assert!(main.contains(&sasl_password), "the provider block sets the password");
+    let cql_user = std::env::var("DATAMESH_CASSANDRA_USERNAME").expect("stack.env");
+    let cql_password = std::env::var("DATAMESH_CASSANDRA_PASSWORD").expect("stack.env");
+    let main = main.replace(
+        "    replication = { datacenter1 = 1 }",
+        &format!("    replication = {{ datacenter1 = 1 }}\n    username    = \"{cql_user}\"\n    password    = \"{cql_password}\""),
+    );
+    assert!(main.contains(&sasl_password) && main.contains(&cql_password), "the provider block sets the passwords");
+    let domain_password = format!("pw'{};--", unique('w'));
+    tf.env("TF_VAR_pw_cas", &domain_password);
     let dir = tf.path().display().to_string();
     let with_ephemeral = format!(
         r#"{main}
@@ -60,6 +69,27 @@ resource "datamesh_stream" "events" {{
   data_product = datamesh_data_product.orders.id
   name         = "events"
 }}
+
+variable "pw_cas" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+
+resource "datamesh_domain" "cas" {{
+  name                = "{p}-cas"
+  owner               = "cas@example.com"
+  password_wo         = var.pw_cas
+  password_wo_version = 1
+}}
+
+resource "datamesh_data_product" "rows" {{
+  domain         = datamesh_domain.cas.name
+  name           = "rows"
+  classification = "internal"
+  hdfs {{}}
+  cassandra {{}}
+}}
 "#
     );
     std::fs::write(tf.path().join("main.tf"), with_ephemeral).unwrap();
@@ -71,9 +101,10 @@ resource "datamesh_stream" "events" {{
 
     let ephemeral =
         std::fs::read_to_string(tf.path().join("ephemeral.out")).expect("the ephemeral credentials were used");
-    let mut secrets = vec![secret_key.clone(), sasl_password.clone()];
+    let mut secrets = vec![secret_key.clone(), sasl_password.clone(), cql_password.clone(), domain_password.clone()];
     secrets.extend(ephemeral.lines().filter(|l| l.len() > 8).map(String::from));
-    assert_eq!(secrets.len(), 4, "two configured secrets and two ephemeral ones");
+    assert_eq!(secrets.len(), 6, "three configured secrets, a domain's password_wo and two ephemeral ones");
+    assert!(log.contains("CREATE ROLE") || log.contains("cassandra"), "the trace log covers the Cassandra calls");
     let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
     for secret in &secrets {
         assert!(!log.contains(secret.as_str()), "a secret appears in the TF_LOG=trace output");
