@@ -228,6 +228,12 @@ async fn converge_stores(
             }
         }
     } else {
+        // The product's HDFS port went (its directory took the entries with it): the
+        // pass-through entry on the domain's directory is this grant's to let go of too.
+        if m.hdfs_acl.as_ref().is_some_and(|a| !a.is_empty()) && ctx.provider.config.hdfs.configured() {
+            let hdfs = ctx.provider.hdfs().await?;
+            release_traversal(ctx, hdfs.as_ref(), p, &ctx.provider.config.hdfs.domain_dir(&p.domain), true).await?;
+        }
         m.hdfs_acl = Some(Vec::new());
     }
     if let Some(keyspace) = &ports.keyspace {
@@ -825,7 +831,9 @@ impl Resource<ProviderData> for AccessGrant {
         {
             return;
         }
-        if hdfs_held {
+        // Whatever state says of the entries (a port removed since took them along), the
+        // pass-through entry may remain: it goes with the consumer's last grant on the domain.
+        if cfg.hdfs.configured() {
             let released = async {
                 let hdfs = ctx.provider.hdfs().await?;
                 release_traversal(ctx, hdfs.as_ref(), &p, &cfg.hdfs.domain_dir(&p.domain), false).await

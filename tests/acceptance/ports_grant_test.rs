@@ -125,6 +125,57 @@ fn a_port_added_later_shows_on_the_grants_next_plan_and_then_opens() {
     b.block_on(cql(&owner, &format!("CREATE TABLE {keyspace}.t (id int PRIMARY KEY)"))).unwrap();
     let consumer = b.block_on(cql_login(&con, "consumer-secret-1")).unwrap();
     assert_eq!(b.block_on(cql(&consumer, &format!("SELECT id FROM {keyspace}.t"))), Ok(0));
+
+    // The data sources show the ports.
+    let lookups = format!(
+        r#"
+data "datamesh_data_product" "orders" {{
+  domain = datamesh_data_product.orders.domain
+  name   = datamesh_data_product.orders.name
+}}
+
+data "datamesh_data_products" "own" {{
+  domain     = datamesh_data_product.orders.domain
+  depends_on = [datamesh_data_product.orders]
+}}
+
+output "looked_up" {{
+  value = [data.datamesh_data_product.orders.hdfs_path, data.datamesh_data_product.orders.cassandra_keyspace]
+}}
+
+output "ports" {{
+  value = data.datamesh_data_products.own.data_products[0].ports
+}}
+"#
+    );
+    tf.write(&format!("{}{}{}{lookups}", domains(&p), product(BOTH), grant("")));
+    tf.apply();
+    let outputs: serde_json::Value = serde_json::from_str(&tf.run_ok(&["output", "-json"])).unwrap();
+    assert_eq!(outputs["looked_up"]["value"], serde_json::json!([dir, keyspace]));
+    let kinds: Vec<&str> =
+        outputs["ports"]["value"].as_array().unwrap().iter().filter_map(|p| p["kind"].as_str()).collect();
+    assert_eq!(kinds, vec!["s3", "hdfs", "cassandra"]);
+
+    // Ports removed in place (force_destroy): the directory and the keyspace go, the bucket
+    // stays.
+    tf.write(&format!("{}{}{}", domains(&p), product(""), grant("")));
+    assert_eq!(tf.planned_actions("datamesh_data_product.orders"), vec!["update"]);
+    tf.apply();
+    assert!(b.block_on(b.hdfs().status(&dir)).unwrap().is_none(), "the directory went with its port");
+    assert!(b.block_on(b.database().keyspace(&keyspace)).unwrap().is_none(), "the keyspace went with its port");
+    let bucket = format!("{p}-{own}-orders");
+    assert!(b.block_on(b.storage().bucket_exists(&bucket)).unwrap(), "the bucket stays");
+    // Their entries went with them: the grant's refresh finds none, and nothing is left to do.
+    tf.assert_no_changes();
+    tf.run_ok(&["apply", "-refresh-only", "-auto-approve"]);
+    let g = tf.resource("datamesh_access_grant.g");
+    assert_eq!((g["hdfs_acl"].clone(), g["cassandra_permissions"].clone()), (serde_json::json!([]), serde_json::json!([])));
+    // The grant goes: so does its pass-through entry on the owner's home (no orphan entry).
+    tf.write(&format!("{}{}", domains(&p), product("")));
+    tf.apply();
+    let home = b.config().hdfs.domain_dir(&own);
+    let entries = b.block_on(b.hdfs().acl_entries(&home)).unwrap().unwrap_or_default();
+    assert!(!entries.iter().any(|e| e.contains(&con)), "no entry of {con} left on {home}: {entries:?}");
     tf.destroy();
 }
 
