@@ -138,10 +138,22 @@ fn cassandra_down_before_apply_fails_naming_the_contact_points_with_nothing_made
     tf.env("TF_VAR_pw_con", "p2");
     tf.env("TF_VAR_pw_out", "p3");
     tf.write(&hcl(&p, "", "", None));
+    // A short timeout: the provider retries a dead contact point for timeout_seconds.
+    let main = std::fs::read_to_string(tf.path().join("main.tf")).unwrap();
+    let short = main.replace(
+        "    replication = { datacenter1 = 1 }",
+        "    replication = { datacenter1 = 1 }\n    timeout_seconds = 5",
+    );
+    assert_ne!(main, short, "the harness's cassandra block");
+    std::fs::write(tf.path().join("main.tf"), short).unwrap();
+    let started = std::time::Instant::now();
     let out = tf.apply_fails();
+    eprintln!("Cassandra down: the apply failed after {:.1?}", started.elapsed());
     assert!(out.contains(&dead), "the error names the contact point {dead}: {out}");
     let bucket = format!("{p}-{p}-own-orders-v1");
     assert!(!b.block_on(b.storage().bucket_exists(&bucket)).unwrap(), "no bucket was made");
+    let orphans = crate::support::inventory::orphans_of(&tf, &b);
+    assert!(orphans.is_empty(), "objects state does not know about: {orphans:?}");
     // Cassandra back: the domain made before the failure converges and is destroyed cleanly.
     let real = std::env::var("DATAMESH_CASSANDRA_CONTACT_POINTS").unwrap();
     tf.env("DATAMESH_CASSANDRA_CONTACT_POINTS", &real);

@@ -179,7 +179,13 @@ fn hdfs_lost_between_the_directory_and_its_quota_leaves_true_state_and_the_next_
     let port = format!("space_quota_bytes = {TIB}");
     tf.write(&hcl(&p, &port, "", None));
     // The domains first, then the product whose quota call finds HDFS gone.
-    tf.run_ok(&["apply", "-auto-approve", "-target=datamesh_domain.own", "-target=datamesh_domain.con", "-target=datamesh_domain.out"]);
+    tf.run_ok(&[
+        "apply",
+        "-auto-approve",
+        "-target=datamesh_domain.own",
+        "-target=datamesh_domain.con",
+        "-target=datamesh_domain.out",
+    ]);
     let handle = proxy.handle();
     proxy.on_request(b"op=SETQUOTA", move || handle.down());
     let out = tf.apply_fails();
@@ -194,6 +200,9 @@ fn hdfs_lost_between_the_directory_and_its_quota_leaves_true_state_and_the_next_
     assert_eq!(state["hdfs_path"], dir.as_str(), "state records the directory: {state}");
     let block = if state["hdfs"].is_array() { &state["hdfs"][0] } else { &state["hdfs"] };
     assert!(block.is_object() && block["space_quota_bytes"].is_null(), "the port, without the quota it lacks: {state}");
+
+    let orphans = crate::support::inventory::orphans_of(&tf, &b);
+    assert!(orphans.is_empty(), "objects state does not know about: {orphans:?}");
 
     proxy.heal();
     tf.apply();

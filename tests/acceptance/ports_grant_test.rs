@@ -94,7 +94,10 @@ fn a_domains_role_and_home_are_planned_back_and_imported() {
     tf.state_rm("datamesh_domain.own");
     tf.run_ok(&["import", "datamesh_domain.own", &own]);
     let state = tf.resource("datamesh_domain.own");
-    assert_eq!((state["cassandra_role"].as_str(), state["hdfs_home"].as_str()), (Some(own.as_str()), Some(home.as_str())));
+    assert_eq!(
+        (state["cassandra_role"].as_str(), state["hdfs_home"].as_str()),
+        (Some(own.as_str()), Some(home.as_str()))
+    );
     tf.destroy();
     assert!(b.block_on(db.role(&own)).unwrap().is_none(), "the role went with the domain");
     assert!(b.block_on(hdfs.status(&home)).unwrap().is_none(), "and the home");
@@ -110,7 +113,10 @@ fn a_port_added_later_shows_on_the_grants_next_plan_and_then_opens() {
     tf.write(&format!("{}{}{}", domains(&p), product(""), grant("")));
     tf.apply();
     let g = tf.resource("datamesh_access_grant.g");
-    assert_eq!((g["hdfs_acl"].clone(), g["cassandra_permissions"].clone()), (serde_json::json!([]), serde_json::json!([])));
+    assert_eq!(
+        (g["hdfs_acl"].clone(), g["cassandra_permissions"].clone()),
+        (serde_json::json!([]), serde_json::json!([]))
+    );
 
     tf.write(&format!("{}{}{}", domains(&p), product(BOTH), grant("")));
     tf.apply();
@@ -169,7 +175,10 @@ output "ports" {{
     tf.assert_no_changes();
     tf.run_ok(&["apply", "-refresh-only", "-auto-approve"]);
     let g = tf.resource("datamesh_access_grant.g");
-    assert_eq!((g["hdfs_acl"].clone(), g["cassandra_permissions"].clone()), (serde_json::json!([]), serde_json::json!([])));
+    assert_eq!(
+        (g["hdfs_acl"].clone(), g["cassandra_permissions"].clone()),
+        (serde_json::json!([]), serde_json::json!([]))
+    );
     // The grant goes: so does its pass-through entry on the owner's home (no orphan entry).
     tf.write(&format!("{}{}", domains(&p), product("")));
     tf.apply();

@@ -24,6 +24,14 @@ pub struct Inventory {
     /// Topics `<prefix>-...` (a topic starts with its domain's name; the tests' domains start
     /// with their prefix).
     pub topics: BTreeSet<String>,
+    /// HDFS directories of the prefix's domains and products, under the root.
+    pub hdfs_dirs: BTreeSet<String>,
+    /// Named HDFS ACL entries for the prefix's users on those directories, `<path> <entry>`.
+    pub hdfs_entries: BTreeSet<String>,
+    /// Cassandra roles `<prefix>-...`.
+    pub cassandra_roles: BTreeSet<String>,
+    /// Cassandra keyspaces `<prefix with _>_...`.
+    pub keyspaces: BTreeSet<String>,
 }
 
 impl Inventory {
@@ -79,7 +87,19 @@ impl Inventory {
             }
         }
         let topics = list_topics(broker).into_iter().filter(|t| t.starts_with(&mine)).collect();
-        Inventory { buckets, roles, policies, catalog_keys, topics }
+        let (hdfs_dirs, hdfs_entries) = scan_hdfs(b, &mine);
+        let (cassandra_roles, keyspaces) = scan_cassandra(b, &mine);
+        Inventory {
+            buckets,
+            roles,
+            policies,
+            catalog_keys,
+            topics,
+            hdfs_dirs,
+            hdfs_entries,
+            cassandra_roles,
+            keyspaces,
+        }
     }
 
     /// What a state says should exist: the objects each resource in `resources` (the
@@ -94,9 +114,27 @@ impl Inventory {
                 "datamesh_domain" => {
                     want.roles.insert(s("role_name"));
                     want.catalog_keys.insert(format!("domains/{}.json", s("name")));
+                    want.hdfs_dirs.extend(v["hdfs_home"].as_str().map(String::from));
+                    want.cassandra_roles.extend(v["cassandra_role"].as_str().map(String::from));
+                }
+                "datamesh_access_grant" => {
+                    let entries: Vec<String> = v["hdfs_acl"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|e| e.as_str().map(String::from)).collect())
+                        .unwrap_or_default();
+                    // A grant with entries also holds the consumer's pass-through on the
+                    // owner's home, the parent of the product directory.
+                    if let Some((dir, _)) = entries.first().and_then(|e| e.split_once(' ')) {
+                        if let Some((home, _)) = dir.rsplit_once('/') {
+                            want.hdfs_entries.insert(format!("{home} user:{}:--x", s("consumer_domain")));
+                        }
+                    }
+                    want.hdfs_entries.extend(entries);
                 }
                 "datamesh_data_product" => {
-                    want.buckets.insert(s("bucket"));
+                    want.buckets.extend(v["bucket"].as_str().map(String::from));
+                    want.hdfs_dirs.extend(v["hdfs_path"].as_str().map(String::from));
+                    want.keyspaces.extend(v["cassandra_keyspace"].as_str().map(String::from));
                     let role = format!("{prefix}-domain-{}", s("domain"));
                     want.policies.insert(format!("{role}/datamesh-owner-{}", s("name")));
                     want.catalog_keys.insert(s("manifest_key"));
@@ -115,7 +153,7 @@ impl Inventory {
 
     /// How many objects in all.
     pub fn count(&self) -> usize {
-        self.buckets.len() + self.roles.len() + self.policies.len() + self.catalog_keys.len() + self.topics.len()
+        self.kinds(self).iter().map(|(_, have, _)| have.len()).sum()
     }
 
     /// Orphans (in the backends only) and lost objects (in state only), one line each.
@@ -140,15 +178,70 @@ impl Inventory {
             .collect()
     }
 
-    fn kinds<'a>(&'a self, state: &'a Inventory) -> [(&'static str, &'a BTreeSet<String>, &'a BTreeSet<String>); 5] {
+    fn kinds<'a>(&'a self, state: &'a Inventory) -> [(&'static str, &'a BTreeSet<String>, &'a BTreeSet<String>); 9] {
         [
             ("bucket", &self.buckets, &state.buckets),
             ("role", &self.roles, &state.roles),
             ("policy", &self.policies, &state.policies),
             ("catalog key", &self.catalog_keys, &state.catalog_keys),
             ("topic", &self.topics, &state.topics),
+            ("HDFS directory", &self.hdfs_dirs, &state.hdfs_dirs),
+            ("HDFS ACL entry", &self.hdfs_entries, &state.hdfs_entries),
+            ("Cassandra role", &self.cassandra_roles, &state.cassandra_roles),
+            ("keyspace", &self.keyspaces, &state.keyspaces),
         ]
     }
+}
+
+/// The prefix's domain and product directories under the HDFS root, and the named ACL entries
+/// for the prefix's users on them (none when the stack has no HDFS: the provider made none).
+fn scan_hdfs(b: &Backends, mine: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut dirs, mut entries) = (BTreeSet::new(), BTreeSet::new());
+    if !b.config().hdfs.configured() {
+        return (dirs, entries);
+    }
+    let hdfs = b.hdfs();
+    let root = b.config().hdfs.root.clone();
+    let children = super::stores::HdfsUser::new("hdfs").list(&root).unwrap_or_default();
+    for child in children.into_iter().filter(|c| c.starts_with(mine)) {
+        let home = format!("{root}/{child}");
+        let tree = b.block_on(hdfs.tree(&home)).expect("HDFS tree");
+        for (path, is_dir) in tree {
+            // The domain's home and its products' directories; what owners wrote is theirs.
+            let depth = path[root.len()..].matches('/').count();
+            if is_dir && depth <= 2 {
+                dirs.insert(path.clone());
+                for e in b.block_on(hdfs.acl_entries(&path)).expect("GETACLSTATUS").unwrap_or_default() {
+                    let named = e.trim_start_matches("default:");
+                    if named.starts_with(&format!("user:{mine}")) {
+                        entries.insert(format!("{path} {e}"));
+                    }
+                }
+            }
+        }
+    }
+    (dirs, entries)
+}
+
+/// The prefix's Cassandra roles and keyspaces (none when the stack has no Cassandra).
+fn scan_cassandra(b: &Backends, mine: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    if !b.config().cassandra.configured() {
+        return (BTreeSet::new(), BTreeSet::new());
+    }
+    let user = std::env::var("DATAMESH_CASSANDRA_USERNAME").expect("stack.env");
+    let password = std::env::var("DATAMESH_CASSANDRA_PASSWORD").expect("stack.env");
+    let session = b.block_on(super::stores::cql_login(&user, &password)).expect("CQL login as the admin");
+    let column = |cql: &str| -> BTreeSet<String> {
+        let rows = b.block_on(session.query_unpaged(cql, &[])).expect(cql).into_rows_result().expect("rows");
+        rows.rows::<(String,)>().expect("text column").filter_map(Result::ok).map(|(n,)| n).collect()
+    };
+    let keyspace_prefix = mine.replace('-', "_");
+    let roles = column("SELECT role FROM system_auth.roles").into_iter().filter(|r| r.starts_with(mine)).collect();
+    let keyspaces = column("SELECT keyspace_name FROM system_schema.keyspaces")
+        .into_iter()
+        .filter(|k| k.starts_with(&keyspace_prefix))
+        .collect();
+    (roles, keyspaces)
 }
 
 /// The stack's broker: the first of `DATAMESH_KAFKA_BOOTSTRAP_SERVERS`.
@@ -166,4 +259,18 @@ pub fn list_topics(addr: &str) -> BTreeSet<String> {
         super::kafka_admin_client().set("bootstrap.servers", addr).create().expect("Kafka admin client");
     let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(15)).expect("Kafka metadata");
     metadata.topics().iter().map(|t| t.name().to_string()).collect()
+}
+
+/// The resource instances in a working directory's state (`terraform show -json`).
+pub fn state_resources(tf: &super::Tf) -> Vec<Json> {
+    let out = tf.run_ok(&["show", "-json", "-no-color"]);
+    let state: Json =
+        serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap_or("{}")).expect("state JSON");
+    state["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default()
+}
+
+/// The objects under the directory's prefix that its state does not know about.
+pub fn orphans_of(tf: &super::Tf, b: &Backends) -> Vec<String> {
+    let have = Inventory::scan(b, &tf.prefix, &stack_broker());
+    have.orphans(&Inventory::from_state(&tf.prefix, &state_resources(tf)))
 }
