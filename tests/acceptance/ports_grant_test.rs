@@ -133,27 +133,25 @@ fn a_port_added_later_shows_on_the_grants_next_plan_and_then_opens() {
     assert_eq!(b.block_on(cql(&consumer, &format!("SELECT id FROM {keyspace}.t"))), Ok(0));
 
     // The data sources show the ports.
-    let lookups = format!(
-        r#"
-data "datamesh_data_product" "orders" {{
+    let lookups = r#"
+data "datamesh_data_product" "orders" {
   domain = datamesh_data_product.orders.domain
   name   = datamesh_data_product.orders.name
-}}
+}
 
-data "datamesh_data_products" "own" {{
+data "datamesh_data_products" "own" {
   domain     = datamesh_data_product.orders.domain
   depends_on = [datamesh_data_product.orders]
-}}
+}
 
-output "looked_up" {{
+output "looked_up" {
   value = [data.datamesh_data_product.orders.hdfs_path, data.datamesh_data_product.orders.cassandra_keyspace]
-}}
+}
 
-output "ports" {{
+output "ports" {
   value = data.datamesh_data_products.own.data_products[0].ports
-}}
-"#
-    );
+}
+"#;
     tf.write(&format!("{}{}{}{lookups}", domains(&p), product(BOTH), grant("")));
     tf.apply();
     let outputs: serde_json::Value = serde_json::from_str(&tf.run_ok(&["output", "-json"])).unwrap();
