@@ -232,7 +232,7 @@ pub fn schema() -> Schema {
     );
     Schema::new(
         Block::new(
-            "The datamesh provider turns S3, IAM and Kafka into a self-serve data platform: domains, data products, streams and access grants, named, tagged and governed to one standard.",
+            "The datamesh provider turns S3, IAM, Kafka, HDFS and Cassandra into a self-serve data platform: domains, data products (with S3, HDFS and Cassandra ports), streams and access grants, named, tagged and governed to one standard.",
             vec![
                 Attribute::optional("name_prefix", Type::String, "Prefix of every derived name (roles, buckets). `[a-z][a-z0-9-]{1,15}`; default `datamesh`."),
                 Attribute::optional("catalog_bucket", Type::String, "Bucket holding the catalog. Default `<name_prefix>-catalog`; created on first use if missing."),
