@@ -2,17 +2,14 @@
 //! still unknown when Terraform configured the provider.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
+pub use super::settings::aws::AwsSettings;
 use super::settings::cassandra::CassandraSettings;
 use super::settings::hdfs::HdfsSettings;
-use super::settings::{env, env_list, Reader};
+pub use super::settings::kafka::{KafkaSettings, MAX_KAFKA_TIMEOUT_SECONDS};
+use super::settings::Reader;
 use crate::naming;
 use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
-
-/// The longest broker call librdkafka accepts (its `socket.timeout.ms` stops at 300,000 ms);
-/// longer is refused at plan time, not in the middle of an apply.
-pub const MAX_KAFKA_TIMEOUT_SECONDS: i64 = 300;
 
 /// Classifications from least to most sensitive, unless governance says otherwise.
 pub const DEFAULT_CLASSIFICATIONS: [&str; 4] = ["public", "internal", "confidential", "restricted"];
@@ -24,69 +21,6 @@ pub struct Secret(pub String);
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("(sensitive)")
-    }
-}
-
-/// `aws { ... }`.
-#[derive(Debug, Clone, Default)]
-pub struct AwsSettings {
-    /// Region; default from the environment, then us-east-1.
-    pub region: Option<String>,
-    /// S3 endpoint override.
-    pub s3_endpoint: Option<String>,
-    /// IAM (and STS) endpoint override.
-    pub iam_endpoint: Option<String>,
-    /// Path-style bucket addressing.
-    pub s3_force_path_style: bool,
-    /// Static access key.
-    pub access_key: Option<String>,
-    /// Static secret key.
-    pub secret_key: Option<Secret>,
-    /// Shared-config profile.
-    pub profile: Option<String>,
-}
-
-/// `kafka { ... }`.
-#[derive(Debug, Clone)]
-pub struct KafkaSettings {
-    /// Bootstrap brokers.
-    pub bootstrap_servers: Vec<String>,
-    /// PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL.
-    pub security_protocol: String,
-    /// PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512.
-    pub sasl_mechanism: Option<String>,
-    /// SASL user.
-    pub sasl_username: Option<String>,
-    /// SASL password.
-    pub sasl_password: Option<Secret>,
-    /// CA certificate for TLS.
-    pub ca_cert_pem: Option<String>,
-    /// Replication factor of streams that don't set one.
-    pub default_replication_factor: i64,
-    /// Whether grants and domains manage Kafka ACLs.
-    pub manage_acls: bool,
-    /// Per-call timeout.
-    pub timeout: Duration,
-    /// Whether topic reads share short-lived snapshots (`backends::kafka::snapshot`): on in
-    /// the provider, whose process lives for one Terraform operation; off for a long-lived
-    /// client that must see every change at once (the acceptance tests' checker).
-    pub shared_reads: bool,
-}
-
-impl Default for KafkaSettings {
-    fn default() -> Self {
-        Self {
-            bootstrap_servers: Vec::new(),
-            security_protocol: "PLAINTEXT".into(),
-            sasl_mechanism: None,
-            sasl_username: None,
-            sasl_password: None,
-            ca_cert_pem: None,
-            default_replication_factor: 3,
-            manage_acls: true,
-            timeout: Duration::from_secs(30),
-            shared_reads: true,
-        }
     }
 }
 
@@ -165,61 +99,6 @@ impl Default for ProviderConfig {
 
 /// The provider's schema.
 pub fn schema() -> Schema {
-    let aws = Block::new(
-        "Where and how to reach S3, IAM and STS. Every setting falls back to the standard AWS environment and shared configuration.",
-        vec![
-            Attribute::optional("region", Type::String, "AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION`, then the shared config, then `us-east-1`."),
-            Attribute::optional("s3_endpoint", Type::String, "S3 endpoint URL. Default: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, or AWS."),
-            Attribute::optional("iam_endpoint", Type::String, "IAM endpoint URL, also used for STS. Default: `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`, or AWS."),
-            Attribute::optional("s3_force_path_style", Type::Bool, "Address buckets as `endpoint/bucket` instead of `bucket.endpoint` (needed by most local S3 servers). Default `false`."),
-            Attribute::optional("access_key", Type::String, "Static AWS access key ID. Default: the standard AWS credential chain.").sensitive(),
-            Attribute::optional("secret_key", Type::String, "Static AWS secret access key.").sensitive(),
-            Attribute::optional("profile", Type::String, "Named profile from the shared AWS config."),
-        ],
-    );
-    let kafka = Block::new(
-        "Where and how to reach the Kafka-protocol brokers.",
-        vec![
-            Attribute::optional(
-                "bootstrap_servers",
-                Type::list(Type::String),
-                "Bootstrap brokers as `host:port`. Default: `DATAMESH_KAFKA_BOOTSTRAP_SERVERS` (comma separated).",
-            ),
-            Attribute::optional(
-                "security_protocol",
-                Type::String,
-                "`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`. Default: `DATAMESH_KAFKA_SECURITY_PROTOCOL`, else `PLAINTEXT`.",
-            ),
-            Attribute::optional(
-                "sasl_mechanism",
-                Type::String,
-                "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`. Default: `DATAMESH_KAFKA_SASL_MECHANISM`.",
-            ),
-            Attribute::optional("sasl_username", Type::String, "SASL user name. Default: `DATAMESH_KAFKA_SASL_USERNAME`."),
-            Attribute::optional("sasl_password", Type::String, "SASL password. Default: `DATAMESH_KAFKA_SASL_PASSWORD`.")
-                .sensitive(),
-            Attribute::optional(
-                "ca_cert_pem",
-                Type::String,
-                "PEM CA certificate that signs the brokers' TLS certificates.",
-            ),
-            Attribute::optional(
-                "default_replication_factor",
-                Type::Number,
-                "Replication factor of streams that don't set one. Default `3`.",
-            ),
-            Attribute::optional(
-                "manage_acls",
-                Type::Bool,
-                "Manage Kafka ACLs for domains and grants. Default `true`; `false` for brokers without the ACL API.",
-            ),
-            Attribute::optional(
-                "timeout_seconds",
-                Type::Number,
-                "Timeout of one broker call, 1 to 300 seconds. Default `30`.",
-            ),
-        ],
-    );
     let governance = Block::new(
         "The platform's governance rules, enforced at plan time.",
         vec![
@@ -239,8 +118,8 @@ pub fn schema() -> Schema {
                 Attribute::optional("default_tags", Type::map(Type::String), "Tags applied to everything the provider creates, under each resource's own `tags`."),
             ],
         )
-        .with_block("aws", Nesting::Single, aws)
-        .with_block("kafka", Nesting::Single, kafka)
+        .with_block("aws", Nesting::Single, AwsSettings::block())
+        .with_block("kafka", Nesting::Single, KafkaSettings::block())
         .with_block("hdfs", Nesting::Single, HdfsSettings::block())
         .with_block("cassandra", Nesting::Single, CassandraSettings::block())
         .with_block("governance", Nesting::Single, governance),
@@ -261,46 +140,8 @@ impl ProviderConfig {
             c.default_tags = m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
         }
 
-        let aws = config.get("aws");
-        c.aws = AwsSettings {
-            region: r.string(aws, "aws", "region"),
-            s3_endpoint: r.string(aws, "aws", "s3_endpoint"),
-            iam_endpoint: r.string(aws, "aws", "iam_endpoint"),
-            s3_force_path_style: r.bool(aws, "aws", "s3_force_path_style").unwrap_or(false),
-            access_key: r.string(aws, "aws", "access_key"),
-            secret_key: r.string(aws, "aws", "secret_key").map(Secret),
-            profile: r.string(aws, "aws", "profile"),
-        };
-
-        let kafka = config.get("kafka");
-        let defaults = KafkaSettings::default();
-        c.kafka = KafkaSettings {
-            bootstrap_servers: r
-                .strings(kafka, "kafka", "bootstrap_servers")
-                .unwrap_or_else(|| env_list("DATAMESH_KAFKA_BOOTSTRAP_SERVERS")),
-            security_protocol: r
-                .string(kafka, "kafka", "security_protocol")
-                .or_else(|| env("DATAMESH_KAFKA_SECURITY_PROTOCOL"))
-                .unwrap_or(defaults.security_protocol),
-            sasl_mechanism: r.string(kafka, "kafka", "sasl_mechanism").or_else(|| env("DATAMESH_KAFKA_SASL_MECHANISM")),
-            sasl_username: r.string(kafka, "kafka", "sasl_username").or_else(|| env("DATAMESH_KAFKA_SASL_USERNAME")),
-            sasl_password: r
-                .string(kafka, "kafka", "sasl_password")
-                .or_else(|| env("DATAMESH_KAFKA_SASL_PASSWORD"))
-                .map(Secret),
-            ca_cert_pem: r.string(kafka, "kafka", "ca_cert_pem"),
-            default_replication_factor: r
-                .int(kafka, "kafka", "default_replication_factor")
-                .unwrap_or(defaults.default_replication_factor),
-            manage_acls: r.bool(kafka, "kafka", "manage_acls").unwrap_or(true),
-            timeout: r
-                .int(kafka, "kafka", "timeout_seconds")
-                .filter(|s| (1..=MAX_KAFKA_TIMEOUT_SECONDS).contains(s))
-                .map(|s| Duration::from_secs(s as u64))
-                .unwrap_or(defaults.timeout),
-            shared_reads: defaults.shared_reads,
-        };
-
+        c.aws = AwsSettings::parse(&mut r, config.get("aws"));
+        c.kafka = KafkaSettings::parse(&mut r, config.get("kafka"));
         c.hdfs = HdfsSettings::parse(&mut r, config.get("hdfs"));
         c.cassandra = CassandraSettings::parse(&mut r, config.get("cassandra"));
 
@@ -352,45 +193,8 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             diags.attr_error(AttrPath::attr("name_prefix"), "Invalid name_prefix", msg);
         }
     }
-    let kafka = AttrPath::attr("kafka");
-    if !["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(&c.kafka.security_protocol.as_str()) {
-        diags.attr_error(
-            kafka.clone().then("security_protocol"),
-            "Invalid security_protocol",
-            format!(
-                "{:?} is not a security protocol. Use one of PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
-                c.kafka.security_protocol
-            ),
-        );
-    }
-    if let Some(m) = &c.kafka.sasl_mechanism {
-        if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"].contains(&m.as_str()) {
-            diags.attr_error(
-                kafka.clone().then("sasl_mechanism"),
-                "Invalid sasl_mechanism",
-                format!("{m:?} is not a SASL mechanism. Use one of PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."),
-            );
-        }
-    }
-    if c.kafka.default_replication_factor < 1 {
-        diags.attr_error(
-            kafka.clone().then("default_replication_factor"),
-            "Invalid default_replication_factor",
-            "The replication factor must be at least 1.",
-        );
-    }
-    if let Some(t) = config.get("kafka").get("timeout_seconds").as_i64() {
-        if !(1..=MAX_KAFKA_TIMEOUT_SECONDS).contains(&t) {
-            diags.attr_error(
-                kafka.then("timeout_seconds"),
-                "Invalid timeout_seconds",
-                format!(
-                    "The timeout of one broker call must be 1 to {MAX_KAFKA_TIMEOUT_SECONDS} seconds; {t} is outside that \
-                     (librdkafka refuses longer request timeouts, and only in the middle of an apply)."
-                ),
-            );
-        }
-    }
+    AwsSettings::validate(config, diags);
+    KafkaSettings::validate(config, &c.kafka, diags);
     HdfsSettings::validate(config, diags);
     CassandraSettings::validate(config, diags);
     let gov = AttrPath::attr("governance");

@@ -290,7 +290,7 @@ async fn connect_aws(config: &ProviderConfig) -> Result<AwsBackends, Diagnostic>
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(std::time::Duration::from_secs(5))
-                .operation_attempt_timeout(config.kafka.timeout)
+                .operation_attempt_timeout(config.aws.timeout)
                 .build(),
         );
     if let Some(region) = &a.region {

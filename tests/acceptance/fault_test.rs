@@ -54,8 +54,10 @@ impl Rig {
         let b = Backends::for_prefix(&tf.prefix);
         let moto = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL from stack.env");
         let (s3, iam) = (Proxy::to(&moto), Proxy::to(&moto));
+        // One attempt of an AWS call is bounded like a broker call, so a held-back answer is
+        // retried within the test's time.
         tf.aws_config(&format!(
-            "    s3_endpoint         = \"{}\"\n    iam_endpoint        = \"{}\"",
+            "    s3_endpoint         = \"{}\"\n    iam_endpoint        = \"{}\"\n    timeout_seconds     = {timeout_seconds}",
             s3.url(),
             iam.url()
         ));
@@ -317,14 +319,17 @@ fn fault_flaky_connections_are_retried_across_a_hundred_resources() {
     let every = 5;
     rig.s3.set_mode(Mode::Flaky { every });
     rig.iam.set_mode(Mode::Flaky { every });
-    // librdkafka keeps its two connections (bootstrap, broker) for the whole run: reset every
-    // second one, or the broker side would never see a fault.
-    rig.kafka.set_mode(Mode::Flaky { every: 2 });
+    // librdkafka keeps its two connections (bootstrap, broker) for the whole run, so Kafka's
+    // proxy resets more often than S3's, or the broker side would never see a fault. Not every
+    // 2nd: a client that reconnects both in turn then has the same one reset every time, and
+    // a refresh starved that way failed in 4 runs of 4 on 2026-12-02 (every 3rd shifts the
+    // pair each round).
+    rig.kafka.set_mode(Mode::Flaky { every: 3 });
     rig.write(&many_hcl(&rig.domain(), 29, 100));
 
     let (ok, out, took) = rig.timed_apply("(c) flaky");
     let (s3, iam, kafka) = (rig.s3.stats(), rig.iam.stats(), rig.kafka.stats());
-    eprintln!("fault (c) apply of 100 through flaky proxies (S3/IAM: every {every}th connection reset, Kafka every 2nd): ok={ok} in {took:.1?}");
+    eprintln!("fault (c) apply of 100 through flaky proxies (S3/IAM: every {every}th connection reset, Kafka every 3rd): ok={ok} in {took:.1?}");
     eprintln!("fault (c)   S3    {s3:?}\nfault (c)   IAM   {iam:?}\nfault (c)   Kafka {kafka:?}");
     assert!(ok, "apply must succeed despite resets:\n{out}");
     assert!(out.contains("100 added, 0 changed, 0 destroyed"), "{out}");

@@ -1,8 +1,10 @@
 //! The settings blocks each backend owns in the provider configuration: schema, parsing with
 //! environment defaults, validation and timeout, one module per backend.
 
+pub mod aws;
 pub mod cassandra;
 pub mod hdfs;
+pub mod kafka;
 
 use std::time::Duration;
 
