@@ -266,6 +266,16 @@ async fn release_traversal(
     domain_dir: &str,
     self_recorded: bool,
 ) -> Result<(), Diagnostic> {
+    // Most grants never made one (their product has no HDFS port): one look at the domain's
+    // directory saves listing the catalog.
+    let entry = crate::hdfs_acl::traversal_entry(&p.consumer);
+    let present = match hdfs.acl_entries(domain_dir).await {
+        Ok(entries) => entries.unwrap_or_default().contains(&entry),
+        Err(e) => return Err(e.diagnostic(&format!("the ACL of HDFS directory {domain_dir:?}"))),
+    };
+    if !present {
+        return Ok(());
+    }
     let catalog = ctx.provider.catalog().await?;
     let own = grant_key(&p.consumer, &p.domain, &p.product);
     let prefix = format!("grants/{}/{}/", p.consumer, p.domain);

@@ -1148,6 +1148,46 @@ mod tests {
     }
 
     #[test]
+    fn port_values_are_checked_at_their_path() {
+        let config = Value::object([
+            ("retention_days", Value::Number(60.0)),
+            (
+                "s3",
+                Value::object([
+                    ("infrequent_access_after_days", Value::Number(30.0)),
+                    ("archive_after_days", Value::Number(90.0)),
+                ]),
+            ),
+            (
+                "hdfs",
+                Value::object([("space_quota_bytes", Value::Number(0.0)), ("namespace_quota", Value::Number(2.5))]),
+            ),
+            (
+                "cassandra",
+                Value::object([("replication", Value::Map(BTreeMap::from([("dc1".to_string(), Value::Number(0.0))])))]),
+            ),
+        ]);
+        let mut diags = Diagnostics::new();
+        validate_ports(&config, &mut diags);
+        let paths: Vec<String> = diags.0.iter().filter_map(|d| d.path.as_ref().map(|p| p.to_string())).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "s3.archive_after_days",
+                "hdfs.space_quota_bytes",
+                "hdfs.namespace_quota",
+                "cassandra.replication[\"dc1\"]"
+            ]
+        );
+        let mut none = Diagnostics::new();
+        validate_ports(
+            &Value::object([("hdfs", Value::object([("space_quota_bytes", Value::Number(1e12))]))]),
+            &mut none,
+        );
+        assert!(none.is_empty(), "{none:?}");
+    }
+
+    #[test]
     fn standard_tags_describe_the_product() {
         let m = ProductModel {
             domain: "sales".into(),

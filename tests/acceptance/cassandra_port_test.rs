@@ -71,6 +71,8 @@ fn cassandra_port_owner_writes_a_granted_consumer_selects_and_nobody_else_can() 
     let stranger = b.block_on(cql_login(&out, &password("out"))).expect("a third domain logs in");
     let denied = b.block_on(cql(&stranger, &select)).expect_err("a domain without a grant must not select");
     assert!(denied.contains("Unauthorized") || denied.contains("has no SELECT"), "{denied}");
+    let denied = b.block_on(cql(&stranger, &insert)).expect_err("a domain without a grant must not insert");
+    assert!(denied.contains("Unauthorized") || denied.contains("has no MODIFY"), "{denied}");
 
     // read_write inserts.
     tf.write(&hcl(&p, "", "", Some("read_write")));

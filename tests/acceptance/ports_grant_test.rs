@@ -91,6 +91,13 @@ fn a_domains_role_and_home_are_planned_back_and_imported() {
     tf.apply();
     assert_eq!(b.block_on(hdfs.status(&home)).unwrap().unwrap().permission, "750");
 
+    // A new password_wo_version rolls the role's password (Cassandra allows one change per 5 s).
+    tf.env("TF_VAR_pw_own", "owner-secret-2");
+    tf.write(&domains(&p).replace("password_wo_version = 1", "password_wo_version = 2"));
+    tf.apply();
+    b.block_on(cql_login(&own, "owner-secret-2")).expect("the new password logs in");
+    assert!(b.block_on(cql_login(&own, "owner-secret-1")).is_err(), "the old password is refused");
+
     tf.state_rm("datamesh_domain.own");
     tf.run_ok(&["import", "datamesh_domain.own", &own]);
     let state = tf.resource("datamesh_domain.own");

@@ -55,7 +55,7 @@ impl AwsSettings {
             Attribute::optional("access_key", Type::String, "Static AWS access key ID. Default: the standard AWS credential chain.").sensitive(),
             Attribute::optional("secret_key", Type::String, "Static AWS secret access key.").sensitive(),
             Attribute::optional("profile", Type::String, "Named profile from the shared AWS config."),
-            Attribute::optional("timeout_seconds", Type::Number, "Timeout of one attempt of an S3, IAM or STS call (each call makes up to 5), 1 to 300 seconds. Default `30`."),
+            Attribute::optional("timeout_seconds", Type::Number, "Timeout of one attempt of an S3, IAM or STS call (each call makes up to 8), 1 to 300 seconds. Default `30`."),
         ],
     )
     }

@@ -118,6 +118,10 @@ impl Inventory {
                     want.cassandra_roles.extend(v["cassandra_role"].as_str().map(String::from));
                 }
                 "datamesh_access_grant" => {
+                    let consumer = s("consumer_domain");
+                    want.policies.insert(format!("{prefix}-domain-{consumer}/{}", s("policy_name")));
+                    let product = s("data_product");
+                    want.catalog_keys.insert(format!("grants/{consumer}/{product}.json"));
                     let entries: Vec<String> = v["hdfs_acl"]
                         .as_array()
                         .map(|a| a.iter().filter_map(|e| e.as_str().map(String::from)).collect())
