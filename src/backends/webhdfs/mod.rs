@@ -5,8 +5,8 @@
 //! redirected to a DataNode), is bounded by `hdfs { timeout_seconds }`, and is retried while
 //! the failure is transient: no connection, a timeout, a 5xx, or a NameNode in safe mode, in
 //! standby or asking to be asked again. Every call is idempotent, so a retry after an attempt
-//! that did its work but lost its answer does no harm. URLs are built by [`url`] alone; answers
-//! are parsed by [`answers`].
+//! that did its work but lost its answer does no harm. URLs are built by `url` alone; answers
+//! are parsed by `answers`.
 
 mod answers;
 mod url;
