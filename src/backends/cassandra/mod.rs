@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
@@ -202,20 +200,7 @@ fn unexpected(op: &'static str, message: String) -> BackendError {
 /// Trusts `ca_cert_pem` alone. The driver verifies each node's certificate against the node's
 /// IP address (it connects with `ServerName::IpAddress`), so the certificates need IP SANs.
 fn tls_config(ca_cert_pem: &str) -> Result<rustls::ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_cert_pem.as_bytes()) {
-        let cert = cert.map_err(|e| format!("cassandra.ca_cert_pem is not valid PEM: {e}"))?;
-        roots.add(cert).map_err(|e| format!("cassandra.ca_cert_pem: {e}"))?;
-    }
-    if roots.is_empty() {
-        return Err("cassandra.ca_cert_pem holds no certificate".into());
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    super::tls::client_config(Some(ca_cert_pem)).map_err(|m| format!("cassandra: {m}"))
 }
 
 // ------------------------------------------------------------------------------ errors ----
