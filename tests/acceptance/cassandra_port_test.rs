@@ -6,29 +6,11 @@
 //! import restores the port; a keyspace holding tables is not dropped without force_destroy.
 //! Cassandra down before apply fails naming the contact points, with nothing made.
 
-use crate::support::stores::{cql, cql_login, product_with_port};
+use crate::support::stores::{cql, cql_login, domains_with_passwords, product_with_port};
 use crate::support::{Backends, Tf};
 
 fn hcl(p: &str, port: &str, product_extra: &str, grant: Option<&str>) -> String {
-    let mut out = String::new();
-    for d in ["own", "con", "out"] {
-        out.push_str(&format!(
-            r#"variable "pw_{d}" {{
-  type      = string
-  sensitive = true
-  ephemeral = true
-}}
-
-resource "datamesh_domain" "{d}" {{
-  name                = "{p}-{d}"
-  owner               = "{d}@example.com"
-  password_wo         = var.pw_{d}
-  password_wo_version = 1
-}}
-
-"#
-        ));
-    }
+    let mut out = domains_with_passwords(p, &["own", "con", "out"]);
     out.push_str(&product_with_port("orders-v1", "cassandra", port, product_extra, grant));
     out
 }

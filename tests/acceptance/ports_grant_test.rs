@@ -3,30 +3,11 @@
 //! grants' next plan and then opens to the consumer; an expired grant's HDFS entries and
 //! Cassandra permissions go at the next plan, which says why.
 
-use crate::support::stores::{cql, cql_login, HdfsUser};
+use crate::support::stores::{cql, cql_login, domains_with_passwords, HdfsUser};
 use crate::support::{Backends, Tf};
 
 fn domains(p: &str) -> String {
-    let mut out = String::new();
-    for d in ["own", "con"] {
-        out.push_str(&format!(
-            r#"variable "pw_{d}" {{
-  type      = string
-  sensitive = true
-  ephemeral = true
-}}
-
-resource "datamesh_domain" "{d}" {{
-  name                = "{p}-{d}"
-  owner               = "{d}@example.com"
-  password_wo         = var.pw_{d}
-  password_wo_version = 1
-}}
-
-"#
-        ));
-    }
-    out
+    domains_with_passwords(p, &["own", "con"])
 }
 
 fn product(ports: &str) -> String {

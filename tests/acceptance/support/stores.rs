@@ -138,3 +138,28 @@ resource "datamesh_access_grant" "g" {{
     }
     out
 }
+
+/// Domains `<p>-<name>` (resource `datamesh_domain.<name>`), each logging in with its
+/// `password_wo` from the ephemeral variable `pw_<name>` (`TF_VAR_pw_<name>`), version 1.
+pub fn domains_with_passwords(p: &str, names: &[&str]) -> String {
+    let mut out = String::new();
+    for d in names {
+        out.push_str(&format!(
+            r#"variable "pw_{d}" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+
+resource "datamesh_domain" "{d}" {{
+  name                = "{p}-{d}"
+  owner               = "{d}@example.com"
+  password_wo         = var.pw_{d}
+  password_wo_version = 1
+}}
+
+"#
+        ));
+    }
+    out
+}
