@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 pub use super::settings::aws::AwsSettings;
 use super::settings::cassandra::CassandraSettings;
+use super::settings::flink::FlinkSettings;
 use super::settings::hdfs::HdfsSettings;
 pub use super::settings::kafka::{KafkaSettings, MAX_KAFKA_TIMEOUT_SECONDS};
+use super::settings::spark::SparkSettings;
 use super::settings::Reader;
 use crate::naming;
 use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
@@ -75,6 +77,10 @@ pub struct ProviderConfig {
     pub hdfs: HdfsSettings,
     /// Cassandra settings.
     pub cassandra: CassandraSettings,
+    /// Flink settings.
+    pub flink: FlinkSettings,
+    /// Spark settings.
+    pub spark: SparkSettings,
     /// Governance rules.
     pub governance: Governance,
     /// Settings whose values were unknown at configuration time, like `aws.s3_endpoint`.
@@ -91,6 +97,8 @@ impl Default for ProviderConfig {
             kafka: KafkaSettings::default(),
             hdfs: HdfsSettings::default(),
             cassandra: CassandraSettings::default(),
+            flink: FlinkSettings::default(),
+            spark: SparkSettings::default(),
             governance: Governance::default(),
             unknown: Vec::new(),
         }
@@ -111,7 +119,7 @@ pub fn schema() -> Schema {
     );
     Schema::new(
         Block::new(
-            "The datamesh provider turns S3, IAM, Kafka, HDFS and Cassandra into a self-serve data platform: domains, data products (with S3, HDFS and Cassandra ports), streams and access grants, named, tagged and governed to one standard.",
+            "The datamesh provider turns S3, IAM, Kafka, HDFS, Cassandra, Flink and Spark into a self-serve data platform: domains, data products (with S3, HDFS and Cassandra ports), streams, access grants and pipelines, named, tagged and governed to one standard.",
             vec![
                 Attribute::optional("name_prefix", Type::String, "Prefix of every derived name (roles, buckets). `[a-z][a-z0-9-]{1,15}`; default `datamesh`."),
                 Attribute::optional("catalog_bucket", Type::String, "Bucket holding the catalog. Default `<name_prefix>-catalog`; created on first use if missing."),
@@ -122,6 +130,8 @@ pub fn schema() -> Schema {
         .with_block("kafka", Nesting::Single, KafkaSettings::block())
         .with_block("hdfs", Nesting::Single, HdfsSettings::block())
         .with_block("cassandra", Nesting::Single, CassandraSettings::block())
+        .with_block("flink", Nesting::Single, FlinkSettings::block())
+        .with_block("spark", Nesting::Single, SparkSettings::block())
         .with_block("governance", Nesting::Single, governance),
     )
 }
@@ -144,6 +154,8 @@ impl ProviderConfig {
         c.kafka = KafkaSettings::parse(&mut r, config.get("kafka"));
         c.hdfs = HdfsSettings::parse(&mut r, config.get("hdfs"));
         c.cassandra = CassandraSettings::parse(&mut r, config.get("cassandra"));
+        c.flink = FlinkSettings::parse(&mut r, config.get("flink"));
+        c.spark = SparkSettings::parse(&mut r, config.get("spark"));
 
         let gov = config.get("governance");
         let defaults = Governance::default();
@@ -197,6 +209,8 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     KafkaSettings::validate(config, &c.kafka, diags);
     HdfsSettings::validate(config, diags);
     CassandraSettings::validate(config, diags);
+    FlinkSettings::validate(config, diags);
+    SparkSettings::validate(config, diags);
     let gov = AttrPath::attr("governance");
     let g = &c.governance;
     if g.allowed_classifications.is_empty() {

@@ -3,8 +3,10 @@
 
 pub mod aws;
 pub mod cassandra;
+pub mod flink;
 pub mod hdfs;
 pub mod kafka;
+pub mod spark;
 
 use std::time::Duration;
 
@@ -73,5 +75,22 @@ pub(crate) fn validate_timeout(config: &Value, block: &str, max: i64, why: &str,
                 format!("The timeout of one {why} must be 1 to {max} seconds; {t} is outside that."),
             );
         }
+    }
+}
+
+/// Reports `url` at `at` unless it is an http:// or https:// URL with a host; `what` says what
+/// to give instead.
+pub(crate) fn validate_http_url(url: &str, at: AttrPath, what: &str, diags: &mut Diagnostics) {
+    let ok = reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .unwrap_or(false);
+    if !ok {
+        let name = at.to_string();
+        let attr = name.rsplit('.').next().unwrap_or(&name).to_string();
+        diags.attr_error(
+            at,
+            format!("Invalid {attr}"),
+            format!("{url:?} is not an http:// or https:// URL. Give {what}."),
+        );
     }
 }

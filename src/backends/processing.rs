@@ -1,0 +1,146 @@
+//! Processing engines: Apache Flink (streaming, long-running jobs) and Apache Spark (batch runs)
+//! behind one trait, so a pipeline is one resource whatever the engine. The real
+//! implementations talk to each engine's REST API: the Flink JobManager's (`flink`) and the
+//! Spark standalone master's REST submission server (`spark`).
+//!
+//! What an engine cannot do (a Spark driver has no savepoint) is `ErrorKind::Unsupported`, with
+//! a message saying so.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::error::BackendError;
+
+/// Which engine runs a pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// Apache Flink: streaming, long-running.
+    Flink,
+    /// Apache Spark: batch, run once.
+    Spark,
+}
+
+impl Engine {
+    /// The name used in configuration and the catalog: `flink` or `spark`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Flink => "flink",
+            Engine::Spark => "spark",
+        }
+    }
+
+    /// The engine of a name, if it is one.
+    pub fn parse(s: &str) -> Option<Engine> {
+        match s {
+            "flink" => Some(Engine::Flink),
+            "spark" => Some(Engine::Spark),
+            _ => None,
+        }
+    }
+}
+
+/// Where the job's jar is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Artifact {
+    /// The jar's bytes, read by the provider (from a local path or from S3). Flink uploads them
+    /// to the JobManager (`/jars/upload`) under `file_name`.
+    Bytes {
+        /// The file name the jar is uploaded as (ends in `.jar`).
+        file_name: String,
+        /// The jar.
+        bytes: Vec<u8>,
+    },
+    /// A URI the engine fetches itself (`file:///...`, `s3a://...`, `hdfs://...`): Spark's
+    /// `appResource`. A Flink engine given one is `Unsupported`.
+    Uri(String),
+}
+
+/// A job to start.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    /// The job's name on the engine, `<domain>/<pipeline>`: Flink's `pipeline.name` (the job
+    /// name when the program calls `execute()` without one), Spark's `spark.app.name`.
+    pub name: String,
+    /// The jar.
+    pub artifact: Artifact,
+    /// The main class.
+    pub entry_class: String,
+    /// Program arguments (Flink's `programArgsList`, Spark's `appArgs`).
+    pub args: Vec<String>,
+    /// Engine properties, secrets already merged in: Flink's `flinkConfiguration` of the run
+    /// request, Spark's `sparkProperties`. Never logged.
+    pub config: BTreeMap<String, String>,
+    /// Flink only: the job's parallelism.
+    pub parallelism: Option<u32>,
+    /// Flink only: the savepoint to start from.
+    pub savepoint: Option<String>,
+    /// Flink only: whether state of the savepoint that maps to no operator may be dropped.
+    pub allow_non_restored_state: bool,
+    /// Spark only: `spark.driver.memory`, like `1g`.
+    pub driver_memory: Option<String>,
+    /// Spark only: `spark.executor.memory`.
+    pub executor_memory: Option<String>,
+    /// Spark only: `spark.cores.max`.
+    pub total_executor_cores: Option<u32>,
+}
+
+/// A job as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    /// Flink's job ID, or Spark's submission (driver) ID.
+    pub id: String,
+    /// The job's name, where the engine reports one (Flink); None for Spark.
+    pub name: Option<String>,
+    /// The engine's own state, upper case: Flink's `RUNNING`, `FINISHED`, `FAILED`,
+    /// `CANCELED`, `RESTARTING`, ...; Spark's driver states `SUBMITTED`, `RUNNING`, `FINISHED`,
+    /// `FAILED`, `KILLED`, `ERROR`, `RELAUNCHING`, `UNKNOWN`.
+    pub state: String,
+    /// When it started, milliseconds since the epoch, where reported.
+    pub started_at_ms: Option<i64>,
+    /// When it ended, milliseconds since the epoch, where reported (Flink; None while running).
+    pub finished_at_ms: Option<i64>,
+    /// Why it failed, where the engine says: Flink's root exception (first line), Spark's
+    /// driver message.
+    pub message: Option<String>,
+}
+
+impl JobStatus {
+    /// Whether the job has ended and will not run again by itself.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.state.as_str(), "FINISHED" | "FAILED" | "CANCELED" | "KILLED" | "ERROR" | "SUSPENDED")
+    }
+}
+
+/// A processing engine, as the provider drives it.
+#[async_trait]
+pub trait Processing: Send + Sync {
+    /// Which engine this is.
+    fn engine(&self) -> Engine;
+
+    /// Starts a job: Flink uploads the jar and runs it (then deletes the uploaded jar);
+    /// Spark submits it in cluster mode. Returns the job (submission) ID.
+    async fn submit(&self, job: &JobSpec) -> Result<String, BackendError>;
+
+    /// A job's status; None when the engine does not know the ID (Flink: 404 on
+    /// `/jobs/:id`; Spark: `/status/:id` answers `success: false` for an unknown driver).
+    async fn status(&self, id: &str) -> Result<Option<JobStatus>, BackendError>;
+
+    /// Every job the engine lists, read once and kept until this engine is next asked to change
+    /// something (submit, stop, cancel, savepoint): a refresh of many pipelines costs one listing
+    /// (Flink: `/jobs/overview`). Spark's REST server lists nothing: `Unsupported`.
+    async fn jobs(&self) -> Result<Vec<JobStatus>, BackendError>;
+
+    /// Flink: stops the job with a savepoint (`/jobs/:id/stop`, into `target_dir` or the
+    /// cluster's default), waits for the savepoint to complete and returns its path. Spark:
+    /// `Unsupported`.
+    async fn stop_with_savepoint(&self, id: &str, target_dir: Option<&str>) -> Result<String, BackendError>;
+
+    /// Flink: takes a savepoint of a running job, which keeps running (`/jobs/:id/savepoints`),
+    /// waits for it and returns its path. Spark: `Unsupported`.
+    async fn savepoint(&self, id: &str, target_dir: Option<&str>) -> Result<String, BackendError>;
+
+    /// Ends a job without a savepoint: Flink `PATCH /jobs/:id?mode=cancel`, Spark
+    /// `/kill/:id`. A job that has already ended, or is unknown, is fine.
+    async fn cancel(&self, id: &str) -> Result<(), BackendError>;
+}
