@@ -17,6 +17,7 @@ pub mod ephemeral;
 pub mod functions;
 pub mod governance;
 pub mod hdfs_acl;
+pub mod lineage;
 pub mod list_resources;
 pub mod naming;
 pub mod policy;

@@ -37,6 +37,26 @@ pub fn check_data_product(name: &str) -> Result<(), String> {
     check("data product name", name, &['-'], 1, 40)
 }
 
+/// `^[a-z][a-z0-9-]{1,40}$`
+pub fn check_pipeline(name: &str) -> Result<(), String> {
+    check("pipeline name", name, &['-'], 1, 40)
+}
+
+/// The ID of a pipeline: `<domain>/<pipeline>`.
+pub fn pipeline_id(domain: &str, pipeline: &str) -> String {
+    format!("{domain}/{pipeline}")
+}
+
+/// Splits a pipeline ID `<domain>/<pipeline>`, checking both names.
+pub fn parse_pipeline_id(id: &str) -> Result<(String, String), String> {
+    let Some((domain, name)) = id.split_once('/') else {
+        return Err(format!("{id:?} is not a pipeline ID. Write it as \"<domain>/<pipeline>\", like \"sales/daily-orders\"."));
+    };
+    check_domain(domain)?;
+    check_pipeline(name)?;
+    Ok((domain.to_string(), name.to_string()))
+}
+
 /// `^[a-z][a-z0-9_-]{0,48}$`
 pub fn check_stream(name: &str) -> Result<(), String> {
     check("stream name", name, &['_', '-'], 0, 48)

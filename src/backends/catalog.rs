@@ -1,4 +1,4 @@
-//! The catalog: one JSON object per domain, data product, stream and grant in the catalog
+//! The catalog: one JSON object per domain, data product, stream, grant and pipeline in the catalog
 //! bucket. Every resource owns its own object, and every write is conditional, so concurrent
 //! applies never overwrite each other. Only writes create the bucket: a plan, with a read-only
 //! role on a platform whose catalog is still empty, reads "nothing there" and never needs
@@ -34,6 +34,10 @@ pub fn data_product_key(domain: &str, product: &str) -> String {
 /// The catalog key of a stream.
 pub fn stream_key(domain: &str, product: &str, stream: &str) -> String {
     format!("streams/{domain}/{product}/{stream}.json")
+}
+/// The catalog key of a pipeline: its lineage record.
+pub fn pipeline_key(domain: &str, pipeline: &str) -> String {
+    format!("pipelines/{domain}/{pipeline}.json")
 }
 /// The catalog key of a grant.
 pub fn grant_key(consumer: &str, domain: &str, product: &str) -> String {

@@ -60,6 +60,13 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
     ) {
     }
 
+    /// Attributes whose planned change replaces the resource beyond those the schema marks
+    /// (`Attribute::replace`): rules that depend on other values, like "on this engine every
+    /// change is a new run". Called after [`Resource::modify_plan`] for updates only.
+    fn replace_paths(&self, _prior: &Value, _planned: &Value) -> Vec<super::diag::AttrPath> {
+        Vec::new()
+    }
+
     /// Creates the backend objects. Returns the new state; on failure half-way, the state of
     /// what was made (Terraform then keeps it, tainted), or Null if nothing was made.
     async fn create(&self, ctx: &ResourceContext<D>, planned: &Value, diags: &mut Diagnostics) -> Value;

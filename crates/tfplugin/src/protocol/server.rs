@@ -610,8 +610,15 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         _ = self.stop.cancelled() => diags.error("Stopped", "Terraform asked the provider to stop while planning."),
                     }
                     null_write_only(schema, &mut planned);
-                    resp.requires_replace =
-                        requires_replace(schema, &prior, &planned).iter().map(path_to_proto).collect();
+                    let mut replace = requires_replace(schema, &prior, &planned);
+                    if !prior.is_null() {
+                        for path in resource.replace_paths(&prior, &planned) {
+                            if !replace.contains(&path) {
+                                replace.push(path);
+                            }
+                        }
+                    }
+                    resp.requires_replace = replace.iter().map(path_to_proto).collect();
                     planned
                 };
                 resp.planned_identity = identity_data(resource.as_ref(), &planned);
