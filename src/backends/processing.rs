@@ -30,6 +30,14 @@ impl Engine {
         }
     }
 
+    /// The engine's proper name: `Flink` or `Spark`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Engine::Flink => "Flink",
+            Engine::Spark => "Spark",
+        }
+    }
+
     /// The engine of a name, if it is one.
     pub fn parse(s: &str) -> Option<Engine> {
         match s {
@@ -139,6 +147,13 @@ pub trait Processing: Send + Sync {
     /// Flink: takes a savepoint of a running job, which keeps running (`/jobs/:id/savepoints`),
     /// waits for it and returns its path. Spark: `Unsupported`.
     async fn savepoint(&self, id: &str, target_dir: Option<&str>) -> Result<String, BackendError>;
+
+    /// Flink: the newest completed savepoint the engine lists for a job (its checkpoint
+    /// statistics), also of a job that has ended; None when it has none or the engine cannot
+    /// say. Spark: None.
+    async fn latest_savepoint(&self, _id: &str) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
 
     /// Ends a job without a savepoint: Flink `PATCH /jobs/:id?mode=cancel`, Spark
     /// `/kill/:id`. A job that has already ended, or is unknown, is fine.

@@ -19,7 +19,9 @@ use crate::backends::cassandra::CassandraDatabase;
 use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
+use crate::backends::processing::Engine;
 use crate::backends::webhdfs::WebHdfs;
+use crate::backends::Processing;
 use crate::backends::{Catalog, Database, Hdfs, Iam, Storage, Streaming};
 use crate::{data_sources, ephemeral, functions, list_resources, resources};
 pub use config::ProviderConfig;
@@ -103,6 +105,8 @@ pub struct ProviderData {
     kafka: OnceCell<Arc<dyn Streaming>>,
     hdfs: OnceCell<Arc<dyn Hdfs>>,
     database: OnceCell<Arc<dyn Database>>,
+    flink: OnceCell<Arc<dyn Processing>>,
+    spark: OnceCell<Arc<dyn Processing>>,
     caller: OnceCell<CallerIdentity>,
     /// Cancelled when Terraform calls StopProvider: in-flight retries give up.
     pub stop: CancellationToken,
@@ -122,6 +126,8 @@ impl ProviderData {
             kafka: OnceCell::new(),
             hdfs: OnceCell::new(),
             database: OnceCell::new(),
+            flink: OnceCell::new(),
+            spark: OnceCell::new(),
             caller: OnceCell::new(),
             stop,
         }
@@ -141,6 +147,8 @@ impl ProviderData {
             kafka: OnceCell::new_with(Some(streaming)),
             hdfs: OnceCell::new(),
             database: OnceCell::new(),
+            flink: OnceCell::new(),
+            spark: OnceCell::new(),
             caller: OnceCell::new(),
             stop: CancellationToken::new(),
         }
@@ -239,6 +247,26 @@ impl ProviderData {
             .cloned()
     }
 
+    /// The processing engine that runs `engine`'s pipelines, connected on first use; an error
+    /// naming the setting to add when the provider has no such engine configured.
+    pub async fn processing(&self, engine: Engine) -> Result<Arc<dyn Processing>, Diagnostic> {
+        let (cell, block, configured, missing) = match engine {
+            Engine::Flink => (&self.flink, "flink", self.config.flink.configured(), FLINK_MISSING),
+            Engine::Spark => (&self.spark, "spark", self.config.spark.configured(), SPARK_MISSING),
+        };
+        cell.get_or_try_init(|| async {
+            if let Some(msg) = self.config.unknown_error(block) {
+                return Err(Diagnostic::error(format!("{} settings are not known yet", engine.title()), msg));
+            }
+            if !configured {
+                return Err(Diagnostic::error(format!("{} is not configured", engine.title()), missing));
+            }
+            connect_processing(&self.config, engine, self.stop.clone())
+        })
+        .await
+        .cloned()
+    }
+
     /// Who the provider's credentials are (asked once).
     pub async fn caller(&self) -> Result<CallerIdentity, Diagnostic> {
         let iam = self.iam().await?;
@@ -252,6 +280,17 @@ impl ProviderData {
     pub async fn account_id(&self) -> Result<String, Diagnostic> {
         self.caller().await.map(|c| c.account)
     }
+}
+
+/// What to add when a pipeline needs Flink and the provider has none.
+pub const FLINK_MISSING: &str = "Set flink { rest_url = \"http://<jobmanager>:8081\" } in the provider block (or DATAMESH_FLINK_REST_URL in the environment).";
+
+/// What to add when a pipeline needs Spark and the provider has none.
+pub const SPARK_MISSING: &str = "Set spark { rest_url = \"http://<master>:6066\" } in the provider block (or DATAMESH_SPARK_REST_URL in the environment).";
+
+fn connect_processing(config: &ProviderConfig, engine: Engine, stop: CancellationToken) -> Result<Arc<dyn Processing>, Diagnostic> {
+    let _ = (config, stop);
+    Err(Diagnostic::error(format!("{} is not available yet", engine.title()), "This build has no processing engine client."))
 }
 
 /// What to add when a resource needs HDFS and the provider has none.

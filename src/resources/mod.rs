@@ -5,6 +5,7 @@ mod common;
 pub mod data_product;
 pub mod domain;
 mod parts;
+pub mod pipeline;
 pub mod stream;
 
 use std::sync::Arc;
@@ -20,5 +21,6 @@ pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
         Arc::new(data_product::DataProduct),
         Arc::new(stream::Stream),
         Arc::new(access_grant::AccessGrant),
+        Arc::new(pipeline::Pipeline),
     ]
 }
