@@ -12,7 +12,7 @@ use crate::resources::stream::Stream;
 use tfplugin::framework::{AttrPath, Attribute, DataSource, Diagnostics, Resource, Schema, Type, Value};
 
 /// Reads through `resource` from a state holding only the identifying attributes.
-async fn read_through(
+pub(super) async fn read_through(
     resource: &dyn Resource<ProviderData>,
     ctx: &Context,
     id: &str,

@@ -2,6 +2,7 @@
 
 mod data_products;
 mod lookups;
+mod pipelines;
 
 use std::sync::Arc;
 
@@ -16,5 +17,7 @@ pub fn all() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         Arc::new(lookups::DataProductLookup),
         Arc::new(lookups::StreamLookup),
         Arc::new(data_products::DataProducts),
+        Arc::new(pipelines::PipelineLookup),
+        Arc::new(pipelines::Lineage),
     ]
 }
