@@ -5,7 +5,8 @@ The schema comes from the provider binary itself, through the pinned Terraform C
 (`terraform providers schema -json`) run in a scratch directory whose CLI configuration has
 a `dev_overrides` entry for the binary; the user's own CLI configuration is never read.
 The pages follow the Terraform Registry layout (docs/index.md, docs/resources/,
-docs/data-sources/, docs/functions/, docs/ephemeral-resources/, docs/list-resources/),
+docs/data-sources/, docs/functions/, docs/ephemeral-resources/, docs/list-resources/,
+docs/actions/),
 with example HCL taken from examples/.
 
 Usage:
@@ -51,6 +52,7 @@ KINDS = [
      "Ephemeral Resource", False),
     ("list_resource_schemas", "list-resources", "list-resource.tfquery.hcl", "List Resource",
      False),
+    ("action_schemas", "actions", "action.tf", "Action", False),
 ]
 FUNCTIONS_DIR = "functions"
 # Every docs/ location this script owns; anything else under docs/ (guides, say) is left alone.
