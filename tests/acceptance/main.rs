@@ -28,6 +28,7 @@ mod module_test;
 mod mtls_test;
 mod plugin_test;
 mod ports_grant_test;
+mod processing_backend_test;
 mod query_test;
 mod release_test;
 mod sasl_test;
