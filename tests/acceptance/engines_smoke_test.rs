@@ -25,7 +25,7 @@ use crate::support::unique;
 const WAIT: Duration = Duration::from_secs(120);
 
 /// The stack's value of `name`; a missing one fails the test, naming how to start the stack.
-fn stack_var(name: &str) -> String {
+pub(crate) fn stack_var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
             "{name} is not set: these tests need the stack's Flink and Spark. Start them with \
@@ -64,7 +64,7 @@ fn wait_until<T>(what: &str, mut probe: impl FnMut(&mut String) -> Option<T>) ->
 
 /// Compiles `tests/acceptance/jobs/<source>` (against the jars of `classpath`, if any) and jars
 /// it as `<dir>/<name>.jar`.
-fn build_jar(dir: &Path, source: &str, classpath: Option<String>, name: &str) -> PathBuf {
+pub(crate) fn build_jar(dir: &Path, source: &str, classpath: Option<String>, name: &str) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/acceptance/jobs").join(source);
     let classes = dir.join(format!("{name}-classes"));
     let mut javac = Command::new("javac");

@@ -29,6 +29,7 @@ mod pipeline_test;
 mod mtls_test;
 mod plugin_test;
 mod ports_grant_test;
+mod processing_backend_test;
 mod query_test;
 mod release_test;
 mod sasl_test;
