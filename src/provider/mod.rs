@@ -19,7 +19,9 @@ use crate::backends::cassandra::CassandraDatabase;
 use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
 use crate::backends::s3::S3Storage;
+use crate::backends::flink::FlinkRest;
 use crate::backends::processing::Engine;
+use crate::backends::spark::SparkRest;
 use crate::backends::webhdfs::WebHdfs;
 use crate::backends::Processing;
 use crate::backends::{Catalog, Database, Hdfs, Iam, Storage, Streaming};
@@ -289,8 +291,11 @@ pub const FLINK_MISSING: &str = "Set flink { rest_url = \"http://<jobmanager>:80
 pub const SPARK_MISSING: &str = "Set spark { rest_url = \"http://<master>:6066\" } in the provider block (or DATAMESH_SPARK_REST_URL in the environment).";
 
 fn connect_processing(config: &ProviderConfig, engine: Engine, stop: CancellationToken) -> Result<Arc<dyn Processing>, Diagnostic> {
-    let _ = (config, stop);
-    Err(Diagnostic::error(format!("{} is not available yet", engine.title()), "This build has no processing engine client."))
+    let made = match engine {
+        Engine::Flink => FlinkRest::new(&config.flink, stop).map(|f| Arc::new(f) as Arc<dyn Processing>),
+        Engine::Spark => SparkRest::new(&config.spark, stop).map(|s| Arc::new(s) as Arc<dyn Processing>),
+    };
+    made.map_err(|e| e.diagnostic(&format!("the {} connection", engine.title())))
 }
 
 /// What to add when a resource needs HDFS and the provider has none.

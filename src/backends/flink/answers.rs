@@ -192,6 +192,33 @@ impl ExceptionsAnswer {
 
 /// Whether a failure cause says the JobManager does not know the job: a savepoint trigger for
 /// an unknown job is accepted (202) and completes with this cause, not with a 404.
+/// `GET /jobs/:id/checkpoints`: the job's checkpoint statistics; only the newest completed
+/// savepoint is read.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CheckpointsAnswer {
+    #[serde(default)]
+    latest: Option<LatestCheckpoints>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LatestCheckpoints {
+    #[serde(default)]
+    savepoint: Option<CompletedCheckpoint>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CompletedCheckpoint {
+    #[serde(default)]
+    external_path: Option<String>,
+}
+
+impl CheckpointsAnswer {
+    /// Where the newest completed savepoint is, if the job has one.
+    pub(super) fn latest_savepoint(self) -> Option<String> {
+        self.latest?.savepoint?.external_path.filter(|p| !p.is_empty() && p != "<checkpoint-not-externally-addressable>")
+    }
+}
+
 pub(super) fn is_unknown_job(why: &str) -> bool {
     why.contains("FlinkJobNotFoundException")
 }
@@ -286,6 +313,16 @@ fn excerpt(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_newest_savepoint_is_read_from_the_checkpoint_statistics() {
+        let with: CheckpointsAnswer = serde_json::from_str(r#"{"counts":{"completed":3},"latest":{"completed":{"external_path":"file:/c/chk-3"},"savepoint":{"id":2,"external_path":"file:/sp/savepoint-ab12-cd"},"failed":null,"restored":null}}"#).unwrap();
+        assert_eq!(with.latest_savepoint().as_deref(), Some("file:/sp/savepoint-ab12-cd"));
+        let without: CheckpointsAnswer = serde_json::from_str(r#"{"latest":{"completed":null,"savepoint":null}}"#).unwrap();
+        assert_eq!(without.latest_savepoint(), None);
+        let empty: CheckpointsAnswer = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty.latest_savepoint(), None);
+    }
     use proptest::prelude::*;
 
     // The answers below are the stack's Flink 2.2.1, captured while writing this backend

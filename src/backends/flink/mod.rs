@@ -436,6 +436,18 @@ impl Processing for FlinkRest {
         outcome
     }
 
+    async fn latest_savepoint(&self, id: &str) -> Result<Option<String>, BackendError> {
+        let Some(id) = url::job_id(id) else {
+            return Ok(None);
+        };
+        let path = format!("/jobs/{id}/checkpoints");
+        match self.call(Method::GET, "GetCheckpoints", &path, Body::Empty, Resend::WhileTransient).await {
+            Ok(body) => Ok(answers::parse::<answers::CheckpointsAnswer>("GetCheckpoints", &body)?.latest_savepoint()),
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn cancel(&self, id: &str) -> Result<(), BackendError> {
         let Some(id) = url::job_id(id) else {
             return Ok(()); // not a job ID: no JobManager runs it
