@@ -3,17 +3,18 @@
 //! A provider implements [`framework::Provider`]: the schema of its provider block, how a
 //! configuration becomes the data every call receives ([`framework::Provider::Data`]), and the
 //! [`Resource`](framework::Resource)s, [`DataSource`](framework::DataSource)s,
-//! [`EphemeralResource`](framework::EphemeralResource)s, [`ListResource`](framework::ListResource)s
-//! and [`Function`](framework::Function)s it offers. The framework does the rest, in three layers
-//! that each import only the one below:
+//! [`EphemeralResource`](framework::EphemeralResource)s, [`ListResource`](framework::ListResource)s,
+//! [`Function`](framework::Function)s and [`Action`](framework::Action)s it offers (an action
+//! reports [`Progress`](framework::Progress) while Terraform waits, streamed as it happens). The
+//! framework does the rest, in three layers that each import only the one below:
 //!
 //! - [`plugin`]: how Terraform starts a plugin and talks to it: the go-plugin handshake on
 //!   stdout, AutoMTLS, the health, controller and stdio services, debug mode
 //!   (`TF_REATTACH_PROVIDERS`), hclog JSON logs on stderr.
 //! - [`protocol`]: the tfplugin6 gRPC service (the generated types stay private), one handler per
-//!   call, each decoding its request, calling the provider and encoding the answer; failures
-//!   always travel as diagnostics at attribute paths, and a panicking handler becomes an error
-//!   diagnostic. The DynamicValue codec ([`protocol::dynamic_value`]) turns msgpack and JSON into
+//!   call, each decoding its request, calling the provider and encoding the answer (ListResource
+//!   and InvokeAction stream theirs); failures always travel as diagnostics at attribute paths,
+//!   and a panicking handler becomes an error diagnostic. The DynamicValue codec ([`protocol::dynamic_value`]) turns msgpack and JSON into
 //!   [`framework::Value`]s and back.
 //! - [`framework`]: [`Value`](framework::Value) (known, null or unknown), [`Schema`](framework::Schema),
 //!   [`Diagnostics`](framework::Diagnostics) with paths, typed state through serde, and the
@@ -22,13 +23,14 @@
 //! Without the default `server` feature the crate is the framework and the codec alone: no
 //! protobuf, TLS or gRPC to build (the fuzz targets of the codec use it so).
 //!
-//! # A provider with one resource
+//! # A provider with one resource and one action
 //!
 //! ```
 //! use std::sync::Arc;
 //!
 //! use tfplugin::framework::{
-//!     Attribute, Block, Diagnostics, Provider, Registry, Resource, ResourceContext, Schema, Type, Value,
+//!     Action, Attribute, Block, Diagnostics, Progress, Provider, Registry, Resource, ResourceContext, Schema, Type,
+//!     Value,
 //! };
 //! use tokio_util::sync::CancellationToken;
 //!
@@ -59,6 +61,33 @@
 //!
 //!     fn resources(&self) -> Vec<Arc<dyn Resource<Settings>>> {
 //!         vec![Arc::new(Note)]
+//!     }
+//!
+//!     fn actions(&self) -> Vec<Arc<dyn Action<Settings>>> {
+//!         vec![Arc::new(Greet)]
+//!     }
+//! }
+//!
+//! /// `example_greet`: run with `terraform apply -invoke=action.example_greet.NAME`.
+//! struct Greet;
+//!
+//! #[async_trait::async_trait]
+//! impl Action<Settings> for Greet {
+//!     fn type_name(&self) -> &'static str {
+//!         "example_greet"
+//!     }
+//!     fn schema(&self) -> Schema {
+//!         Schema::new(Block::new("Greets someone.", vec![Attribute::required("who", Type::String, "Whom.")]))
+//!     }
+//!     async fn invoke(
+//!         &self,
+//!         ctx: &ResourceContext<Settings>,
+//!         config: &Value,
+//!         progress: &Progress,
+//!         _: &mut Diagnostics,
+//!     ) {
+//!         let who = config.get("who").as_str().unwrap_or_default();
+//!         progress.report(format!("{}, {who}", ctx.provider.greeting));
 //!     }
 //! }
 //!
@@ -107,6 +136,7 @@
 //! let registry = Registry::new(&Example);
 //! let names: Vec<&str> = registry.resources().map(|(name, _, _)| name).collect();
 //! assert_eq!(names, ["example_note"]);
+//! assert!(registry.action("example_greet").is_some());
 //!
 //! // The binary's `main` is one call: it serves until Terraform stops the plugin. Started by
 //! // hand (without the cookie Terraform sets), it says what it is and returns 1.

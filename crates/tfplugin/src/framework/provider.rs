@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::action::Action;
 use super::diag::Diagnostics;
 use super::function::Function;
 use super::resource::{DataSource, EphemeralResource, ListResource, Resource};
@@ -13,7 +14,7 @@ use super::schema::Schema;
 use super::value::Value;
 
 /// A provider: its configuration, and the resources, data sources, ephemeral resources, list
-/// resources and functions it offers. The server asks for each list once, at start-up.
+/// resources, functions and actions it offers. The server asks for each list once, at start-up.
 pub trait Provider: Send + Sync + 'static {
     /// What every call receives in [`ResourceContext::provider`](super::ResourceContext): the
     /// provider's settings and clients, made from its configuration.
@@ -54,6 +55,11 @@ pub trait Provider: Send + Sync + 'static {
     fn functions(&self) -> Vec<Function> {
         Vec::new()
     }
+
+    /// The actions, for `action` blocks (protocol 6.10, Terraform >= 1.14).
+    fn actions(&self) -> Vec<Arc<dyn Action<Self::Data>>> {
+        Vec::new()
+    }
 }
 
 /// One registered type and its schema.
@@ -70,6 +76,7 @@ pub struct Registry<D: Send + Sync + 'static> {
     ephemeral: BTreeMap<&'static str, Entry<dyn EphemeralResource<D>>>,
     lists: BTreeMap<&'static str, Entry<dyn ListResource<D>>>,
     functions: Vec<Function>,
+    actions: BTreeMap<&'static str, Entry<dyn Action<D>>>,
 }
 
 impl<D: Send + Sync + 'static> Registry<D> {
@@ -90,6 +97,7 @@ impl<D: Send + Sync + 'static> Registry<D> {
                 .collect(),
             lists: provider.list_resources().into_iter().map(|l| (l.type_name(), (l.clone(), l.schema()))).collect(),
             functions: provider.functions(),
+            actions: provider.actions().into_iter().map(|a| (a.type_name(), (a.clone(), a.schema()))).collect(),
         }
     }
 
@@ -146,5 +154,82 @@ impl<D: Send + Sync + 'static> Registry<D> {
     /// One function.
     pub fn function(&self, name: &str) -> Option<&Function> {
         self.functions.iter().find(|f| f.name == name)
+    }
+
+    /// Every action with the schema of its `config` block.
+    pub fn actions(&self) -> impl Iterator<Item = (&'static str, &Arc<dyn Action<D>>, &Schema)> {
+        self.actions.iter().map(|(n, (a, s))| (*n, a, s))
+    }
+
+    /// One action and its config schema.
+    pub fn action(&self, name: &str) -> Option<Found<'_, dyn Action<D>>> {
+        self.actions.get(name).map(|(a, s)| (a, s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::{Action, Attribute, Block, Progress, ResourceContext, Type};
+
+    struct Ping;
+
+    #[async_trait::async_trait]
+    impl Action<()> for Ping {
+        fn type_name(&self) -> &'static str {
+            "test_ping"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(Block::new("Pings.", vec![Attribute::required("host", Type::String, "Whom.")]))
+        }
+        async fn invoke(&self, _: &ResourceContext<()>, _: &Value, progress: &Progress, _: &mut Diagnostics) {
+            progress.report("pong");
+        }
+    }
+
+    /// Offers `test_ping` and nothing else.
+    struct Bare;
+
+    impl Provider for Bare {
+        type Data = ();
+        fn schema(&self) -> Schema {
+            Schema::new(Block::new("", vec![]))
+        }
+        fn configure(&self, _: &Value, _: CancellationToken, _: &mut Diagnostics) {}
+        fn unconfigured(&self) {}
+        fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
+            Vec::new()
+        }
+        fn actions(&self) -> Vec<Arc<dyn Action<()>>> {
+            vec![Arc::new(Ping)]
+        }
+    }
+
+    #[test]
+    fn the_registry_keeps_each_action_with_its_schema() {
+        let registry = Registry::new(&Bare);
+        let listed: Vec<(&str, usize)> = registry.actions().map(|(n, _, s)| (n, s.block.attributes.len())).collect();
+        assert_eq!(listed, [("test_ping", 1)]);
+        let (action, schema) = registry.action("test_ping").unwrap();
+        assert_eq!(action.type_name(), "test_ping");
+        assert!(schema.block.attribute("host").is_some_and(|a| a.required));
+        assert!(registry.action("test_pong").is_none());
+    }
+
+    #[test]
+    fn a_provider_offers_no_actions_unless_it_says_so() {
+        struct Quiet;
+        impl Provider for Quiet {
+            type Data = ();
+            fn schema(&self) -> Schema {
+                Schema::new(Block::new("", vec![]))
+            }
+            fn configure(&self, _: &Value, _: CancellationToken, _: &mut Diagnostics) {}
+            fn unconfigured(&self) {}
+            fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
+                Vec::new()
+            }
+        }
+        assert_eq!(Registry::new(&Quiet).actions().count(), 0);
     }
 }

@@ -2,12 +2,15 @@
 //! calling the provider or resource, and encoding the answer. Provider failures always travel as
 //! diagnostics, never as gRPC errors, and a panic in a handler becomes an error diagnostic.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -20,8 +23,8 @@ use crate::framework::plan::{
 use crate::framework::provider::Found;
 use crate::framework::resource::{identity_of, identity_type, PlanRequest};
 use crate::framework::{
-    AttrPath, DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Registry,
-    Resource, ResourceContext, Type, Value,
+    Action, AttrPath, DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Progress,
+    Provider, Registry, Resource, ResourceContext, Type, Value,
 };
 
 /// The tfplugin6 `Provider` service, serving any [`Provider`].
@@ -101,6 +104,15 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
+    fn action(&self, type_name: &str) -> Result<Found<'_, dyn Action<P::Data>>, Diagnostic> {
+        self.registry.action(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown action type",
+                format!("This provider has no action type {type_name:?}. Check the spelling, or upgrade the provider."),
+            )
+        })
+    }
+
     /// Everything a ListResource call streams back, as events.
     async fn list_events(&self, req: &pb::list_resource::Request) -> Vec<pb::list_resource::Event> {
         let mut diags = Diagnostics::new();
@@ -172,21 +184,68 @@ where
     tracing::debug!(rpc = name, "request");
     match AssertUnwindSafe(work).catch_unwind().await {
         Ok(out) => Ok(Response::new(out)),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            tracing::error!(rpc = name, panic = %what, "handler panicked");
-            let mut d = Diagnostics::new();
-            d.error(
-                "The provider hit an internal error",
-                format!("{name} failed unexpectedly ({what}). This is a bug in the provider; please report it with the Terraform log."),
-            );
-            Ok(Response::new(on_error(diagnostics_to_proto(&d))))
-        }
+        Err(panic) => Ok(Response::new(on_error(diagnostics_to_proto(&panicked(name, panic))))),
     }
+}
+
+/// The error diagnostic of a call that panicked, logged with the panic's message.
+fn panicked(name: &'static str, panic: Box<dyn Any + Send>) -> Diagnostics {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(rpc = name, panic = %what, "handler panicked");
+    let mut d = Diagnostics::new();
+    d.error(
+        "The provider hit an internal error",
+        format!("{name} failed unexpectedly ({what}). This is a bug in the provider; please report it with the Terraform log."),
+    );
+    d
+}
+
+/// The event that ends an InvokeAction stream.
+fn completed(diags: &Diagnostics) -> pb::invoke_action::Event {
+    let completed = pb::invoke_action::event::Completed { diagnostics: diagnostics_to_proto(diags) };
+    pb::invoke_action::Event { r#type: Some(pb::invoke_action::event::Type::Completed(completed)) }
+}
+
+/// Runs one invocation to its end: the action's reports go out as Progress events while it
+/// works, then exactly one Completed event carries its diagnostics (a panic becomes an error
+/// there). Nothing the action reports after it returned is sent.
+async fn run_action<D: Send + Sync + 'static>(
+    action: Arc<dyn Action<D>>,
+    ctx: ResourceContext<D>,
+    config: Value,
+    events: mpsc::UnboundedSender<pb::invoke_action::Event>,
+) {
+    let (progress, mut reports) = Progress::channel();
+    let work = AssertUnwindSafe(async move {
+        let mut diags = Diagnostics::new();
+        action.invoke(&ctx, &config, &progress, &mut diags).await;
+        diags
+    })
+    .catch_unwind();
+    tokio::pin!(work);
+    // A send fails only when Terraform went away; the action runs to its end all the same.
+    let forward = |message: String| {
+        let progress = pb::invoke_action::event::Progress { message };
+        let _ =
+            events.send(pb::invoke_action::Event { r#type: Some(pb::invoke_action::event::Type::Progress(progress)) });
+    };
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            Some(message) = reports.recv() => forward(message),
+            outcome = &mut work => break outcome,
+        }
+    };
+    // Reports made just before the action returned are still queued, and come before the end.
+    while let Ok(message) = reports.try_recv() {
+        forward(message);
+    }
+    let diags = outcome.unwrap_or_else(|panic| panicked("InvokeAction", panic));
+    let _ = events.send(completed(&diags));
 }
 
 /// Calls a provider function: decodes the string arguments, runs it, encodes the result.
@@ -272,6 +331,11 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         .iter()
                         .map(|f| pb::get_metadata::FunctionMetadata { name: f.name.to_string() })
                         .collect(),
+                    actions: self
+                        .registry
+                        .actions()
+                        .map(|(n, _, _)| pb::get_metadata::ActionMetadata { type_name: n.to_string() })
+                        .collect(),
                     ..Default::default()
                 }
             },
@@ -309,6 +373,11 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                             .registry
                             .list_resources()
                             .map(|(n, _, s)| (n.to_string(), schema_to_proto(s)))
+                            .collect(),
+                        action_schemas: self
+                            .registry
+                            .actions()
+                            .map(|(n, _, s)| (n.to_string(), pb::ActionSchema { schema: Some(schema_to_proto(s)) }))
                             .collect(),
                         server_capabilities: Some(Self::capabilities()),
                         functions: self.function_protos(),
@@ -849,6 +918,76 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
         Ok(Response::new(Box::pin(futures::stream::iter(events.into_iter().map(Ok)))))
     }
 
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "ValidateActionConfig",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some((action, schema)) = diags.ok(self.action(&req.type_name)) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) {
+                        action.validate(&config, &mut diags);
+                    }
+                }
+                pb::validate_action_config::Response { diagnostics: diagnostics_to_proto(&diags) }
+            },
+            |diagnostics| pb::validate_action_config::Response { diagnostics },
+        )
+        .await
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "PlanAction",
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some((action, schema)) = diags.ok(self.action(&req.action_type)) {
+                    if let Some(config) = diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")) {
+                        let ctx = self.context();
+                        tokio::select! {
+                            _ = action.plan(&ctx, &config, &mut diags) => {}
+                            _ = self.stop.cancelled() => diags.error("Stopped", "Terraform asked the provider to stop while planning the action."),
+                        }
+                    }
+                }
+                // Never deferred: an action whose configuration is not yet known is Terraform's
+                // to postpone, and nothing here waits on another round.
+                pb::plan_action::Response { diagnostics: diagnostics_to_proto(&diags), deferred: None }
+            },
+            |diagnostics| pb::plan_action::Response { diagnostics, deferred: None },
+        )
+        .await
+    }
+
+    async fn invoke_action(
+        &self,
+        req: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::invoke_action::Event>>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "InvokeAction", action = %req.action_type, "request");
+        let (events, stream) = mpsc::unbounded_channel();
+        let mut diags = Diagnostics::new();
+        let prepared = diags.ok(self.action(&req.action_type)).and_then(|(action, schema)| {
+            diags.ok(decode(req.config.as_ref(), &schema.ty(), "configuration")).map(|config| (action.clone(), config))
+        });
+        match prepared {
+            // Its own task, so the stream can carry progress while the action works; a stream
+            // dropped by Terraform does not cut the action off half-way.
+            Some((action, config)) => drop(tokio::spawn(run_action(action, self.context(), config, events))),
+            None => {
+                let _ = events.send(completed(&diags));
+            }
+        }
+        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(stream).map(Ok))))
+    }
+
     async fn validate_data_resource_config(
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
@@ -909,6 +1048,349 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
 mod tests {
     use super::*;
     use crate::framework::AttrPath;
+
+    /// Actions through the service, the way Terraform calls them.
+    mod actions {
+        use std::time::Duration;
+
+        use tokio::sync::Notify;
+
+        use super::super::provider_server::Provider as _;
+        use super::*;
+        use crate::framework::{Attribute, Block, Schema};
+
+        /// What the test provider's block sets: a target no action may aim at.
+        struct Data {
+            forbidden: String,
+        }
+
+        struct TestProvider {
+            gate: Arc<Notify>,
+        }
+
+        impl Provider for TestProvider {
+            type Data = Data;
+            fn schema(&self) -> Schema {
+                Schema::new(Block::new("", vec![Attribute::optional("forbidden", Type::String, "")]))
+            }
+            fn configure(&self, config: &Value, _: CancellationToken, _: &mut Diagnostics) -> Data {
+                Data { forbidden: config.get("forbidden").as_str().unwrap_or_default().to_string() }
+            }
+            fn unconfigured(&self) -> Data {
+                Data { forbidden: String::new() }
+            }
+            fn resources(&self) -> Vec<Arc<dyn Resource<Data>>> {
+                Vec::new()
+            }
+            fn actions(&self) -> Vec<Arc<dyn Action<Data>>> {
+                vec![Arc::new(Stepper), Arc::new(Boom), Arc::new(UntilStopped), Arc::new(Gated(self.gate.clone()))]
+            }
+        }
+
+        fn target_schema() -> Schema {
+            Schema::new(Block::new(
+                "",
+                vec![Attribute::required("target", Type::String, ""), Attribute::optional("steps", Type::Number, "")],
+            ))
+        }
+
+        /// `test_notify`: reports `steps` progress lines, then warns once.
+        struct Stepper;
+
+        #[async_trait::async_trait]
+        impl Action<Data> for Stepper {
+            fn type_name(&self) -> &'static str {
+                "test_notify"
+            }
+            fn schema(&self) -> Schema {
+                target_schema()
+            }
+            fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+                if config.get("target").as_str() == Some("") {
+                    diags.attr_error(AttrPath::attr("target"), "Empty target", "Name a target.");
+                }
+            }
+            async fn plan(&self, ctx: &ResourceContext<Data>, config: &Value, diags: &mut Diagnostics) {
+                if config.get("target").as_str() == Some(ctx.provider.forbidden.as_str()) {
+                    diags.attr_error(AttrPath::attr("target"), "Forbidden target", "The provider forbids it.");
+                }
+            }
+            async fn invoke(
+                &self,
+                _: &ResourceContext<Data>,
+                config: &Value,
+                progress: &Progress,
+                diags: &mut Diagnostics,
+            ) {
+                let steps = config.get("steps").as_i64().unwrap_or(0);
+                for i in 1..=steps {
+                    progress.report(format!("step {i} of {steps}"));
+                    tokio::task::yield_now().await;
+                }
+                diags.warning("Notified", "All steps ran.");
+            }
+        }
+
+        /// `test_boom`: reports once, then panics.
+        struct Boom;
+
+        #[async_trait::async_trait]
+        impl Action<Data> for Boom {
+            fn type_name(&self) -> &'static str {
+                "test_boom"
+            }
+            fn schema(&self) -> Schema {
+                target_schema()
+            }
+            async fn invoke(&self, _: &ResourceContext<Data>, _: &Value, progress: &Progress, _: &mut Diagnostics) {
+                progress.report("about to fail");
+                panic!("the action broke");
+            }
+        }
+
+        /// `test_until_stopped`: works until StopProvider, then says what it left undone.
+        struct UntilStopped;
+
+        #[async_trait::async_trait]
+        impl Action<Data> for UntilStopped {
+            fn type_name(&self) -> &'static str {
+                "test_until_stopped"
+            }
+            fn schema(&self) -> Schema {
+                target_schema()
+            }
+            async fn invoke(
+                &self,
+                ctx: &ResourceContext<Data>,
+                _: &Value,
+                progress: &Progress,
+                diags: &mut Diagnostics,
+            ) {
+                progress.report("working");
+                ctx.stop.cancelled().await;
+                diags.error("Stopped", "The last step did not run.");
+            }
+        }
+
+        /// `test_gated`: reports, waits for the test to open the gate, reports again.
+        struct Gated(Arc<Notify>);
+
+        #[async_trait::async_trait]
+        impl Action<Data> for Gated {
+            fn type_name(&self) -> &'static str {
+                "test_gated"
+            }
+            fn schema(&self) -> Schema {
+                target_schema()
+            }
+            async fn invoke(&self, _: &ResourceContext<Data>, _: &Value, progress: &Progress, _: &mut Diagnostics) {
+                progress.report("waiting");
+                self.0.notified().await;
+                progress.report("released");
+            }
+        }
+
+        fn service() -> (ProviderService<TestProvider>, Arc<Notify>) {
+            let gate = Arc::new(Notify::new());
+            (ProviderService::new(Arc::new(TestProvider { gate: gate.clone() }), CancellationToken::new()), gate)
+        }
+
+        fn config(target: Value, steps: Value) -> Option<pb::DynamicValue> {
+            encode(&Value::object([("target", target), ("steps", steps)]), &target_schema().ty()).ok()
+        }
+
+        /// A truncated msgpack array where an object belongs.
+        fn garbage() -> Option<pb::DynamicValue> {
+            Some(pb::DynamicValue { msgpack: vec![0x92, 0x01], json: vec![] })
+        }
+
+        /// Each diagnostic as `severity summary @path`.
+        fn shown(diags: &[pb::Diagnostic]) -> Vec<String> {
+            use pb::attribute_path::step::Selector;
+            diags
+                .iter()
+                .map(|d| {
+                    let path: Vec<String> = d
+                        .attribute
+                        .iter()
+                        .flat_map(|p| &p.steps)
+                        .filter_map(|s| match &s.selector {
+                            Some(Selector::AttributeName(a)) => Some(a.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    let severity =
+                        if d.severity == pb::diagnostic::Severity::Error as i32 { "error" } else { "warning" };
+                    format!("{severity} {} @{}", d.summary, path.join("."))
+                })
+                .collect()
+        }
+
+        /// An InvokeAction stream's events, as `progress: ...` and `completed: [...]`.
+        async fn invoke(
+            svc: &ProviderService<TestProvider>,
+            action: &str,
+            config: Option<pb::DynamicValue>,
+        ) -> Vec<String> {
+            let req = pb::invoke_action::Request { action_type: action.into(), config, client_capabilities: None };
+            let Ok(stream) = svc.invoke_action(Request::new(req)).await else {
+                panic!("InvokeAction answered a gRPC error")
+            };
+            let events = tokio::time::timeout(Duration::from_secs(10), stream.into_inner().collect::<Vec<_>>()).await;
+            events.unwrap().into_iter().map(|e| describe(e.unwrap())).collect()
+        }
+
+        fn describe(event: pb::invoke_action::Event) -> String {
+            match event.r#type {
+                Some(pb::invoke_action::event::Type::Progress(p)) => format!("progress: {}", p.message),
+                Some(pb::invoke_action::event::Type::Completed(c)) => format!("completed: {:?}", shown(&c.diagnostics)),
+                None => "empty event".into(),
+            }
+        }
+
+        async fn validate(
+            svc: &ProviderService<TestProvider>,
+            action: &str,
+            config: Option<pb::DynamicValue>,
+        ) -> Vec<String> {
+            let req = pb::validate_action_config::Request { type_name: action.into(), config };
+            shown(&svc.validate_action_config(Request::new(req)).await.unwrap().into_inner().diagnostics)
+        }
+
+        async fn plan(
+            svc: &ProviderService<TestProvider>,
+            action: &str,
+            config: Option<pb::DynamicValue>,
+        ) -> pb::plan_action::Response {
+            let req = pb::plan_action::Request { action_type: action.into(), config, client_capabilities: None };
+            svc.plan_action(Request::new(req)).await.unwrap().into_inner()
+        }
+
+        #[tokio::test]
+        async fn metadata_and_schema_list_every_action() {
+            let (svc, _) = service();
+            let meta = svc.get_metadata(Request::new(pb::get_metadata::Request {})).await.unwrap().into_inner();
+            let names: Vec<&str> = meta.actions.iter().map(|a| a.type_name.as_str()).collect();
+            assert_eq!(names, ["test_boom", "test_gated", "test_notify", "test_until_stopped"]);
+
+            let schema = svc.get_provider_schema(Request::new(pb::get_provider_schema::Request {})).await.unwrap();
+            let schemas = schema.into_inner().action_schemas;
+            assert_eq!(schemas.len(), 4);
+            let block = schemas["test_notify"].schema.as_ref().and_then(|s| s.block.as_ref()).unwrap();
+            let attrs: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(attrs, ["target", "steps"]);
+            assert!(block.attributes[0].required);
+        }
+
+        #[tokio::test]
+        async fn validate_puts_errors_at_their_attribute_and_accepts_unknowns() {
+            let (svc, _) = service();
+            let empty = validate(&svc, "test_notify", config(Value::string(""), Value::Null)).await;
+            assert_eq!(empty, ["error Empty target @target"]);
+            assert!(validate(&svc, "test_notify", config(Value::Unknown, Value::Unknown)).await.is_empty());
+        }
+
+        #[tokio::test]
+        async fn validate_reports_an_unknown_action_type_and_undecodable_config() {
+            let (svc, _) = service();
+            assert_eq!(
+                validate(&svc, "test_nope", config(Value::string("x"), Value::Null)).await,
+                ["error Unknown action type @"]
+            );
+            let bad = validate(&svc, "test_notify", garbage()).await;
+            assert_eq!(bad, ["error Cannot decode a value from Terraform @"]);
+        }
+
+        #[tokio::test]
+        async fn plan_checks_against_the_configured_provider_and_never_defers() {
+            let (svc, _) = service();
+            let provider_config =
+                encode(&Value::object([("forbidden", Value::string("prod"))]), &svc.registry.schema().ty()).ok();
+            let req = pb::configure_provider::Request { config: provider_config, ..Default::default() };
+            assert!(svc.configure_provider(Request::new(req)).await.unwrap().into_inner().diagnostics.is_empty());
+
+            let forbidden = plan(&svc, "test_notify", config(Value::string("prod"), Value::Null)).await;
+            assert_eq!(shown(&forbidden.diagnostics), ["error Forbidden target @target"]);
+            assert!(forbidden.deferred.is_none());
+            let fine = plan(&svc, "test_notify", config(Value::Unknown, Value::Null)).await;
+            assert!(fine.diagnostics.is_empty() && fine.deferred.is_none());
+            let unknown = plan(&svc, "test_nope", config(Value::string("x"), Value::Null)).await;
+            assert_eq!(shown(&unknown.diagnostics), ["error Unknown action type @"]);
+        }
+
+        #[tokio::test]
+        async fn invoke_streams_each_report_then_one_completed() {
+            let (svc, _) = service();
+            let events = invoke(&svc, "test_notify", config(Value::string("x"), Value::Number(3.0))).await;
+            assert_eq!(
+                events,
+                [
+                    "progress: step 1 of 3",
+                    "progress: step 2 of 3",
+                    "progress: step 3 of 3",
+                    r#"completed: ["warning Notified @"]"#,
+                ]
+            );
+            let silent = invoke(&svc, "test_notify", config(Value::string("x"), Value::Null)).await;
+            assert_eq!(silent, [r#"completed: ["warning Notified @"]"#]);
+        }
+
+        #[tokio::test]
+        async fn progress_reaches_terraform_while_the_action_still_works() {
+            let (svc, gate) = service();
+            let req = pb::invoke_action::Request {
+                action_type: "test_gated".into(),
+                config: config(Value::string("x"), Value::Null),
+                client_capabilities: None,
+            };
+            let mut stream = svc.invoke_action(Request::new(req)).await.unwrap().into_inner();
+            // The action waits for the gate, opened only once its first report arrived.
+            let first = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap();
+            assert_eq!(describe(first.unwrap().unwrap()), "progress: waiting");
+            gate.notify_one();
+            let rest: Vec<String> = stream.map(|e| describe(e.unwrap())).collect().await;
+            assert_eq!(rest, ["progress: released", "completed: []"]);
+        }
+
+        #[tokio::test]
+        async fn a_panicking_action_completes_with_an_error_and_the_server_goes_on() {
+            let (svc, _) = service();
+            let events = invoke(&svc, "test_boom", config(Value::string("x"), Value::Null)).await;
+            assert_eq!(
+                events,
+                ["progress: about to fail", r#"completed: ["error The provider hit an internal error @"]"#]
+            );
+            let again = invoke(&svc, "test_notify", config(Value::string("x"), Value::Number(1.0))).await;
+            assert_eq!(again.len(), 2);
+        }
+
+        #[tokio::test]
+        async fn invoke_of_an_unknown_type_or_bad_config_is_one_completed_with_the_error() {
+            let (svc, _) = service();
+            let unknown = invoke(&svc, "test_nope", config(Value::string("x"), Value::Null)).await;
+            assert_eq!(unknown, [r#"completed: ["error Unknown action type @"]"#]);
+            let bad = invoke(&svc, "test_notify", garbage()).await;
+            assert_eq!(bad, [r#"completed: ["error Cannot decode a value from Terraform @"]"#]);
+        }
+
+        #[tokio::test]
+        async fn stop_provider_reaches_a_running_action() {
+            let (svc, _) = service();
+            let req = pb::invoke_action::Request {
+                action_type: "test_until_stopped".into(),
+                config: config(Value::string("x"), Value::Null),
+                client_capabilities: None,
+            };
+            let mut stream = svc.invoke_action(Request::new(req)).await.unwrap().into_inner();
+            let first = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap();
+            assert_eq!(describe(first.unwrap().unwrap()), "progress: working");
+            svc.stop_provider(Request::new(pb::stop_provider::Request {})).await.unwrap();
+            let rest =
+                tokio::time::timeout(Duration::from_secs(10), stream.map(|e| describe(e.unwrap())).collect::<Vec<_>>())
+                    .await;
+            assert_eq!(rest.unwrap(), [r#"completed: ["error Stopped @"]"#]);
+        }
+    }
 
     #[test]
     fn list_diagnostics_gain_the_config_step_and_others_stay() {
