@@ -10,6 +10,7 @@
 //! [`governance`], [`policy`], [`acl`] and [`cql`], unit-tested without a server.
 
 pub mod acl;
+pub mod actions;
 pub mod backends;
 pub mod cql;
 pub mod data_sources;

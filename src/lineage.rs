@@ -38,7 +38,11 @@ impl Input {
             Some((consumer, product)) => {
                 naming::check_domain(consumer).map_err(|m| format!("{s:?} is not a grant ID: {m}"))?;
                 naming::parse_data_product_id(product).map_err(|m| format!("{s:?} is not a grant ID: {m}"))?;
-                Ok(Input::Granted { grant: s.to_string(), consumer: consumer.to_string(), product: product.to_string() })
+                Ok(Input::Granted {
+                    grant: s.to_string(),
+                    consumer: consumer.to_string(),
+                    product: product.to_string(),
+                })
             }
             None => {
                 naming::parse_data_product_id(s).map_err(|m| {
@@ -95,7 +99,11 @@ pub fn check_shape(domain: &str, inputs: &[String], outputs: &[String], diags: &
         }
     }
     if outputs.is_empty() {
-        diags.attr_error(AttrPath::attr("outputs"), "No outputs", format!("A pipeline writes at least one of {domain:?}'s data products: list their IDs in outputs."));
+        diags.attr_error(
+            AttrPath::attr("outputs"),
+            "No outputs",
+            format!("A pipeline writes at least one of {domain:?}'s data products: list their IDs in outputs."),
+        );
     }
     for out in outputs {
         match naming::parse_data_product_id(out) {
@@ -305,9 +313,18 @@ mod tests {
     #[test]
     fn inputs_are_own_products_or_grants_to_the_domain() {
         assert!(shape(&["sales/orders", "sales:crm/customers"], &["sales/daily"]).is_empty());
-        assert_eq!(shape(&["crm/customers"], &["sales/daily"]), vec![("inputs".into(), "Input neither owned nor granted".into())]);
-        assert_eq!(shape(&["ops:crm/customers"], &["sales/daily"]), vec![("inputs".into(), "Grant to another domain".into())]);
-        assert_eq!(shape(&["sales:sales/orders"], &["sales/daily"]), vec![("inputs".into(), "Grant of the domain's own product".into())]);
+        assert_eq!(
+            shape(&["crm/customers"], &["sales/daily"]),
+            vec![("inputs".into(), "Input neither owned nor granted".into())]
+        );
+        assert_eq!(
+            shape(&["ops:crm/customers"], &["sales/daily"]),
+            vec![("inputs".into(), "Grant to another domain".into())]
+        );
+        assert_eq!(
+            shape(&["sales:sales/orders"], &["sales/daily"]),
+            vec![("inputs".into(), "Grant of the domain's own product".into())]
+        );
         assert_eq!(shape(&["orders"], &["sales/daily"]), vec![("inputs".into(), "Invalid input".into())]);
         assert_eq!(shape(&["Sales:crm/x"], &["sales/daily"]), vec![("inputs".into(), "Invalid input".into())]);
     }
@@ -402,8 +419,16 @@ mod tests {
 
     fn flows() -> Vec<Flow> {
         vec![
-            Flow { pipeline: "sales/enrich".into(), reads: strings(&["crm/customers", "sales/orders"]), writes: strings(&["sales/enriched"]) },
-            Flow { pipeline: "ops/report".into(), reads: strings(&["sales/enriched"]), writes: strings(&["ops/report"]) },
+            Flow {
+                pipeline: "sales/enrich".into(),
+                reads: strings(&["crm/customers", "sales/orders"]),
+                writes: strings(&["sales/enriched"]),
+            },
+            Flow {
+                pipeline: "ops/report".into(),
+                reads: strings(&["sales/enriched"]),
+                writes: strings(&["ops/report"]),
+            },
         ]
     }
 
@@ -414,13 +439,19 @@ mod tests {
     #[test]
     fn lineage_follows_a_chain_of_pipelines_both_ways() {
         let f = flows();
-        assert_eq!(hops(&upstream("sales/enriched", &f)), vec!["crm/customers via sales/enrich", "sales/orders via sales/enrich"]);
+        assert_eq!(
+            hops(&upstream("sales/enriched", &f)),
+            vec!["crm/customers via sales/enrich", "sales/orders via sales/enrich"]
+        );
         assert_eq!(hops(&downstream("sales/enriched", &f)), vec!["ops/report via ops/report"]);
         assert_eq!(
             hops(&upstream("ops/report", &f)),
             vec!["sales/enriched via ops/report", "crm/customers via sales/enrich", "sales/orders via sales/enrich"]
         );
-        assert_eq!(hops(&downstream("crm/customers", &f)), vec!["sales/enriched via sales/enrich", "ops/report via ops/report"]);
+        assert_eq!(
+            hops(&downstream("crm/customers", &f)),
+            vec!["sales/enriched via sales/enrich", "ops/report via ops/report"]
+        );
         assert!(upstream("crm/customers", &f).is_empty());
     }
 

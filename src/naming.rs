@@ -50,7 +50,9 @@ pub fn pipeline_id(domain: &str, pipeline: &str) -> String {
 /// Splits a pipeline ID `<domain>/<pipeline>`, checking both names.
 pub fn parse_pipeline_id(id: &str) -> Result<(String, String), String> {
     let Some((domain, name)) = id.split_once('/') else {
-        return Err(format!("{id:?} is not a pipeline ID. Write it as \"<domain>/<pipeline>\", like \"sales/daily-orders\"."));
+        return Err(format!(
+            "{id:?} is not a pipeline ID. Write it as \"<domain>/<pipeline>\", like \"sales/daily-orders\"."
+        ));
     };
     check_domain(domain)?;
     check_pipeline(name)?;

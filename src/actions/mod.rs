@@ -4,7 +4,7 @@ mod run_pipeline;
 
 use std::sync::Arc;
 
-use tfplugin::framework::action::Action;
+use tfplugin::framework::Action;
 
 use crate::provider::ProviderData;
 

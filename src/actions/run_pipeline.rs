@@ -12,7 +12,7 @@ use crate::naming;
 use crate::provider::{Context, ProviderData};
 use crate::resources::pipeline::run::{self, FlinkOptions, Submission};
 use crate::resources::pipeline::PipelineEntry;
-use tfplugin::framework::action::{Action, Progress};
+use tfplugin::framework::{Action, Progress};
 use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Schema, Type, Value};
 
 /// The `datamesh_run_pipeline` action.
@@ -52,7 +52,11 @@ impl Action<ProviderData> for RunPipeline {
     async fn invoke(&self, ctx: &Context, config: &Value, progress: &Progress, diags: &mut Diagnostics) {
         let id = config.get("pipeline").as_str().unwrap_or_default().to_string();
         let Ok((domain, name)) = naming::parse_pipeline_id(&id) else {
-            diags.attr_error(AttrPath::attr("pipeline"), "Invalid pipeline", format!("{id:?} is not a pipeline ID, \"<domain>/<name>\"."));
+            diags.attr_error(
+                AttrPath::attr("pipeline"),
+                "Invalid pipeline",
+                format!("{id:?} is not a pipeline ID, \"<domain>/<name>\"."),
+            );
             return;
         };
         let Some(catalog) = diags.ok(ctx.provider.catalog().await) else { return };
@@ -60,7 +64,11 @@ impl Action<ProviderData> for RunPipeline {
         let mut entry = match catalog.get::<PipelineEntry>(&key).await {
             Ok(Some(e)) => e,
             Ok(None) => {
-                diags.attr_error(AttrPath::attr("pipeline"), "Pipeline not found", format!("There is no pipeline {id:?} in the catalog. Create its datamesh_pipeline first."));
+                diags.attr_error(
+                    AttrPath::attr("pipeline"),
+                    "Pipeline not found",
+                    format!("There is no pipeline {id:?} in the catalog. Create its datamesh_pipeline first."),
+                );
                 return;
             }
             Err(e) => {
@@ -76,7 +84,10 @@ impl Action<ProviderData> for RunPipeline {
         match engine {
             Engine::Flink => {
                 let Some(job) = entry.job_id.clone() else {
-                    diags.error("No Flink job", format!("Pipeline {id} has no job to take a savepoint of. Apply it first."));
+                    diags.error(
+                        "No Flink job",
+                        format!("Pipeline {id} has no job to take a savepoint of. Apply it first."),
+                    );
                     return;
                 };
                 progress.report(format!("Triggering a savepoint of Flink job {job} ({id})"));
@@ -94,7 +105,9 @@ impl Action<ProviderData> for RunPipeline {
             }
             Engine::Spark => {
                 let secret: BTreeMap<String, String> = match config.get("secret_config") {
-                    Value::Map(m) => m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
+                    Value::Map(m) => {
+                        m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect()
+                    }
                     _ => BTreeMap::new(),
                 };
                 let mut merged = entry.config.clone().unwrap_or_default();
@@ -135,7 +148,13 @@ impl Action<ProviderData> for RunPipeline {
                         if let run::WaitFailure::Ended(s) = &failure {
                             entry.state = Some(s.state.clone());
                         }
-                        diags.0.push(run::failure_diagnostic("Spark driver", &driver, "FINISHED", spark.timeout(), failure));
+                        diags.0.push(run::failure_diagnostic(
+                            "Spark driver",
+                            &driver,
+                            "FINISHED",
+                            spark.timeout(),
+                            failure,
+                        ));
                     }
                 }
                 entry.started_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));

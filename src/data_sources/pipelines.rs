@@ -57,7 +57,10 @@ fn hops_value(hops: &[Hop]) -> Value {
     Value::List(
         hops.iter()
             .map(|h| {
-                Value::object([("pipeline", Value::string(&h.pipeline)), ("data_product", Value::string(&h.data_product))])
+                Value::object([
+                    ("pipeline", Value::string(&h.pipeline)),
+                    ("data_product", Value::string(&h.data_product)),
+                ])
             })
             .collect(),
     )
@@ -111,11 +114,8 @@ impl DataSource<ProviderData> for Lineage {
                 return Value::Null;
             }
         };
-        let mut flows: Vec<Flow> = entries
-            .into_iter()
-            .flatten()
-            .map(|e| Flow { pipeline: e.id, reads: e.reads, writes: e.outputs })
-            .collect();
+        let mut flows: Vec<Flow> =
+            entries.into_iter().flatten().map(|e| Flow { pipeline: e.id, reads: e.reads, writes: e.outputs }).collect();
         flows.sort_by(|a, b| a.pipeline.cmp(&b.pipeline));
         let mut out = config.clone();
         out.set("upstream", hops_value(&lineage::upstream(&product, &flows)));

@@ -16,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backends::aws_iam::AwsIam;
 use crate::backends::cassandra::CassandraDatabase;
+use crate::backends::flink::FlinkRest;
 use crate::backends::iam::CallerIdentity;
 use crate::backends::kafka::{KafkaConnection, KafkaStreaming};
-use crate::backends::s3::S3Storage;
-use crate::backends::flink::FlinkRest;
 use crate::backends::processing::Engine;
+use crate::backends::s3::S3Storage;
 use crate::backends::spark::SparkRest;
 use crate::backends::webhdfs::WebHdfs;
 use crate::backends::Processing;
@@ -30,7 +30,7 @@ pub use config::ProviderConfig;
 use settings::cassandra::CassandraSettings;
 use settings::hdfs::HdfsSettings;
 use tfplugin::framework::{
-    DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Resource,
+    Action, DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, ListResource, Provider, Resource,
     ResourceContext, Schema, Value,
 };
 
@@ -82,6 +82,10 @@ impl Provider for DatameshProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource<ProviderData>>> {
         list_resources::all()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action<ProviderData>>> {
+        crate::actions::all()
     }
 
     fn functions(&self) -> Vec<Function> {
@@ -290,7 +294,11 @@ pub const FLINK_MISSING: &str = "Set flink { rest_url = \"http://<jobmanager>:80
 /// What to add when a pipeline needs Spark and the provider has none.
 pub const SPARK_MISSING: &str = "Set spark { rest_url = \"http://<master>:6066\" } in the provider block (or DATAMESH_SPARK_REST_URL in the environment).";
 
-fn connect_processing(config: &ProviderConfig, engine: Engine, stop: CancellationToken) -> Result<Arc<dyn Processing>, Diagnostic> {
+fn connect_processing(
+    config: &ProviderConfig,
+    engine: Engine,
+    stop: CancellationToken,
+) -> Result<Arc<dyn Processing>, Diagnostic> {
     let made = match engine {
         Engine::Flink => FlinkRest::new(&config.flink, stop).map(|f| Arc::new(f) as Arc<dyn Processing>),
         Engine::Spark => SparkRest::new(&config.spark, stop).map(|s| Arc::new(s) as Arc<dyn Processing>),

@@ -90,7 +90,11 @@ impl Reader {
         let limit = Duration::from_secs(120);
         let started = Instant::now();
         while !want.iter().all(|w| self.seen.iter().any(|s| s == w)) {
-            assert!(started.elapsed() < limit, "the output stream never carried {want:?} within {limit:?}; it carried {:?}", self.seen);
+            assert!(
+                started.elapsed() < limit,
+                "the output stream never carried {want:?} within {limit:?}; it carried {:?}",
+                self.seen
+            );
             match self.consumer.poll(Duration::from_millis(500)) {
                 Some(Ok(m)) => self.seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned()),
                 Some(Err(e)) => panic!("consuming the output stream: {e}"),
@@ -252,7 +256,10 @@ fn a_flink_pipeline_moves_records_between_domains_and_keeps_its_state_across_upg
     // Secrets: the SCRAM password never lands in state or the catalog record.
     let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
     assert!(!state.contains("sales-flink-secret-1"), "state holds the job's password");
-    let record = b.block_on(b.storage().get_object(&b.config().catalog_bucket, &format!("pipelines/{sales}/enrich.json"))).unwrap().expect("the lineage record");
+    let record = b
+        .block_on(b.storage().get_object(&b.config().catalog_bucket, &format!("pipelines/{sales}/enrich.json")))
+        .unwrap()
+        .expect("the lineage record");
     let record = String::from_utf8_lossy(&record.body).into_owned();
     assert!(!record.contains("sales-flink-secret-1") && record.contains("customers"), "{record}");
 
@@ -361,7 +368,8 @@ output "downstream" {{
 fn job_output(b: &Backends, bucket: &str, prefix: &str) -> String {
     let s = b.storage();
     let keys = b.block_on(s.list_keys(bucket, prefix)).unwrap();
-    let parts: Vec<&String> = keys.iter().filter(|k| k.rsplit('/').next().is_some_and(|n| n.starts_with("part-"))).collect();
+    let parts: Vec<&String> =
+        keys.iter().filter(|k| k.rsplit('/').next().is_some_and(|n| n.starts_with("part-"))).collect();
     assert_eq!(parts.len(), 1, "one output file under s3://{bucket}/{prefix}: {keys:?}");
     String::from_utf8(b.block_on(s.get_object(bucket, parts[0])).unwrap().expect("the part file").body).unwrap()
 }
@@ -396,7 +404,10 @@ fn spark_pipelines_aggregate_granted_objects_into_the_domains_product_and_chain_
         &format!("\"--input\", \"s3a://{daily}/agg/\", \"--output\", \"s3a://{summary}/agg/\""),
         "",
     )
-    .replace("secret_config_wo_version = 1", "secret_config_wo_version = 1\n  depends_on = [datamesh_pipeline.aggregate]");
+    .replace(
+        "secret_config_wo_version = 1",
+        "secret_config_wo_version = 1\n  depends_on = [datamesh_pipeline.aggregate]",
+    );
 
     // The products first, then the crm team's objects, then the pipelines.
     let products = spark_hcl(&p, "");
@@ -415,13 +426,24 @@ fn spark_pipelines_aggregate_granted_objects_into_the_domains_product_and_chain_
     let driver = agg["job_id"].as_str().expect("job_id").to_string();
     assert_eq!(spark_driver_state(&driver), "FINISHED", "the master says so");
     assert_eq!(job_output(&b, &daily, "agg/"), "a,2,4\nb,1,2\nc,1,10\n");
-    assert_eq!(job_output(&b, &summary, "agg/"), "a,1,4\nb,1,2\nc,1,10\n", "the second pipeline read the first's output");
+    assert_eq!(
+        job_output(&b, &summary, "agg/"),
+        "a,1,4\nb,1,2\nc,1,10\n",
+        "the second pipeline read the first's output"
+    );
     tf.assert_no_changes();
 
     // Lineage: the chain, both ways, from the catalog's records.
     let outputs: Json = serde_json::from_str(&tf.run_ok(&["output", "-json"])).unwrap();
     let hops = |name: &str| -> Vec<String> {
-        outputs[name]["value"].as_array().into_iter().flatten().map(|h| format!("{} via {}", h["data_product"].as_str().unwrap_or("?"), h["pipeline"].as_str().unwrap_or("?"))).collect()
+        outputs[name]["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                format!("{} via {}", h["data_product"].as_str().unwrap_or("?"), h["pipeline"].as_str().unwrap_or("?"))
+            })
+            .collect()
     };
     assert_eq!(hops("upstream"), vec![format!("{p}-crm/raw via {p}-sales/aggregate")]);
     assert_eq!(hops("downstream"), vec![format!("{p}-sales/summary via {p}-sales/summarize")]);
@@ -450,22 +472,46 @@ action "datamesh_run_pipeline" "rerun" {
     tf.write_file("action.tf", action);
     b.block_on(s.put_object(&raw, "in/part-3.csv", b"d,5\n".to_vec(), None)).unwrap();
     let invoked = tf.run_ok(&["apply", "-auto-approve", "-no-color", "-invoke=action.datamesh_run_pipeline.rerun"]);
-    assert!(invoked.contains("Submitted Spark driver") && invoked.contains("FINISHED"), "progress streamed:\n{invoked}");
+    assert!(
+        invoked.contains("Submitted Spark driver") && invoked.contains("FINISHED"),
+        "progress streamed:\n{invoked}"
+    );
     assert_eq!(job_output(&b, &daily, "agg/"), "a,2,4\nb,1,2\nc,1,10\nd,1,5\n", "the rerun saw the new object");
     assert_eq!(tf.resource("datamesh_pipeline.aggregate")["job_id"], again["job_id"], "state unchanged");
     std::fs::remove_file(tf.path().join("action.tf")).unwrap();
 
     // A bad argument: the driver fails, the apply says so, the resource is tainted.
-    let bad = spark_pipeline("broken", "datamesh_data_product.daily.id", "datamesh_data_product.summary.id", "\"--bogus\"", "    timeout_seconds = 300");
+    let bad = spark_pipeline(
+        "broken",
+        "datamesh_data_product.daily.id",
+        "datamesh_data_product.summary.id",
+        "\"--bogus\"",
+        "    timeout_seconds = 300",
+    );
     tf.write(&spark_hcl(&p, &format!("{}{summarize}{bad}", aggregate("2"))));
     let failed = tf.apply_fails();
     assert!(failed.contains("ended FAILED") || failed.contains("ended ERROR"), "{failed}");
-    let show: Json = serde_json::from_str(tf.run_ok(&["show", "-json"]).lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
-    let broken = show["values"]["root_module"]["resources"].as_array().unwrap().iter().find(|r| r["address"] == "datamesh_pipeline.broken").cloned().expect("recorded");
+    let show: Json =
+        serde_json::from_str(tf.run_ok(&["show", "-json"]).lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    let broken = show["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "datamesh_pipeline.broken")
+        .cloned()
+        .expect("recorded");
     assert_eq!(broken["tainted"], true, "{broken}");
 
     // wait = false returns while the driver runs; destroy kills it.
-    let slow = spark_pipeline("slow", "datamesh_data_product.daily.id", "datamesh_data_product.summary.id", &format!("\"--input\", \"s3a://{daily}/agg/\", \"--output\", \"s3a://{summary}/slow/\", \"--hold-seconds\", \"600\""), "    wait = false");
+    let slow = spark_pipeline(
+        "slow",
+        "datamesh_data_product.daily.id",
+        "datamesh_data_product.summary.id",
+        &format!(
+            "\"--input\", \"s3a://{daily}/agg/\", \"--output\", \"s3a://{summary}/slow/\", \"--hold-seconds\", \"600\""
+        ),
+        "    wait = false",
+    );
     tf.write(&spark_hcl(&p, &format!("{}{summarize}{slow}", aggregate("2"))));
     tf.apply();
     let slow_state = tf.resource("datamesh_pipeline.slow");
@@ -536,7 +582,7 @@ resource "datamesh_access_grant" "customers" {{
             r#"{base}
 resource "datamesh_pipeline" "x" {{
   domain      = datamesh_domain.sales.name
-  name        = "x"
+  name        = "xform"
   engine      = "flink"
   inputs      = [{inputs}]
   outputs     = [{outputs}]
@@ -547,11 +593,31 @@ resource "datamesh_pipeline" "x" {{
         )
     };
     let cases = [
-        ("datamesh_data_product.customers.id", "datamesh_data_product.confidential.id", "Input neither owned nor granted", "inputs"),
+        (
+            "datamesh_data_product.customers.id",
+            "datamesh_data_product.confidential.id",
+            "Input neither owned nor granted",
+            "inputs",
+        ),
         (&*format!("\"{p}-sales:{p}-crm/old\""), "datamesh_data_product.confidential.id", "Expired grant", "inputs"),
-        ("datamesh_data_product.confidential.id", "datamesh_data_product.customers.id", "Output of another domain", "outputs"),
-        ("datamesh_data_product.confidential.id", "datamesh_data_product.internal.id", "Output less sensitive than its input", "outputs"),
-        ("datamesh_access_grant.customers.id", "datamesh_data_product.confidential.id", "Output drops the personal-data flag", "outputs"),
+        (
+            "datamesh_data_product.confidential.id",
+            "datamesh_data_product.customers.id",
+            "Output of another domain",
+            "outputs",
+        ),
+        (
+            "datamesh_data_product.confidential.id",
+            "datamesh_data_product.internal.id",
+            "Output less sensitive than its input",
+            "outputs",
+        ),
+        (
+            "datamesh_access_grant.customers.id",
+            "datamesh_data_product.confidential.id",
+            "Output drops the personal-data flag",
+            "outputs",
+        ),
     ];
     for (inputs, outputs, summary, attr) in cases {
         tf.write(&pipeline(inputs, outputs));
@@ -561,9 +627,21 @@ resource "datamesh_pipeline" "x" {{
         let errors = out.matches("Error: ").count();
         assert_eq!(errors, 1, "only the rule at hand fails ({summary}):\n{out}");
     }
-    // And the pipeline that keeps every rule plans.
-    tf.write(&pipeline("datamesh_access_grant.customers.id", "datamesh_data_product.confidential.id").replace("classification = \"confidential\"\n}\n\nresource \"datamesh_access_grant\"", "classification = \"confidential\"\n  contains_pii   = true\n}\n\nresource \"datamesh_access_grant\""));
+    // The pipeline that keeps every rule plans, once the output says it holds personal data.
+    // The rules read the catalog, so that change is applied first: a plan cannot see another
+    // resource's planned values.
+    let with_pii = base.replace(
+        "classification = \"confidential\"\n}\n\nresource \"datamesh_access_grant\"",
+        "classification = \"confidential\"\n  contains_pii   = true\n}\n\nresource \"datamesh_access_grant\"",
+    );
+    assert_ne!(with_pii, base);
+    tf.write(&with_pii);
+    tf.apply();
+    tf.write(
+        &pipeline("datamesh_access_grant.customers.id", "datamesh_data_product.confidential.id")
+            .replace(&base, &with_pii),
+    );
     let ok = tf.run(&["plan", "-no-color"]);
     assert!(ok.status.success(), "{}", combined(&ok));
-    tf.write(&base);
+    tf.write(&with_pii);
 }

@@ -215,7 +215,10 @@ struct CompletedCheckpoint {
 impl CheckpointsAnswer {
     /// Where the newest completed savepoint is, if the job has one.
     pub(super) fn latest_savepoint(self) -> Option<String> {
-        self.latest?.savepoint?.external_path.filter(|p| !p.is_empty() && p != "<checkpoint-not-externally-addressable>")
+        self.latest?
+            .savepoint?
+            .external_path
+            .filter(|p| !p.is_empty() && p != "<checkpoint-not-externally-addressable>")
     }
 }
 
@@ -318,7 +321,8 @@ mod tests {
     fn the_newest_savepoint_is_read_from_the_checkpoint_statistics() {
         let with: CheckpointsAnswer = serde_json::from_str(r#"{"counts":{"completed":3},"latest":{"completed":{"external_path":"file:/c/chk-3"},"savepoint":{"id":2,"external_path":"file:/sp/savepoint-ab12-cd"},"failed":null,"restored":null}}"#).unwrap();
         assert_eq!(with.latest_savepoint().as_deref(), Some("file:/sp/savepoint-ab12-cd"));
-        let without: CheckpointsAnswer = serde_json::from_str(r#"{"latest":{"completed":null,"savepoint":null}}"#).unwrap();
+        let without: CheckpointsAnswer =
+            serde_json::from_str(r#"{"latest":{"completed":null,"savepoint":null}}"#).unwrap();
         assert_eq!(without.latest_savepoint(), None);
         let empty: CheckpointsAnswer = serde_json::from_str("{}").unwrap();
         assert_eq!(empty.latest_savepoint(), None);

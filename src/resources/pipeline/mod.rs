@@ -38,7 +38,8 @@ use tfplugin::framework::{
 pub struct Pipeline;
 
 /// Configuration keys the provider sets itself on every submission.
-const RESERVED_CONFIG: [&str; 5] = ["pipeline.name", "spark.app.name", "spark.master", "spark.submit.deployMode", "spark.jars"];
+const RESERVED_CONFIG: [&str; 5] =
+    ["pipeline.name", "spark.app.name", "spark.master", "spark.submit.deployMode", "spark.jars"];
 
 /// The resource's state.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -178,7 +179,12 @@ async fn engine_of(ctx: &Context, m: &PipelineModel) -> Result<std::sync::Arc<dy
 }
 
 /// What the catalog says of the pipeline's inputs and outputs.
-async fn catalog_facts(data: &ProviderData, inputs: &[String], outputs: &[String], complete: bool) -> Result<CatalogFacts, Diagnostic> {
+async fn catalog_facts(
+    data: &ProviderData,
+    inputs: &[String],
+    outputs: &[String],
+    complete: bool,
+) -> Result<CatalogFacts, Diagnostic> {
     let catalog = data.catalog().await?;
     let mut facts = CatalogFacts { complete, ..Default::default() };
     let parsed: Vec<Input> = inputs.iter().filter_map(|i| Input::parse(i).ok()).collect();
@@ -188,7 +194,10 @@ async fn catalog_facts(data: &ProviderData, inputs: &[String], outputs: &[String
     products.dedup();
     for id in products {
         let Ok((domain, product)) = naming::parse_data_product_id(&id) else { continue };
-        let entry = catalog.get::<ProductEntry>(&data_product_key(&domain, &product)).await.map_err(|e| e.diagnostic("the catalog"))?;
+        let entry = catalog
+            .get::<ProductEntry>(&data_product_key(&domain, &product))
+            .await
+            .map_err(|e| e.diagnostic("the catalog"))?;
         if let Some(p) = entry {
             facts.products.insert(id, ProductFacts { classification: p.classification, contains_pii: p.contains_pii });
         }
@@ -196,7 +205,10 @@ async fn catalog_facts(data: &ProviderData, inputs: &[String], outputs: &[String
     for input in parsed {
         if let Input::Granted { grant, consumer, product } = input {
             let Ok((domain, name)) = naming::parse_data_product_id(&product) else { continue };
-            let entry = catalog.get::<GrantEntry>(&grant_key(&consumer, &domain, &name)).await.map_err(|e| e.diagnostic("the catalog"))?;
+            let entry = catalog
+                .get::<GrantEntry>(&grant_key(&consumer, &domain, &name))
+                .await
+                .map_err(|e| e.diagnostic("the catalog"))?;
             if let Some(g) = entry {
                 facts.grants.insert(grant, g.expires_at);
             }
@@ -208,7 +220,9 @@ async fn catalog_facts(data: &ProviderData, inputs: &[String], outputs: &[String
 /// Checks the lineage rules that need the catalog; `complete` at apply, right before submission.
 async fn check_governance(data: &ProviderData, m: &PipelineModel, complete: bool, diags: &mut Diagnostics) {
     match catalog_facts(data, &m.inputs(), &m.outputs(), complete).await {
-        Ok(facts) => lineage::check_flow(&data.config.governance, &m.inputs(), &m.outputs(), &facts, chrono::Utc::now(), diags),
+        Ok(facts) => {
+            lineage::check_flow(&data.config.governance, &m.inputs(), &m.outputs(), &facts, chrono::Utc::now(), diags)
+        }
         Err(d) => diags.0.push(d),
     }
 }
@@ -240,7 +254,11 @@ fn validate_options(config: &Value, diags: &mut Diagnostics) {
     let flink = config.get("flink");
     if let Some(p) = flink.get("parallelism").as_f64() {
         if !(1.0..=1024.0).contains(&p) || p.fract() != 0.0 {
-            diags.attr_error(AttrPath::attr("flink").then("parallelism"), "Invalid parallelism", format!("parallelism must be a whole number from 1 to 1024; {p} is not."));
+            diags.attr_error(
+                AttrPath::attr("flink").then("parallelism"),
+                "Invalid parallelism",
+                format!("parallelism must be a whole number from 1 to 1024; {p} is not."),
+            );
         }
     }
     if let Some(mode) = flink.get("upgrade_mode").as_str() {
@@ -251,19 +269,34 @@ fn validate_options(config: &Value, diags: &mut Diagnostics) {
     let spark = config.get("spark");
     if let Some(t) = spark.get("timeout_seconds").as_f64() {
         if !(1.0..=86_400.0).contains(&t) || t.fract() != 0.0 {
-            diags.attr_error(AttrPath::attr("spark").then("timeout_seconds"), "Invalid timeout_seconds", format!("timeout_seconds must be a whole number of seconds from 1 to 86400; {t} is not."));
+            diags.attr_error(
+                AttrPath::attr("spark").then("timeout_seconds"),
+                "Invalid timeout_seconds",
+                format!("timeout_seconds must be a whole number of seconds from 1 to 86400; {t} is not."),
+            );
         }
     }
     if let Some(c) = spark.get("total_executor_cores").as_f64() {
         if c < 1.0 || c.fract() != 0.0 {
-            diags.attr_error(AttrPath::attr("spark").then("total_executor_cores"), "Invalid total_executor_cores", "total_executor_cores must be a whole number of at least 1.");
+            diags.attr_error(
+                AttrPath::attr("spark").then("total_executor_cores"),
+                "Invalid total_executor_cores",
+                "total_executor_cores must be a whole number of at least 1.",
+            );
         }
     }
     for attr in ["driver_memory", "executor_memory"] {
         if let Some(mem) = spark.get(attr).as_str() {
             let digits = mem.trim_end_matches(|c: char| "kmgtKMGT".contains(c));
-            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() == mem.len() && mem.len() < 2 {
-                diags.attr_error(AttrPath::attr("spark").then(attr), format!("Invalid {attr}"), format!("{mem:?} is not a JVM memory size. Write it like \"1g\" or \"512m\"."));
+            if digits.is_empty()
+                || !digits.chars().all(|c| c.is_ascii_digit())
+                || digits.len() == mem.len() && mem.len() < 2
+            {
+                diags.attr_error(
+                    AttrPath::attr("spark").then(attr),
+                    format!("Invalid {attr}"),
+                    format!("{mem:?} is not a JVM memory size. Write it like \"1g\" or \"512m\"."),
+                );
             }
         }
     }
@@ -271,15 +304,29 @@ fn validate_options(config: &Value, diags: &mut Diagnostics) {
 
 fn validate_config_maps(config: &Value, diags: &mut Diagnostics) {
     let plain = known_map(config, "config").unwrap_or_default();
-    for (attr, map) in [("config", plain.clone()), ("secret_config_wo", known_map(config, "secret_config_wo").unwrap_or_default())] {
+    for (attr, map) in
+        [("config", plain.clone()), ("secret_config_wo", known_map(config, "secret_config_wo").unwrap_or_default())]
+    {
         for k in map.keys() {
             let at = AttrPath::attr(attr).key(k);
             if k.trim().is_empty() || k.chars().any(char::is_control) {
-                diags.attr_error(at, "Invalid property name", "Property names are non-empty and hold no control characters.");
+                diags.attr_error(
+                    at,
+                    "Invalid property name",
+                    "Property names are non-empty and hold no control characters.",
+                );
             } else if RESERVED_CONFIG.contains(&k.as_str()) {
-                diags.attr_error(at, "Property set by the provider", format!("{k:?} is set by the provider itself (the job's name, master and deploy mode). Remove it."));
+                diags.attr_error(
+                    at,
+                    "Property set by the provider",
+                    format!("{k:?} is set by the provider itself (the job's name, master and deploy mode). Remove it."),
+                );
             } else if attr == "secret_config_wo" && plain.contains_key(k) {
-                diags.attr_error(at, "Property set twice", format!("{k:?} is in both config and secret_config_wo. Keep it in one of them."));
+                diags.attr_error(
+                    at,
+                    "Property set twice",
+                    format!("{k:?} is in both config and secret_config_wo. Keep it in one of them."),
+                );
             }
         }
     }
@@ -345,7 +392,11 @@ impl Resource<ProviderData> for Pipeline {
         common::validate_name(config, "name", naming::check_pipeline, diags);
         if let Some(Some(engine)) = known_str(config, "engine") {
             if Engine::parse(engine).is_none() {
-                diags.attr_error(AttrPath::attr("engine"), "Invalid engine", format!("{engine:?} is not an engine. Use \"flink\" (streaming) or \"spark\" (batch)."));
+                diags.attr_error(
+                    AttrPath::attr("engine"),
+                    "Invalid engine",
+                    format!("{engine:?} is not an engine. Use \"flink\" (streaming) or \"spark\" (batch)."),
+                );
             }
         }
         if let Some(Some(artifact)) = known_str(config, "artifact") {
@@ -360,13 +411,23 @@ impl Resource<ProviderData> for Pipeline {
                         && part.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
                 });
             if !ok {
-                diags.attr_error(AttrPath::attr("entry_class"), "Invalid entry_class", format!("{class:?} is not a Java class name. Give the main class, like \"com.example.jobs.Enrich\"."));
+                diags.attr_error(
+                    AttrPath::attr("entry_class"),
+                    "Invalid entry_class",
+                    format!(
+                        "{class:?} is not a Java class name. Give the main class, like \"com.example.jobs.Enrich\"."
+                    ),
+                );
             }
         }
-        if let (Some(Some(domain)), true, true) =
-            (known_str(config, "domain"), config.get("inputs").is_wholly_known(), config.get("outputs").is_wholly_known())
-        {
-            let strings = |a: &str| -> Vec<String> { config.get(a).elements().iter().filter_map(|e| e.as_str().map(str::to_string)).collect() };
+        if let (Some(Some(domain)), true, true) = (
+            known_str(config, "domain"),
+            config.get("inputs").is_wholly_known(),
+            config.get("outputs").is_wholly_known(),
+        ) {
+            let strings = |a: &str| -> Vec<String> {
+                config.get(a).elements().iter().filter_map(|e| e.as_str().map(str::to_string)).collect()
+            };
             if naming::check_domain(domain).is_ok() {
                 lineage::check_shape(domain, &strings("inputs"), &strings("outputs"), diags);
             }
@@ -402,7 +463,9 @@ impl Resource<ProviderData> for Pipeline {
         }
         // Governance that needs the catalog; what is not there yet is checked before submission.
         if planned.get("inputs").is_wholly_known() && planned.get("outputs").is_wholly_known() {
-            if let Some(m) = diags.ok(tfplugin::framework::typed::from_value::<PipelineModel>(&without_unknowns(planned))) {
+            if let Some(m) =
+                diags.ok(tfplugin::framework::typed::from_value::<PipelineModel>(&without_unknowns(planned)))
+            {
                 let mut checked = Diagnostics::new();
                 check_governance(&ctx.provider, &m, false, &mut checked).await;
                 common::governance_failures(req.prior, checked, diags);
@@ -471,8 +534,11 @@ impl Resource<ProviderData> for Pipeline {
             return Vec::new();
         }
         let changed = |old: &Value, new: &Value| new.is_unknown() || old != new;
-        let mut paths: Vec<AttrPath> =
-            SPARK_RUN_ATTRS.iter().filter(|a| changed(prior.get(a), planned.get(a))).map(|a| AttrPath::attr(a)).collect();
+        let mut paths: Vec<AttrPath> = SPARK_RUN_ATTRS
+            .iter()
+            .filter(|a| changed(prior.get(a), planned.get(a)))
+            .map(|a| AttrPath::attr(a))
+            .collect();
         paths.extend(
             SPARK_RUN_BLOCK_ATTRS
                 .iter()
@@ -492,7 +558,9 @@ impl Resource<ProviderData> for Pipeline {
             diags.extend(checked);
             return Value::Null;
         }
-        let (Some(engine), Some(catalog)) = (diags.ok(engine_of(ctx, &m).await), diags.ok(ctx.provider.catalog().await)) else {
+        let (Some(engine), Some(catalog)) =
+            (diags.ok(engine_of(ctx, &m).await), diags.ok(ctx.provider.catalog().await))
+        else {
             return Value::Null;
         };
         let Some(job_id) = diags.ok(run::submit(&ctx.provider, engine.as_ref(), &m.submission(), None).await) else {
@@ -503,7 +571,11 @@ impl Resource<ProviderData> for Pipeline {
         m.started_at = Some(common::now_rfc3339());
         m.finished_at = None;
         self.settle(ctx, engine.as_ref(), &mut m, diags).await;
-        ok_or_report(catalog.put(&pipeline_key(&m.domain, &m.name), &m.entry()).await, &format!("the catalog record of pipeline {}", m.id()), diags);
+        ok_or_report(
+            catalog.put(&pipeline_key(&m.domain, &m.name), &m.entry()).await,
+            &format!("the catalog record of pipeline {}", m.id()),
+            diags,
+        );
         self.state(&m, diags)
     }
 
@@ -576,9 +648,13 @@ impl Resource<ProviderData> for Pipeline {
     }
 
     async fn update(&self, ctx: &Context, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
-        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else { return prior.clone() };
+        let (Some(old), Some(mut m)) = (self.model(prior, diags), self.model(planned, diags)) else {
+            return prior.clone();
+        };
         m.id = Some(m.id());
-        let (Some(engine), Some(catalog)) = (diags.ok(engine_of(ctx, &m).await), diags.ok(ctx.provider.catalog().await)) else {
+        let (Some(engine), Some(catalog)) =
+            (diags.ok(engine_of(ctx, &m).await), diags.ok(ctx.provider.catalog().await))
+        else {
             return prior.clone();
         };
         let restart = m.engine() == Some(Engine::Flink)
@@ -597,18 +673,24 @@ impl Resource<ProviderData> for Pipeline {
                 return self.state(&keep_config(&old, &m), diags);
             }
             let stateless = m.flink.as_ref().is_some_and(FlinkOptions::stateless);
-            let savepoint = match self.end_flink_job(ctx, engine.as_ref(), &mut m, !stateless, diags).await {
+            let savepoint = match self.end_flink_job(ctx, engine.as_ref(), &mut m, !stateless, false, diags).await {
                 Some(sp) => sp,
                 None => {
                     // The old job could not be ended as asked: nothing new was started.
                     return self.state(&keep_config(&old, &m), diags);
                 }
             };
-            let Some(job_id) = diags.ok(run::submit(&ctx.provider, engine.as_ref(), &m.submission(), savepoint.clone()).await) else {
+            let Some(job_id) =
+                diags.ok(run::submit(&ctx.provider, engine.as_ref(), &m.submission(), savepoint.clone()).await)
+            else {
                 // The old job is over (its savepoint kept in last_savepoint): the next apply
                 // starts the job from there.
                 let state = self.state(&keep_config(&old, &m), diags);
-                ok_or_report(catalog.put(&pipeline_key(&m.domain, &m.name), &m.entry()).await, "the pipeline's catalog record", diags);
+                ok_or_report(
+                    catalog.put(&pipeline_key(&m.domain, &m.name), &m.entry()).await,
+                    "the pipeline's catalog record",
+                    diags,
+                );
                 return state;
             };
             m.job_id = Some(job_id);
@@ -617,23 +699,29 @@ impl Resource<ProviderData> for Pipeline {
             m.finished_at = None;
             self.settle(ctx, engine.as_ref(), &mut m, diags).await;
         }
-        ok_or_report(catalog.put(&pipeline_key(&m.domain, &m.name), &m.entry()).await, &format!("the catalog record of pipeline {}", m.id()), diags);
+        ok_or_report(
+            catalog.put(&pipeline_key(&m.domain, &m.name), &m.entry()).await,
+            &format!("the catalog record of pipeline {}", m.id()),
+            diags,
+        );
         self.state(&m, diags)
     }
 
     async fn delete(&self, ctx: &Context, state: &Value, diags: &mut Diagnostics) {
         let Some(mut m) = self.model(state, diags) else { return };
         m.id = Some(m.id());
-        let (Some(engine), Some(catalog)) = (diags.ok(engine_of(ctx, &m).await), diags.ok(ctx.provider.catalog().await)) else {
+        let (Some(engine), Some(catalog)) =
+            (diags.ok(engine_of(ctx, &m).await), diags.ok(ctx.provider.catalog().await))
+        else {
             return;
         };
         if let Some(job) = m.job_id.clone() {
             match m.engine() {
                 Some(Engine::Flink) => {
-                    if self.end_flink_job(ctx, engine.as_ref(), &mut m, true, diags).await.is_none() {
+                    if self.end_flink_job(ctx, engine.as_ref(), &mut m, true, true, diags).await.is_none() {
                         return;
                     }
-                    if let Some(sp) = &m.last_savepoint {
+                    if let Some(sp) = m.last_savepoint.as_ref().filter(|_| m.state.as_deref() == Some("FINISHED")) {
                         tracing::info!(pipeline = %m.id(), savepoint = %sp, "stopped with a final savepoint");
                         diags.warning(
                             format!("Pipeline {} stopped with a final savepoint", m.id()),
@@ -643,7 +731,8 @@ impl Resource<ProviderData> for Pipeline {
                 }
                 _ => match engine.status(&job).await {
                     Ok(Some(s)) if !s.is_terminal() => {
-                        if ok_or_report(engine.cancel(&job).await, &format!("the Spark driver {job}"), diags).is_none() {
+                        if ok_or_report(engine.cancel(&job).await, &format!("the Spark driver {job}"), diags).is_none()
+                        {
                             return;
                         }
                     }
@@ -655,7 +744,11 @@ impl Resource<ProviderData> for Pipeline {
                 },
             }
         }
-        ok_or_report(catalog.delete(&pipeline_key(&m.domain, &m.name)).await, &format!("the catalog record of pipeline {}", m.id()), diags);
+        ok_or_report(
+            catalog.delete(&pipeline_key(&m.domain, &m.name)).await,
+            &format!("the catalog record of pipeline {}", m.id()),
+            diags,
+        );
     }
 
     fn identity(&self) -> &'static [(&'static str, &'static str)] {
@@ -733,7 +826,8 @@ impl Pipeline {
     }
 
     /// Ends the pipeline's Flink job before a restart or on delete: a running job is stopped
-    /// with a savepoint (`with_savepoint`) or cancelled. Returns the savepoint to resume from
+    /// with a savepoint (`with_savepoint`) or cancelled (also, when `destroying`, one whose
+    /// savepoint fails). Returns the savepoint to resume from
     /// (`Some(None)`: none), or None when the job could not be ended (reported).
     async fn end_flink_job(
         &self,
@@ -741,9 +835,12 @@ impl Pipeline {
         engine: &dyn Processing,
         m: &mut PipelineModel,
         with_savepoint: bool,
+        destroying: bool,
         diags: &mut Diagnostics,
     ) -> Option<Option<String>> {
-        let Some(job) = m.job_id.clone() else { return Some(with_savepoint.then(|| m.last_savepoint.clone()).flatten()) };
+        let Some(job) = m.job_id.clone() else {
+            return Some(with_savepoint.then(|| m.last_savepoint.clone()).flatten());
+        };
         let what = format!("the Flink job {job} of pipeline {}", m.id());
         let status = match engine.status(&job).await {
             Ok(s) => s,
@@ -758,9 +855,43 @@ impl Pipeline {
             match engine.stop_with_savepoint(&job, dir.as_deref()).await {
                 Ok(path) => {
                     m.last_savepoint = Some(path.clone());
-                    m.state = Some("FINISHED".into());
-                    m.finished_at = Some(common::now_rfc3339());
+                    // The savepoint completes a moment before the job has ended: the new job
+                    // starts only once the old one let go of its slots and its consumer group.
+                    let ended = run::wait_for(
+                        engine,
+                        &job,
+                        run::FLINK_START_TIMEOUT,
+                        &ctx.stop,
+                        JobStatus::is_terminal,
+                        |_| false,
+                        |_| {},
+                    )
+                    .await;
+                    match ended {
+                        Ok(s) => m.observe(&s),
+                        Err(failure) => {
+                            diags.0.push(run::failure_diagnostic(
+                                "Flink job",
+                                &job,
+                                "FINISHED",
+                                run::FLINK_START_TIMEOUT,
+                                failure,
+                            ));
+                            return None;
+                        }
+                    }
+                    if m.finished_at.is_none() {
+                        m.finished_at = Some(common::now_rfc3339());
+                    }
                     return Some(Some(path));
+                }
+                Err(e) if destroying => {
+                    // A job that cannot take a savepoint (its tasks restarting, say) is cancelled:
+                    // destroy must not hang on it. Its last savepoint, if any, stays where it was.
+                    diags.warning(
+                        format!("No final savepoint of pipeline {}", m.id()),
+                        format!("The savepoint of {what} failed, so the job was cancelled without one: {e}"),
+                    );
                 }
                 Err(e) => {
                     diags.0.push(e.diagnostic(&format!("the savepoint of {what}")));
@@ -773,8 +904,33 @@ impl Pipeline {
                 diags.0.push(e.diagnostic(&what));
                 return None;
             }
-            m.state = Some("CANCELED".into());
-            m.finished_at = Some(common::now_rfc3339());
+            // Cancelling takes a moment: the job is over once the engine says so.
+            match run::wait_for(
+                engine,
+                &job,
+                run::FLINK_START_TIMEOUT,
+                &ctx.stop,
+                JobStatus::is_terminal,
+                |_| false,
+                |_| {},
+            )
+            .await
+            {
+                Ok(s) => m.observe(&s),
+                Err(failure) => {
+                    diags.0.push(run::failure_diagnostic(
+                        "Flink job",
+                        &job,
+                        "CANCELED",
+                        run::FLINK_START_TIMEOUT,
+                        failure,
+                    ));
+                    return None;
+                }
+            }
+            if m.finished_at.is_none() {
+                m.finished_at = Some(common::now_rfc3339());
+            }
         }
         if !with_savepoint {
             return Some(None);
@@ -810,7 +966,11 @@ fn keep_config(old: &PipelineModel, now: &PipelineModel) -> PipelineModel {
 /// The Flink job of a pipeline: by ID from the engine's listing (one listing per refresh), else
 /// asked by ID; on import, found by name (`pipeline.name` = the pipeline's ID), a running one
 /// first, else the newest.
-async fn flink_job(engine: &dyn Processing, m: &PipelineModel, imported: bool) -> Result<Option<JobStatus>, crate::backends::BackendError> {
+async fn flink_job(
+    engine: &dyn Processing,
+    m: &PipelineModel,
+    imported: bool,
+) -> Result<Option<JobStatus>, crate::backends::BackendError> {
     let jobs = engine.jobs().await?;
     if let Some(id) = m.job_id.as_deref().filter(|_| !imported) {
         if let Some(found) = jobs.iter().find(|j| j.id == id) {
@@ -907,11 +1067,31 @@ mod tests {
     fn spark_replaces_on_any_change_but_wait_and_timeout() {
         let mut prior = config(base());
         prior.set("engine", Value::string("spark"));
-        prior.set("spark", config(vec![("wait", Value::Bool(true)), ("timeout_seconds", Value::Number(60.0)), ("triggers", Value::Null)]));
+        prior.set(
+            "spark",
+            config(vec![
+                ("wait", Value::Bool(true)),
+                ("timeout_seconds", Value::Number(60.0)),
+                ("triggers", Value::Null),
+            ]),
+        );
         let mut planned = prior.clone();
-        planned.set("spark", config(vec![("wait", Value::Bool(false)), ("timeout_seconds", Value::Number(90.0)), ("triggers", Value::Null)]));
+        planned.set(
+            "spark",
+            config(vec![
+                ("wait", Value::Bool(false)),
+                ("timeout_seconds", Value::Number(90.0)),
+                ("triggers", Value::Null),
+            ]),
+        );
         assert!(Pipeline.replace_paths(&prior, &planned).is_empty());
-        planned.set("spark", config(vec![("wait", Value::Bool(true)), ("triggers", Value::Map(BTreeMap::from([("run".to_string(), Value::string("2"))])))]));
+        planned.set(
+            "spark",
+            config(vec![
+                ("wait", Value::Bool(true)),
+                ("triggers", Value::Map(BTreeMap::from([("run".to_string(), Value::string("2"))]))),
+            ]),
+        );
         planned.set("args", Value::List(vec![Value::string("--x")]));
         let replaced: Vec<String> = Pipeline.replace_paths(&prior, &planned).iter().map(|p| p.to_string()).collect();
         assert_eq!(replaced, vec!["args", "spark.triggers"]);
@@ -937,7 +1117,10 @@ mod tests {
             name: "enrich".into(),
             engine: Some("spark".into()),
             config: Some(BTreeMap::from([("a".to_string(), "1".to_string())])),
-            secret_config_wo: Some(BTreeMap::from([("spark.hadoop.fs.s3a.secret.key".to_string(), "hunter2".to_string())])),
+            secret_config_wo: Some(BTreeMap::from([(
+                "spark.hadoop.fs.s3a.secret.key".to_string(),
+                "hunter2".to_string(),
+            )])),
             ..Default::default()
         };
         assert_eq!(m.submitted_config().get("spark.hadoop.fs.s3a.secret.key").map(String::as_str), Some("hunter2"));

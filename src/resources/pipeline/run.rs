@@ -214,11 +214,13 @@ pub(crate) async fn submit(
     s: &Submission<'_>,
     savepoint: Option<String>,
 ) -> Result<String, Diagnostic> {
-    let source = jar_source(s.artifact).map_err(|m| Diagnostic::attr_error(AttrPath::attr("artifact"), "Invalid artifact", m))?;
+    let source = jar_source(s.artifact)
+        .map_err(|m| Diagnostic::attr_error(AttrPath::attr("artifact"), "Invalid artifact", m))?;
     let artifact = match engine.engine() {
         Engine::Flink => {
             let bytes = read_jar(data, &source).await?;
-            let file_name = s.artifact.rsplit('/').next().filter(|n| n.ends_with(".jar")).unwrap_or("job.jar").to_string();
+            let file_name =
+                s.artifact.rsplit('/').next().filter(|n| n.ends_with(".jar")).unwrap_or("job.jar").to_string();
             Artifact::Bytes { file_name, bytes }
         }
         Engine::Spark => Artifact::Uri(spark_app_resource(&source)),
@@ -236,7 +238,10 @@ pub(crate) async fn submit(
         executor_memory: s.spark.executor_memory.clone(),
         total_executor_cores: s.spark.total_executor_cores.map(|c| c.max(1) as u32),
     };
-    engine.submit(&job).await.map_err(|e| e.diagnostic(&format!("the {} job of pipeline {}", engine.engine().title(), s.id)))
+    engine
+        .submit(&job)
+        .await
+        .map_err(|e| e.diagnostic(&format!("the {} job of pipeline {}", engine.engine().title(), s.id)))
 }
 
 /// Why waiting for a state ended without it.
@@ -336,7 +341,13 @@ pub(crate) async fn wait_flink_running(
 }
 
 /// A diagnostic for a wait that ended without the wanted state.
-pub(crate) fn failure_diagnostic(what: &str, id: &str, wanted: &str, timeout: Duration, failure: WaitFailure) -> Diagnostic {
+pub(crate) fn failure_diagnostic(
+    what: &str,
+    id: &str,
+    wanted: &str,
+    timeout: Duration,
+    failure: WaitFailure,
+) -> Diagnostic {
     match failure {
         WaitFailure::Ended(s) => Diagnostic::error(
             format!("{what} {id} ended {}", s.state),
