@@ -39,6 +39,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *                                         PATTERN LITERAL or PREFIXED
  * produce TOPIC                           one record per stdin line, the line as its value
  * consume TOPIC N                         the first N records, "key\tvalue" a line (60 s at most)
+ * offset GROUP TOPIC                      the group's committed offset of partition 0 (none: -1)
  * </pre>
  */
 public final class KafkaTool {
@@ -103,6 +104,13 @@ public final class KafkaTool {
                         System.err.println("consume " + args[1] + ": " + seen + " of " + want + " records within 60 s");
                         System.exit(1);
                     }
+                }
+            }
+            case "offset" -> {
+                try (Admin admin = Admin.create(p)) {
+                    var offsets = admin.listConsumerGroupOffsets(args[1]).partitionsToOffsetAndMetadata().get();
+                    var committed = offsets.get(new TopicPartition(args[2], 0));
+                    System.out.println(committed == null ? -1 : committed.offset());
                 }
             }
             default -> throw new IllegalArgumentException("unknown command " + args[0]);

@@ -150,7 +150,12 @@ def flink():
     check("resumed run's output (counts go on, tagged v2)", got, ["b\tb,2,four,v2", "a\ta,4,five,v2"])
     # Offsets are committed to the group when a checkpoint completes (every 2 s): a run without
     # the savepoint starts from them, with fresh counts.
-    time.sleep(5)
+    def committed():
+        at = int(kafka("offset", f"{group}-1", src).strip())
+        return at == 9, at
+    since = time.time()
+    wait_until(f"group {group}-1 committed offset 9 of {src}", committed)
+    say(f"group {group}-1 committed offset 9 (all 9 input records) of {src} {time.time() - since:.1f}s after the output was read")
     http("PATCH", f"{rest}/jobs/{job2}?mode=cancel")
     wait_state(job2, "CANCELED")
     code, resp = run(["--tag", "v3"])
