@@ -29,7 +29,7 @@ impl Action<ProviderData> for RunPipeline {
             "Runs a Spark pipeline's batch again now (waiting for the driver to end), or takes a savepoint of a Flink pipeline's running job, reporting progress as it goes. Terraform's state is unchanged; the pipeline's catalog record notes the run.",
             vec![
                 Attribute::required("pipeline", Type::String, "The pipeline's ID, `<domain>/<name>` (e.g. `datamesh_pipeline.x.id`)."),
-                Attribute::optional("secret_config", Type::map(Type::String), "Secret properties for this run, merged into the pipeline's `config` like its `secret_config_wo` (which is never stored, so a new run needs them again; pass short-lived credentials from an ephemeral resource). Spark only.").sensitive(),
+                Attribute::optional("secret_config_wo", Type::map(Type::String), "Secret properties for this run, merged into the pipeline's `config` like its `secret_config_wo` (which is never stored, so a new run needs them again: pass short-lived credentials from an ephemeral resource). Write-only. Spark only.").sensitive().write_only(),
             ],
         ))
     }
@@ -104,7 +104,7 @@ impl Action<ProviderData> for RunPipeline {
                 }
             }
             Engine::Spark => {
-                let secret: BTreeMap<String, String> = match config.get("secret_config") {
+                let secret: BTreeMap<String, String> = match config.get("secret_config_wo") {
                     Value::Map(m) => {
                         m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect()
                     }

@@ -288,6 +288,9 @@ resource "datamesh_pipeline" "{name}" {{
     "spark.hadoop.fs.s3a.endpoint"                 = "{endpoint}"
     "spark.hadoop.fs.s3a.path.style.access"        = "true"
     "spark.hadoop.fs.s3a.aws.credentials.provider" = "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider"
+    # Tasks commit straight into the output: the default (v1) job commit lists the task
+    # directories back, which S3 (moto here) can answer before it lists what was just renamed.
+    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version" = "2"
   }}
   secret_config_wo = {{
     "spark.hadoop.fs.s3a.access.key"    = ephemeral.datamesh_consumer_credentials.sales.access_key_id
@@ -296,6 +299,10 @@ resource "datamesh_pipeline" "{name}" {{
   }}
   secret_config_wo_version = 1
   spark {{
+    # The stack's one worker has 2 cores and 1 GiB: a driver and one executor.
+    driver_memory        = "512m"
+    executor_memory      = "512m"
+    total_executor_cores = 1
 {spark}
   }}
 }}
@@ -304,6 +311,12 @@ resource "datamesh_pipeline" "{name}" {{
 }
 
 fn spark_hcl(p: &str, pipelines: &str) -> String {
+    // The credentials are opened at plan time, so only once the domain's role exists.
+    let credentials = r#"
+ephemeral "datamesh_consumer_credentials" "sales" {
+  consumer_domain = datamesh_domain.sales.name
+}
+"#;
     format!(
         r#"
 resource "datamesh_domain" "crm" {{
@@ -343,10 +356,6 @@ resource "datamesh_access_grant" "raw" {{
   purpose         = "daily aggregates"
 }}
 
-ephemeral "datamesh_consumer_credentials" "sales" {{
-  consumer_domain = datamesh_domain.sales.name
-}}
-
 data "datamesh_lineage" "daily" {{
   data_product = datamesh_data_product.daily.id
   depends_on   = [datamesh_pipeline.aggregate, datamesh_pipeline.summarize]
@@ -359,7 +368,7 @@ output "upstream" {{
 output "downstream" {{
   value = data.datamesh_lineage.daily.downstream
 }}
-{pipelines}
+{credentials}{pipelines}
 "#
     )
 }
@@ -386,7 +395,7 @@ fn spark_pipelines_aggregate_granted_objects_into_the_domains_product_and_chain_
     let mut tf = Tf::new();
     let b = Backends::for_prefix(&tf.prefix);
     let p = tf.prefix.clone();
-    let prefix = |product: &str| format!("{p}-{product}");
+    let prefix = |product: &str| format!("{p}-{p}-{product}");
     let (raw, daily, summary) = (prefix("crm-raw"), prefix("sales-daily"), prefix("sales-summary"));
     let aggregate = |trigger: &str| {
         spark_pipeline(
@@ -461,7 +470,7 @@ fn spark_pipelines_aggregate_granted_objects_into_the_domains_product_and_chain_
 action "datamesh_run_pipeline" "rerun" {
   config {
     pipeline = datamesh_pipeline.aggregate.id
-    secret_config = {
+    secret_config_wo = {
       "spark.hadoop.fs.s3a.access.key"    = ephemeral.datamesh_consumer_credentials.sales.access_key_id
       "spark.hadoop.fs.s3a.secret.key"    = ephemeral.datamesh_consumer_credentials.sales.secret_access_key
       "spark.hadoop.fs.s3a.session.token" = ephemeral.datamesh_consumer_credentials.sales.session_token

@@ -515,17 +515,16 @@ impl Resource<ProviderData> for Pipeline {
                     );
                 }
             }
-            Some(Engine::Spark) => {
-                if prior.is_null() || !self.replace_paths(prior, planned).is_empty() {
-                    let waits = planned.get("spark").get("wait").as_bool().unwrap_or(true);
-                    planned.set("state", if waits { Value::string("FINISHED") } else { Value::Unknown });
-                    for a in ["job_id", "started_at", "finished_at"] {
-                        planned.set(a, Value::Unknown);
-                    }
-                    planned.set("last_savepoint", Value::Null);
+            // A new run (create, or any change but wait/timeout): what it reports is unknown yet.
+            Some(Engine::Spark) if prior.is_null() || !self.replace_paths(prior, planned).is_empty() => {
+                let waits = planned.get("spark").get("wait").as_bool().unwrap_or(true);
+                planned.set("state", if waits { Value::string("FINISHED") } else { Value::Unknown });
+                for a in ["job_id", "started_at", "finished_at"] {
+                    planned.set(a, Value::Unknown);
                 }
+                planned.set("last_savepoint", Value::Null);
             }
-            None => {}
+            _ => {}
         }
     }
 

@@ -23,17 +23,20 @@ import org.apache.spark.sql.types.DataTypes;
 
 /**
  * The Spark example pipeline: reads every text file under the input (recursively), lines
- * {@code <key>,<amount>} with an integer amount, and writes one CSV file of
+ * {@code <key>,<amount>} with an integer amount (or {@code <key>,...,<amount>}: the last field
+ * is the amount, so the job's own output can feed another run), and writes one CSV file of
  * {@code <key>,<count>,<sum>} lines, sorted by key, to the output (replacing what is there).
  *
- * <p>Arguments: {@code --input <uri> --output <uri>} ({@code s3a://}, {@code hdfs://} or
- * {@code file://}). Blank lines are skipped; any other line that is not {@code <key>,<amount>}
- * fails the job with a message naming the line and its file. Storage access (the s3a endpoint,
+ * <p>Arguments: {@code --input <uri> --output <uri> [--hold-seconds <n>]} ({@code s3a://},
+ * {@code hdfs://} or {@code file://}); {@code --hold-seconds} keeps the driver running that long
+ * after writing (to watch or kill a running batch). Blank lines are skipped; any other line that
+ * is not {@code <key>,[...,]<amount>} fails the job with a message naming the line and its file. Storage access (the s3a endpoint,
  * credentials) is whatever Spark properties the submitter sets: nothing is configured here.
  */
 public final class BatchAggregate {
-    // Key: the text before the first comma (not empty); amount: an integer, spaces around it allowed.
-    private static final String LINE = "^([^,]+),\\s*([+-]?[0-9]+)\\s*$";
+    // Key: the text before the first comma (not empty); amount: the last field, an integer,
+    // spaces around it allowed.
+    private static final String LINE = "^([^,]+),(?:[^,]*,)*\\s*([+-]?[0-9]+)\\s*$";
 
     private BatchAggregate() {}
 
@@ -42,6 +45,7 @@ public final class BatchAggregate {
         SparkSession spark = SparkSession.builder().getOrCreate();
         try {
             aggregate(spark, a.get("--input"), a.get("--output"));
+            hold(a.get("--hold-seconds"));
         } finally {
             spark.stop();
         }
@@ -74,14 +78,26 @@ public final class BatchAggregate {
                 .csv(output);
     }
 
-    private static final String USAGE = "usage: --input <uri> --output <uri>";
+    /** Keeps the driver running for {@code seconds} (null: not at all). */
+    static void hold(String seconds) {
+        if (seconds == null) {
+            return;
+        }
+        try {
+            Thread.sleep(Long.parseLong(seconds) * 1000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final String USAGE = "usage: --input <uri> --output <uri> [--hold-seconds <n>]";
 
     /** The arguments by flag; an unknown flag, a missing value or a missing flag is an error. */
     static Map<String, String> parseArgs(String[] args) {
         Map<String, String> seen = new HashMap<>();
         for (int i = 0; i < args.length; i += 2) {
             String flag = args[i];
-            if (!flag.equals("--input") && !flag.equals("--output")) {
+            if (!flag.equals("--input") && !flag.equals("--output") && !flag.equals("--hold-seconds")) {
                 throw new IllegalArgumentException("unknown argument '" + flag + "'; " + USAGE);
             }
             if (i + 1 >= args.length || args[i + 1].isEmpty()) {
@@ -95,6 +111,10 @@ public final class BatchAggregate {
             if (!seen.containsKey(required)) {
                 throw new IllegalArgumentException("missing " + required + "; " + USAGE);
             }
+        }
+        String hold = seen.get("--hold-seconds");
+        if (hold != null && !hold.matches("[0-9]{1,6}")) {
+            throw new IllegalArgumentException("--hold-seconds takes a whole number of seconds; " + USAGE);
         }
         return seen;
     }
