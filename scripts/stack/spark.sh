@@ -1,5 +1,5 @@
 # Apache Spark standalone: one master with its REST submission server (cluster-mode submissions
-# over HTTP: POST /v1/submissions/create) and one worker (2 cores, 1 GiB for drivers and
+# over HTTP: POST /v1/submissions/create) and one worker (4 cores, 3 GiB for drivers and
 # executors), both through bin/spark-class in the foreground, every port a free one on 127.0.0.1.
 # The distribution is PyPI's pyspark (site-packages/pyspark: bin/, jars/), installed --no-deps in
 # a venv of its own. hadoop-aws at Spark's own Hadoop version, with the AWS SDK bundle, is in
@@ -71,7 +71,7 @@ try_spark() {
     if [ "$rc" -eq 0 ]; then
         SPARK_DIST_CLASSPATH="$SPARK_S3A/libs/*" SPARK_WORKER_DIR="$DIR/spark/work" \
             spawn spark-worker "$home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
-            --host 127.0.0.1 --port "$wport" --webui-port "$wui" --cores 2 --memory 1g \
+            --host 127.0.0.1 --port "$wport" --webui-port "$wui" --cores 4 --memory 3g \
             --work-dir "$DIR/spark/work" "spark://127.0.0.1:$port"
         wait_for spark-worker "registration with the master (1 ALIVE worker)" \
             spark_worker_alive "http://127.0.0.1:$ui" || rc=$?

@@ -299,7 +299,7 @@ resource "datamesh_pipeline" "{name}" {{
   }}
   secret_config_wo_version = 1
   spark {{
-    # The stack's one worker has 2 cores and 1 GiB: a driver and one executor.
+    # The stack's one worker (4 cores, 3 GiB) is shared: a small driver and one executor.
     driver_memory        = "512m"
     executor_memory      = "512m"
     total_executor_cores = 1

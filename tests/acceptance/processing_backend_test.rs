@@ -4,8 +4,8 @@
 //! REST alone would not prove that the job's code ran, or ran once).
 //!
 //! The jobs are `tests/acceptance/jobs/FlinkPipelineJob.java` and `SparkPipelineMain.java`,
-//! compiled here with the smoke tests' `build_jar`. Flink's TaskManager has two slots and
-//! Spark's worker room for two drivers, and both are shared with the smoke tests: the Flink
+//! compiled here with the smoke tests' `build_jar`. Flink's TaskManager has four slots and
+//! Spark's worker room for a few drivers, and both are shared with the smoke and pipeline tests: the Flink
 //! tests here take turns ([`FLINK`]), and so do the Spark ones ([`SPARK`]).
 //!
 //! Start the engines with `STACK_SERVICES=flink,spark bash scripts/stack-up.sh DIR` and source

@@ -27,3 +27,13 @@ output "grant_policy" {
   description = "The inline policy the grant put on the marketing role."
   value       = datamesh_access_grant.marketing_reads_orders.policy_name
 }
+
+output "campaign_orders_topic" {
+  description = "Marketing's stream, written by its pipeline."
+  value       = datamesh_stream.campaign_orders.topic
+}
+
+output "pipeline_job" {
+  description = "The pipeline's Flink job and its state."
+  value       = "${datamesh_pipeline.attribute_orders.job_id} (${datamesh_pipeline.attribute_orders.state})"
+}
