@@ -22,7 +22,7 @@ use rdkafka::Message;
 use serde_json::Value as Json;
 
 use crate::support::stores::domains_with_passwords;
-use crate::support::{combined, kafka_client_as, unique, Backends, Tf};
+use crate::support::{combined, kafka_client_as, unique, zip_members, Backends, Tf};
 
 fn stack_var(name: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
@@ -83,6 +83,13 @@ impl Reader {
             .expect("consumer");
         consumer.subscribe(&[topic]).expect("subscribe");
         Reader { consumer, seen: Vec::new() }
+    }
+
+    /// Polls once, keeping what arrived.
+    fn poll_once(&mut self) {
+        if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(500)) {
+            self.seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+        }
     }
 
     /// Reads until every value of `want` has been seen (in any order, among others); all seen.
@@ -204,6 +211,16 @@ fn a_flink_pipeline_moves_records_between_domains_and_keeps_its_state_across_upg
     assert_eq!(first["artifact_sha256"].as_str().map(str::len), Some(64));
     eprintln!("flink: apply of the mesh with a pipeline, to RUNNING: {:?}", started.elapsed());
     tf.assert_no_changes();
+    // The job's password (secret_config_wo) is in neither a trace log nor a plan file.
+    let traced = tf.run_with_env(&["plan", "-out=tfplan", "-no-color"], &[("TF_LOG", "trace")]);
+    assert!(traced.status.success(), "{}", combined(&traced));
+    assert!(!combined(&traced).contains("sales-flink-secret-1"), "the password is in the TF_LOG=trace output");
+    for (name, bytes) in zip_members(&tf.path().join("tfplan")) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("sales-flink-secret-1"),
+            "the password is in the plan file's {name}"
+        );
+    }
 
     // Proof by data: the crm team produces, the job (logged in as sales) writes.
     let mut out = Reader::new(&sales, "sales-flink-secret-1", &output);
@@ -243,8 +260,49 @@ fn a_flink_pipeline_moves_records_between_domains_and_keeps_its_state_across_upg
     produce(&b, &crm, "crm-secret-1", &input, &["k1,e"]);
     out.until_seen(&["k1,4,e,v2"]);
 
-    // The grant goes while the job runs: the broker now refuses the job's reads.
-    tf.write(&flink_hcl(&p, Some("v2"), false));
+    // Import by <domain>/<name>: the configuration from the catalog record, the job by name.
+    tf.state_rm("datamesh_pipeline.enrich");
+    tf.run_ok(&["import", "-no-color", "datamesh_pipeline.enrich", &format!("{sales}/enrich")]);
+    assert_eq!(tf.resource("datamesh_pipeline.enrich")["job_id"], job3.as_str(), "the running job, found by its name");
+    tf.assert_no_changes();
+
+    // A stateless upgrade starts the keyed counts from zero.
+    let stateless = |tag: &str, grant: bool| {
+        flink_hcl(&p, Some(tag), grant).replace(
+            "secret_config_wo_version = 1\n",
+            "secret_config_wo_version = 1\n  flink {\n    upgrade_mode = \"stateless\"\n  }\n",
+        )
+    };
+    tf.write(&stateless("v3", true));
+    let plan = combined(&tf.run(&["plan", "-no-color"]));
+    assert!(plan.contains("starts again with empty state"), "{plan}");
+    tf.apply();
+    let job4 = tf.resource("datamesh_pipeline.enrich")["job_id"].as_str().unwrap().to_string();
+    assert_eq!(flink_job_state(&job3), "CANCELED", "stateless: the old job is cancelled, not savepointed");
+    produce(&b, &crm, "crm-secret-1", &input, &["k1,f"]);
+    let first_v3 = wait_until("a v3 record for k1", Duration::from_secs(120), |last| {
+        out.poll_once();
+        *last = format!("{:?}", out.seen);
+        out.seen.iter().find(|s| s.starts_with("k1,") && s.ends_with(",v3")).cloned()
+    });
+    assert!(first_v3.starts_with("k1,1,"), "the new job counts k1 from zero: {first_v3}");
+
+    // Destroyed while healthy: stopped with a final savepoint, which the apply reports.
+    let without = flink_hcl(&p, Some("v3"), true);
+    let without = without.split("resource \"datamesh_pipeline\"").next().unwrap().to_string();
+    tf.write(&without);
+    let removed = tf.apply();
+    assert!(removed.contains("stopped with a final savepoint"), "{removed}");
+    wait_until("the job's end", Duration::from_secs(60), |last| {
+        *last = flink_job_state(&job4);
+        (*last == "FINISHED").then_some(())
+    });
+
+    // Back, and then the grant goes while the job runs: the broker refuses the job's reads.
+    tf.write(&stateless("v3", true));
+    tf.apply();
+    let job3 = tf.resource("datamesh_pipeline.enrich")["job_id"].as_str().unwrap().to_string();
+    tf.write(&stateless("v3", false));
     tf.apply();
     let denied = wait_until("the broker's refusal in the job's exceptions", Duration::from_secs(120), |last| {
         let ex = get_json(&format!("{}/jobs/{job3}/exceptions", flink_rest())).to_string();

@@ -111,6 +111,7 @@ impl PipelineModel {
             entry_class: self.entry_class.clone().unwrap_or_default(),
             args: self.args.clone(),
             config: self.config.clone(),
+            secret_config_wo_version: self.secret_config_wo_version,
             flink: self.flink.clone(),
             spark: self.spark.clone(),
             job_id: self.job_id.clone(),
@@ -130,6 +131,7 @@ impl PipelineModel {
         self.entry_class = Some(e.entry_class.clone());
         self.args = e.args.clone();
         self.config = e.config.clone();
+        self.secret_config_wo_version = e.secret_config_wo_version;
         self.flink = e.flink.clone();
         self.spark = e.spark.clone();
         self.artifact_sha256 = e.artifact_sha256.clone();

@@ -106,6 +106,9 @@ pub struct PipelineEntry {
     /// Engine properties (never the secret ones).
     #[serde(default)]
     pub config: Option<BTreeMap<String, String>>,
+    /// The version of the write-only secret properties last submitted (not the properties).
+    #[serde(default)]
+    pub secret_config_wo_version: Option<i64>,
     /// The `flink` block.
     #[serde(default)]
     pub flink: Option<FlinkOptions>,
