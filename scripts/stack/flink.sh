@@ -1,4 +1,4 @@
-# Apache Flink: a session cluster of one JobManager and one TaskManager with four slots, both in
+# Apache Flink: a session cluster of one JobManager and one TaskManager with six slots, both in
 # the foreground (start-foreground), every port a free one on 127.0.0.1. The distribution is
 # PyPI's apache-flink + apache-flink-libraries (site-packages/pyflink: bin/, lib/, conf/); the
 # stack runs it with a copy of its conf/ in DIR/flink/conf whose config.yaml is written here.
@@ -20,13 +20,13 @@ install_flink() {
     maven_fetch "$FLINK_CONNECTORS" "org.apache.flink:flink-connector-kafka:$FLINK_KAFKA_CONNECTOR_VERSION"
 }
 
-# GET URL/overview: exit 0 when it reports one TaskManager with four slots.
+# GET URL/overview: exit 0 when it reports one TaskManager with six slots.
 flink_overview_ok() {
     "$PY" - "$1" <<'PY'
 import json, sys, urllib.request
 o = json.load(urllib.request.urlopen(f"{sys.argv[1]}/overview", timeout=2))
-if o.get("taskmanagers") != 1 or o.get("slots-total") != 4:
-    sys.exit(f"overview: {o.get('taskmanagers')} TaskManager(s), {o.get('slots-total')} slot(s); want 1 and 4")
+if o.get("taskmanagers") != 1 or o.get("slots-total") != 6:
+    sys.exit(f"overview: {o.get('taskmanagers')} TaskManager(s), {o.get('slots-total')} slot(s); want 1 and 6")
 PY
 }
 
@@ -68,7 +68,7 @@ taskmanager.bind-host: 127.0.0.1
 taskmanager.rpc.port: $tm_rpc
 taskmanager.data.port: $tm_data
 taskmanager.memory.process.size: 2g
-taskmanager.numberOfTaskSlots: 4
+taskmanager.numberOfTaskSlots: 6
 parallelism.default: 1
 rest.address: 127.0.0.1
 rest.bind-address: 127.0.0.1
@@ -95,7 +95,7 @@ YAML
         FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
             spawn flink-taskmanager "$home/bin/taskmanager.sh" start-foreground \
             -D "metrics.internal.query-service.port=$tm_metrics"
-        wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, 4 slots)" \
+        wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, 6 slots)" \
             flink_overview_ok "http://127.0.0.1:$rest" || rc=$?
     fi
     return "$rc"

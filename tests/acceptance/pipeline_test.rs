@@ -712,3 +712,40 @@ resource "datamesh_pipeline" "x" {{
     assert!(ok.status.success(), "{}", combined(&ok));
     tf.write(&with_pii);
 }
+
+// ------------------------------------------------------------------------ Refresh cost --
+
+#[test]
+fn a_refresh_of_several_flink_pipelines_reads_the_job_listing_once() {
+    let mut tf = Tf::new();
+    let proxy = crate::support::proxy::Proxy::to(&flink_rest());
+    tf.provider_config(&format!("  flink {{\n    rest_url = \"{}\"\n  }}\n", proxy.url()));
+    let p = tf.prefix.clone();
+    tf.env("TF_VAR_pw_crm", "crm-secret-1");
+    tf.env("TF_VAR_pw_sales", "sales-refresh-secret-1");
+    // The Flink test's mesh, with two more pipelines beside its one, each its own consumer group.
+    let mut hcl = flink_hcl(&p, None, true);
+    let one = hcl[hcl.find("resource \"datamesh_pipeline\"").unwrap()..].to_string();
+    for n in 2..=3 {
+        hcl.push_str(
+            &one.replace("\"enrich\" {", &format!("\"enrich{n}\" {{"))
+                .replace("name        = \"enrich\"", &format!("name        = \"enrich-{n}\""))
+                .replace(".enrich\"", &format!(".enrich-{n}\"")),
+        );
+    }
+    tf.write(&hcl);
+    tf.apply();
+    let jobs: Vec<String> = ["enrich", "enrich2", "enrich3"]
+        .iter()
+        .map(|r| tf.resource(&format!("datamesh_pipeline.{r}"))["job_id"].as_str().expect("job_id").to_string())
+        .collect();
+    assert_eq!(jobs.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "three jobs: {jobs:?}");
+    let before = proxy.requests().len();
+    tf.assert_no_changes();
+    let refresh: Vec<String> = proxy.requests()[before..].to_vec();
+    let overviews = refresh.iter().filter(|r| r.starts_with("GET /jobs/overview ")).count();
+    assert_eq!(overviews, 1, "one listing for three pipelines: {refresh:?}");
+    assert_eq!(refresh.len(), 1, "and no call per pipeline: {refresh:?}");
+    eprintln!("refresh of 3 Flink pipelines: {} Flink request(s): {refresh:?}", refresh.len());
+    tf.destroy();
+}

@@ -4,7 +4,7 @@
 //! REST alone would not prove that the job's code ran, or ran once).
 //!
 //! The jobs are `tests/acceptance/jobs/FlinkPipelineJob.java` and `SparkPipelineMain.java`,
-//! compiled here with the smoke tests' `build_jar`. Flink's TaskManager has four slots and
+//! compiled here with the smoke tests' `build_jar`. Flink's TaskManager has six slots and
 //! Spark's worker room for a few drivers, and both are shared with the smoke and pipeline tests: the Flink
 //! tests here take turns ([`FLINK`]), and so do the Spark ones ([`SPARK`]).
 //!
