@@ -11,6 +11,7 @@ pub mod hdfs;
 pub mod iam;
 pub mod kafka;
 pub mod processing;
+mod rest;
 pub mod retry;
 pub mod s3;
 pub mod spark;

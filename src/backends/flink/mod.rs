@@ -23,13 +23,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use reqwest::multipart::{Form, Part};
-use reqwest::{redirect, Client, Method};
+use reqwest::{Client, Method};
 use serde_json::{json, Map, Value};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{BackendError, ErrorKind};
 use super::processing::{Artifact, Engine, JobSpec, JobStatus, Processing};
+use super::rest::{self, Resend};
 use super::retry::{with_retries, RetryPolicy};
 use crate::provider::settings::flink::FlinkSettings;
 use answers::{
@@ -38,17 +39,6 @@ use answers::{
 
 /// The shortest bound on waiting for a savepoint, whatever the per-call timeout.
 const MIN_OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// How a call may be repeated after an attempt that failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resend {
-    /// Reads, and writes the server takes once however often they are sent: retried while the
-    /// failure is transient.
-    WhileTransient,
-    /// Starts a job: sent again only when no connection could be made, so it cannot have
-    /// reached the JobManager.
-    OnlyIfUnsent,
-}
 
 /// A request's body.
 enum Body<'a> {
@@ -77,26 +67,11 @@ impl FlinkRest {
         let Some(raw) = settings.rest_url.as_deref() else {
             return Err(fail("Flink is not configured: set flink { rest_url } or DATAMESH_FLINK_REST_URL".into()));
         };
-        let parsed = reqwest::Url::parse(raw).map_err(|e| fail(format!("rest_url {raw:?} is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(fail(format!("rest_url {raw:?} is not an http:// or https:// URL with a host")));
-        }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(fail(format!("rest_url {raw:?} has a query or a fragment; give the JobManager's base URL")));
-        }
-        let tls = super::tls::client_config(None).map_err(fail)?;
-        let client = Client::builder()
-            .use_preconfigured_tls(tls)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            // No call of ours is redirected; a redirect's answer is the error.
-            .redirect(redirect::Policy::none())
-            .user_agent(concat!("terraform-provider-datamesh/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| fail(format!("cannot build the Flink REST client: {e}")))?;
+        let base = rest::base_url("rest_url", raw, "the JobManager's").map_err(fail)?;
+        let client = rest::client(settings.timeout, "the Flink REST client").map_err(fail)?;
         Ok(FlinkRest {
             client,
-            base: parsed.as_str().trim_end_matches('/').to_string(),
+            base,
             savepoint_dir: settings.savepoint_dir.clone(),
             timeout: settings.timeout,
             stop,
@@ -147,36 +122,16 @@ impl FlinkRest {
                 request.multipart(Form::new().part("jarfile", part))
             }
         };
-        let response = request.send().await.map_err(|e| self.unanswered(op, &e, resend))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| self.unanswered(op, &e, resend))?;
-        if status.is_success() {
-            return Ok(text);
-        }
-        let mut e = answers::error(op, status.as_u16(), &text);
-        if resend == Resend::OnlyIfUnsent && e.is(ErrorKind::Transient) {
-            // The JobManager had the request and may have acted on it: not sent again.
-            e.kind = ErrorKind::Other;
-        }
-        Err(e)
+        rest::send(request, resend, |e| self.unanswered(op, e, resend), |status, body| answers::error(op, status, body))
+            .await
     }
 
     /// A call that got no (whole) answer. Without a connection the request never left, and
     /// any call may be sent again; otherwise only one that `resend` allows to.
     fn unanswered(&self, op: &'static str, e: &reqwest::Error, resend: Resend) -> BackendError {
-        let never_sent = e.is_connect();
-        let kind = match resend {
-            _ if never_sent => ErrorKind::Transient,
-            Resend::WhileTransient if e.is_timeout() || e.is_request() || e.is_body() => ErrorKind::Transient,
-            _ => ErrorKind::Other,
-        };
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause.push_str(": ");
-            cause.push_str(&s.to_string());
-            source = s.source();
-        }
+        let never_sent = rest::never_sent(e);
+        let kind = rest::unanswered_kind(e, resend);
+        let cause = rest::cause_chain(e);
         let mut message = format!("no answer from the JobManager at {}: {cause}", self.base);
         if !never_sent && resend == Resend::OnlyIfUnsent {
             message.push_str(
@@ -468,10 +423,8 @@ impl Processing for FlinkRest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backends::rest::scripted;
     use std::collections::BTreeMap;
-    use std::sync::Mutex as StdMutex;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
 
     fn settings(url: &str) -> FlinkSettings {
         FlinkSettings { rest_url: Some(url.into()), savepoint_dir: None, timeout: Duration::from_secs(5) }
@@ -521,30 +474,6 @@ mod tests {
         let r = run_request(&from, "0123456789abcdef0123456789abcdef");
         assert_eq!(r["savepointPath"], "file:/sp/savepoint-1");
         assert!(r.get("parallelism").is_none());
-    }
-
-    /// A JobManager stand-in on loopback that gives these (status, body) answers in turn, and
-    /// records each request line.
-    async fn scripted(answers: Vec<(u16, &'static str)>) -> (String, Arc<StdMutex<Vec<String>>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(StdMutex::new(Vec::new()));
-        let log = seen.clone();
-        tokio::spawn(async move {
-            for (status, body) in answers {
-                let Ok((mut conn, _)) = listener.accept().await else { return };
-                let mut buf = vec![0; 65536];
-                let n = conn.read(&mut buf).await.unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]);
-                log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.write_all(reply.as_bytes()).await;
-            }
-        });
-        (url, seen)
     }
 
     #[tokio::test]

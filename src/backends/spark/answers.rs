@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::backends::error::{BackendError, ErrorKind};
 use crate::backends::processing::JobStatus;
+use crate::backends::rest::{self, excerpt};
 
 /// The service name every error of this backend carries.
 pub(super) const SERVICE: &str = "Spark";
@@ -122,14 +123,7 @@ struct MessageAnswer {
 
 /// Parses a successful answer of `op`.
 pub(super) fn parse<T: DeserializeOwned>(op: &'static str, body: &str) -> Result<T, BackendError> {
-    serde_json::from_str(body).map_err(|e| {
-        BackendError::new(
-            ErrorKind::Other,
-            SERVICE,
-            op,
-            format!("the master's answer is not what {op} returns ({e}): {}", excerpt(body)),
-        )
-    })
+    rest::parse(SERVICE, op, "the master's", body)
 }
 
 /// The error for a failed answer (`status` not 2xx) of `op`, with the server's own text.
@@ -155,25 +149,7 @@ pub(super) fn summary(message: &str) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    let text = kept.join(" ");
-    match text.char_indices().nth(MAX_MESSAGE) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text,
-    }
-}
-
-/// The start of a body, for an error message.
-fn excerpt(body: &str) -> String {
-    let body = body.trim();
-    if body.is_empty() {
-        return "(empty body)".into();
-    }
-    let cut: String = body.chars().take(200).collect();
-    if cut.len() < body.len() {
-        format!("{cut}...")
-    } else {
-        cut
-    }
+    rest::clip(&kept.join(" "), MAX_MESSAGE)
 }
 
 #[cfg(test)]

@@ -18,12 +18,13 @@ mod answers;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::{redirect, Client, Method};
+use reqwest::{Client, Method};
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{BackendError, ErrorKind};
 use super::processing::{Artifact, Engine, JobSpec, JobStatus, Processing};
+use super::rest::{self, Resend};
 use super::retry::{with_retries, RetryPolicy};
 use crate::provider::settings::spark::SparkSettings;
 use answers::{CreateAnswer, KillAnswer, StatusAnswer, SERVICE};
@@ -31,15 +32,6 @@ use answers::{CreateAnswer, KillAnswer, StatusAnswer, SERVICE};
 /// The `clientSparkVersion` of a submission. The server requires the field but checks no value
 /// (Spark 4.1.4 took `1.0.0` as well); this is the version the provider is tested against.
 const CLIENT_SPARK_VERSION: &str = "4.1.4";
-
-/// How a call may be repeated after an attempt that failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resend {
-    /// Status and kill: retried while the failure is transient.
-    WhileTransient,
-    /// A submission: sent again only when no connection could be made.
-    OnlyIfUnsent,
-}
 
 /// A Spark standalone master through its REST submission server.
 pub struct SparkRest {
@@ -60,32 +52,12 @@ impl SparkRest {
         let Some(raw) = settings.rest_url.as_deref() else {
             return Err(fail("Spark is not configured: set spark { rest_url } or DATAMESH_SPARK_REST_URL".into()));
         };
-        let parsed = reqwest::Url::parse(raw).map_err(|e| fail(format!("rest_url {raw:?} is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(fail(format!("rest_url {raw:?} is not an http:// or https:// URL with a host")));
-        }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(fail(format!("rest_url {raw:?} has a query or a fragment; give the REST server's base URL")));
-        }
+        let base = rest::base_url("rest_url", raw, "the REST server's").map_err(fail)?;
         let Some(master) = settings.master() else {
             return Err(fail(format!("no master URL: set spark {{ master_url }} (rest_url {raw:?} names no host)")));
         };
-        let tls = super::tls::client_config(None).map_err(fail)?;
-        let client = Client::builder()
-            .use_preconfigured_tls(tls)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            .redirect(redirect::Policy::none())
-            .user_agent(concat!("terraform-provider-datamesh/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| fail(format!("cannot build the Spark REST client: {e}")))?;
-        Ok(SparkRest {
-            client,
-            base: parsed.as_str().trim_end_matches('/').to_string(),
-            master,
-            timeout: settings.timeout,
-            stop,
-        })
+        let client = rest::client(settings.timeout, "the Spark REST client").map_err(fail)?;
+        Ok(SparkRest { client, base, master, timeout: settings.timeout, stop })
     }
 
     /// `method` on `path` (from `/`), retried as `resend` allows; the body of the 2xx answer.
@@ -119,36 +91,16 @@ impl SparkRest {
             Some(value) => request.json(value),
             None => request,
         };
-        let response = request.send().await.map_err(|e| self.unanswered(op, &e, resend))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| self.unanswered(op, &e, resend))?;
-        if status.is_success() {
-            return Ok(text);
-        }
-        let mut e = answers::error(op, status.as_u16(), &text);
-        if resend == Resend::OnlyIfUnsent && e.is(ErrorKind::Transient) {
-            // The server had the request and may have acted on it: not sent again.
-            e.kind = ErrorKind::Other;
-        }
-        Err(e)
+        rest::send(request, resend, |e| self.unanswered(op, e, resend), |status, body| answers::error(op, status, body))
+            .await
     }
 
     /// A call that got no (whole) answer. Without a connection the request never left, and
     /// any call may be sent again; otherwise only one that `resend` allows to.
     fn unanswered(&self, op: &'static str, e: &reqwest::Error, resend: Resend) -> BackendError {
-        let never_sent = e.is_connect();
-        let kind = match resend {
-            _ if never_sent => ErrorKind::Transient,
-            Resend::WhileTransient if e.is_timeout() || e.is_request() || e.is_body() => ErrorKind::Transient,
-            _ => ErrorKind::Other,
-        };
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause.push_str(": ");
-            cause.push_str(&s.to_string());
-            source = s.source();
-        }
+        let never_sent = rest::never_sent(e);
+        let kind = rest::unanswered_kind(e, resend);
+        let cause = rest::cause_chain(e);
         let mut message = format!("no answer from the REST submission server at {}: {cause}", self.base);
         if !never_sent && resend == Resend::OnlyIfUnsent {
             message.push_str(

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::backends::error::{BackendError, ErrorKind};
 use crate::backends::hdfs::{FileStatus, QuotaUsage};
+use crate::backends::rest::{self, excerpt};
 
 /// The service name every error of this backend carries.
 pub(super) const SERVICE: &str = "HDFS";
@@ -172,14 +173,7 @@ struct RemoteException {
 
 /// Parses a successful answer of `op` on `path`.
 pub(super) fn parse<T: DeserializeOwned>(op: &'static str, path: &str, body: &str) -> Result<T, BackendError> {
-    serde_json::from_str(body).map_err(|e| {
-        BackendError::new(
-            ErrorKind::Other,
-            SERVICE,
-            op,
-            format!("{path}: the NameNode's answer is not what {op} returns ({e}): {}", excerpt(body)),
-        )
-    })
+    rest::parse(SERVICE, op, &format!("{path}: the NameNode's"), body)
 }
 
 /// The error for a failed answer (`status` not 2xx) of `op` on `path`, asked as `user`.
@@ -238,17 +232,6 @@ fn kind_of(exception: &str, status: u16) -> ErrorKind {
 pub(super) fn is_unknown_op(e: &BackendError, op: &str) -> bool {
     matches!(e.code.as_deref(), Some("IllegalArgumentException" | "UnsupportedOperationException"))
         && e.message.contains(&format!("{op} is not a valid"))
-}
-
-/// The start of a body, for a message.
-fn excerpt(body: &str) -> String {
-    const MAX: usize = 200;
-    let body = body.trim();
-    match body.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}…", &body[..end]),
-        None if body.is_empty() => "(empty body)".into(),
-        None => body.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -14,11 +14,12 @@ mod url;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::{redirect, Client, Method};
+use reqwest::{Client, Method};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{BackendError, ErrorKind};
 use super::hdfs::{FileStatus, Hdfs, QuotaUsage};
+use super::rest::{self, Resend};
 use super::retry::{with_retries, RetryPolicy};
 use crate::provider::settings::hdfs::HdfsSettings;
 use answers::{
@@ -46,30 +47,9 @@ impl WebHdfs {
         let Some(raw) = settings.webhdfs_url.as_deref() else {
             return Err(fail("HDFS is not configured: set hdfs { webhdfs_url } or DATAMESH_HDFS_WEBHDFS_URL".into()));
         };
-        let parsed = reqwest::Url::parse(raw).map_err(|e| fail(format!("webhdfs_url {raw:?} is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(fail(format!("webhdfs_url {raw:?} is not an http:// or https:// URL with a host")));
-        }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(fail(format!("webhdfs_url {raw:?} has a query or a fragment; give the NameNode's base URL")));
-        }
-        let tls = super::tls::client_config(None).map_err(fail)?;
-        let client = Client::builder()
-            .use_preconfigured_tls(tls)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            // A NameNode call that redirects is not one of ours; its answer is the error.
-            .redirect(redirect::Policy::none())
-            .user_agent(concat!("terraform-provider-datamesh/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| fail(format!("cannot build the WebHDFS client: {e}")))?;
-        Ok(WebHdfs {
-            client,
-            base: parsed.as_str().trim_end_matches('/').to_string(),
-            user: settings.user.clone(),
-            timeout: settings.timeout,
-            stop,
-        })
+        let base = rest::base_url("webhdfs_url", raw, "the NameNode's").map_err(fail)?;
+        let client = rest::client(settings.timeout, "the WebHDFS client").map_err(fail)?;
+        Ok(WebHdfs { client, base, user: settings.user.clone(), timeout: settings.timeout, stop })
     }
 
     /// `op` on `path`, retried while transient; the body of the 2xx answer.
@@ -88,31 +68,20 @@ impl WebHdfs {
 
     /// One try of a call.
     async fn attempt(&self, method: Method, op: &'static str, path: &str, url: &str) -> Result<String, BackendError> {
-        let response = self.client.request(method, url).send().await.map_err(|e| self.unanswered(op, path, &e))?;
-        let status = response.status();
-        let body = response.text().await.map_err(|e| self.unanswered(op, path, &e))?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(answers::error(op, path, &self.user, status.as_u16(), &body))
-        }
+        // Every WebHDFS call of ours is idempotent: any may be sent again.
+        rest::send(
+            self.client.request(method, url),
+            Resend::WhileTransient,
+            |e| self.unanswered(op, path, e),
+            |status, body| answers::error(op, path, &self.user, status, body),
+        )
+        .await
     }
 
     /// A call that got no (whole) answer: worth retrying when the NameNode could not be reached
     /// or was too slow.
     fn unanswered(&self, op: &'static str, path: &str, e: &reqwest::Error) -> BackendError {
-        let kind = if e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() {
-            ErrorKind::Transient
-        } else {
-            ErrorKind::Other
-        };
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause.push_str(": ");
-            cause.push_str(&s.to_string());
-            source = s.source();
-        }
+        let (kind, cause) = (rest::unanswered_kind(e, Resend::WhileTransient), rest::cause_chain(e));
         BackendError::new(kind, SERVICE, op, format!("{path}: no answer from the NameNode at {}: {cause}", self.base))
     }
 
@@ -279,9 +248,7 @@ impl Hdfs for WebHdfs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
+    use crate::backends::rest::scripted;
 
     fn settings(url: Option<&str>) -> HdfsSettings {
         HdfsSettings { webhdfs_url: url.map(str::to_string), timeout: Duration::from_secs(5), ..Default::default() }
@@ -297,30 +264,6 @@ mod tests {
         }
         let ok = WebHdfs::new(&settings(Some("http://127.0.0.1:9870/")), CancellationToken::new()).unwrap();
         assert_eq!(ok.base, "http://127.0.0.1:9870");
-    }
-
-    /// A NameNode stand-in on loopback that gives these (status, body) answers in turn, and
-    /// records each request line.
-    async fn scripted(answers: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<Vec<String>>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        tokio::spawn(async move {
-            for (status, body) in answers {
-                let Ok((mut conn, _)) = listener.accept().await else { return };
-                let mut buf = vec![0; 8192];
-                let n = conn.read(&mut buf).await.unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]);
-                log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.write_all(reply.as_bytes()).await;
-            }
-        });
-        (url, seen)
     }
 
     #[tokio::test]
