@@ -377,37 +377,10 @@ ephemeral "datamesh_consumer_credentials" "sales" {
 "#;
     format!(
         r#"
-resource "datamesh_domain" "crm" {{
-  name  = "{p}-crm"
-  owner = "crm@example.com"
-}}
-
-resource "datamesh_domain" "sales" {{
-  name  = "{p}-sales"
-  owner = "sales@example.com"
-}}
-
-resource "datamesh_data_product" "raw" {{
-  domain         = datamesh_domain.crm.name
-  name           = "raw"
-  classification = "internal"
-  force_destroy  = true
-}}
-
-resource "datamesh_data_product" "daily" {{
-  domain         = datamesh_domain.sales.name
-  name           = "daily"
-  classification = "internal"
-  force_destroy  = true
-}}
-
-resource "datamesh_data_product" "summary" {{
-  domain         = datamesh_domain.sales.name
-  name           = "summary"
-  classification = "internal"
-  force_destroy  = true
-}}
-
+{domains}
+{raw}
+{daily}
+{summary}
 resource "datamesh_access_grant" "raw" {{
   consumer_domain = datamesh_domain.sales.name
   data_product    = datamesh_data_product.raw.id
@@ -427,7 +400,31 @@ output "downstream" {{
   value = data.datamesh_lineage.daily.downstream
 }}
 {credentials}{pipelines}
-"#
+"#,
+        domains = plain_domains(p),
+        raw = product("raw", "crm", "internal", "  force_destroy  = true\n"),
+        daily = product("daily", "sales", "internal", "  force_destroy  = true\n"),
+        summary = product("summary", "sales", "internal", "  force_destroy  = true\n"),
+    )
+}
+
+/// Domains `<p>-crm` and `<p>-sales` (resources `crm`, `sales`), without passwords.
+fn plain_domains(p: &str) -> String {
+    ["crm", "sales"]
+        .iter()
+        .map(|d| {
+            format!(
+                "resource \"datamesh_domain\" \"{d}\" {{\n  name  = \"{p}-{d}\"\n  owner = \"{d}@example.com\"\n}}\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A data product `name` of domain resource `domain`, with `extra` lines inside its block.
+fn product(name: &str, domain: &str, classification: &str, extra: &str) -> String {
+    format!(
+        "resource \"datamesh_data_product\" \"{name}\" {{\n  domain         = datamesh_domain.{domain}.name\n  name           = \"{name}\"\n  classification = \"{classification}\"\n{extra}}}\n"
     )
 }
 
@@ -598,41 +595,20 @@ fn each_lineage_rule_fails_the_plan_at_its_attribute() {
     let jar = stack_var("DATAMESH_PIPELINE_FLINK_JAR");
     let base = format!(
         r#"
-resource "datamesh_domain" "crm" {{
-  name  = "{p}-crm"
-  owner = "crm@example.com"
-}}
-
-resource "datamesh_domain" "sales" {{
-  name  = "{p}-sales"
-  owner = "sales@example.com"
-}}
-
-resource "datamesh_data_product" "customers" {{
-  domain         = datamesh_domain.crm.name
-  name           = "customers"
-  classification = "confidential"
-  contains_pii   = true
-}}
-
-resource "datamesh_data_product" "internal" {{
-  domain         = datamesh_domain.sales.name
-  name           = "internal"
-  classification = "internal"
-}}
-
-resource "datamesh_data_product" "confidential" {{
-  domain         = datamesh_domain.sales.name
-  name           = "confidential"
-  classification = "confidential"
-}}
-
+{domains}
+{customers}
+{internal}
+{confidential}
 resource "datamesh_access_grant" "customers" {{
   consumer_domain = datamesh_domain.sales.name
   data_product    = datamesh_data_product.customers.id
   purpose         = "analytics"
 }}
-"#
+"#,
+        domains = plain_domains(&p),
+        customers = product("customers", "crm", "confidential", "  contains_pii   = true\n"),
+        internal = product("internal", "sales", "internal", ""),
+        confidential = product("confidential", "sales", "confidential", ""),
     );
     tf.write(&base);
     tf.apply();

@@ -858,31 +858,8 @@ impl Pipeline {
                     m.last_savepoint = Some(path.clone());
                     // The savepoint completes a moment before the job has ended: the new job
                     // starts only once the old one let go of its slots and its consumer group.
-                    let ended = run::wait_for(
-                        engine,
-                        &job,
-                        run::FLINK_START_TIMEOUT,
-                        &ctx.stop,
-                        JobStatus::is_terminal,
-                        |_| false,
-                        |_| {},
-                    )
-                    .await;
-                    match ended {
-                        Ok(s) => m.observe(&s),
-                        Err(failure) => {
-                            diags.0.push(run::failure_diagnostic(
-                                "Flink job",
-                                &job,
-                                "FINISHED",
-                                run::FLINK_START_TIMEOUT,
-                                failure,
-                            ));
-                            return None;
-                        }
-                    }
-                    if m.finished_at.is_none() {
-                        m.finished_at = Some(common::now_rfc3339());
+                    if !wait_ended(ctx, engine, &job, "FINISHED", m, diags).await {
+                        return None;
                     }
                     return Some(Some(path));
                 }
@@ -906,31 +883,8 @@ impl Pipeline {
                 return None;
             }
             // Cancelling takes a moment: the job is over once the engine says so.
-            match run::wait_for(
-                engine,
-                &job,
-                run::FLINK_START_TIMEOUT,
-                &ctx.stop,
-                JobStatus::is_terminal,
-                |_| false,
-                |_| {},
-            )
-            .await
-            {
-                Ok(s) => m.observe(&s),
-                Err(failure) => {
-                    diags.0.push(run::failure_diagnostic(
-                        "Flink job",
-                        &job,
-                        "CANCELED",
-                        run::FLINK_START_TIMEOUT,
-                        failure,
-                    ));
-                    return None;
-                }
-            }
-            if m.finished_at.is_none() {
-                m.finished_at = Some(common::now_rfc3339());
+            if !wait_ended(ctx, engine, &job, "CANCELED", m, diags).await {
+                return None;
             }
         }
         if !with_savepoint {
@@ -949,6 +903,33 @@ impl Pipeline {
             m.last_savepoint = latest;
         }
         Some(m.last_savepoint.clone())
+    }
+}
+
+/// Waits until the engine says `job` has ended (after a stop or a cancel: `wanted` names the
+/// state expected) and records what it reports; false, with the reason in `diags`, when it did
+/// not end in time.
+async fn wait_ended(
+    ctx: &Context,
+    engine: &dyn Processing,
+    job: &str,
+    wanted: &str,
+    m: &mut PipelineModel,
+    diags: &mut Diagnostics,
+) -> bool {
+    let timeout = run::FLINK_START_TIMEOUT;
+    match run::wait_for(engine, job, timeout, &ctx.stop, JobStatus::is_terminal, |_| false, |_| {}).await {
+        Ok(s) => {
+            m.observe(&s);
+            if m.finished_at.is_none() {
+                m.finished_at = Some(common::now_rfc3339());
+            }
+            true
+        }
+        Err(failure) => {
+            diags.0.push(run::failure_diagnostic("Flink job", job, wanted, timeout, failure));
+            false
+        }
     }
 }
 
