@@ -698,7 +698,42 @@ impl Streaming for KafkaStreaming {
         with_retries(self.policy(), &self.stop, || {
             self.raw_call(OP, quotas::ALTER_KEY, &body, |answer| quotas::parse_alter(answer, user))
         })
-        .await
+        .await?;
+        self.await_quota(user, quota).await
+    }
+}
+
+impl KafkaStreaming {
+    /// Waits until DescribeClientQuotas shows what AlterClientQuotas wrote. In KRaft mode the
+    /// controller acknowledges the change once committed, and each broker applies it to the
+    /// metadata it answers from a moment later, so a read straight after the write can still
+    /// see the old quota (seen in CI: the read after an apply found none, and a plan then would
+    /// have shown drift). Bounded by the connection's timeout; a broker still not showing it
+    /// then is reported in the log, not as a failure, since the controller has taken the write.
+    async fn await_quota(&self, user: &str, quota: Option<&Quota>) -> Result<(), BackendError> {
+        const OP: &str = "DescribeClientQuotas";
+        let want = quota.filter(|q| !q.is_empty()).copied();
+        let policy =
+            RetryPolicy { deadline: self.timeout, base: Duration::from_millis(20), cap: Duration::from_millis(500) };
+        let seen = with_retries(policy, &self.stop, || async {
+            let now = self.describe_user_quota(user).await?;
+            if now == want {
+                Ok(())
+            } else {
+                Err(BackendError::new(ErrorKind::Transient, "Kafka", OP, "the broker does not show the new quota yet"))
+            }
+        })
+        .await;
+        match seen {
+            Err(e) if e.kind == ErrorKind::Transient => {
+                tracing::warn!(
+                    user,
+                    "the broker did not show the new client quota within the timeout; it applies it later"
+                );
+                Ok(())
+            }
+            other => other,
+        }
     }
 }
 
