@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::OnceCell;
@@ -15,6 +16,9 @@ use super::storage::{Precondition, Storage};
 
 /// How often an update re-reads and retries after losing a conditional-write race.
 const MAX_CONFLICT_RETRIES: usize = 8;
+
+/// How many entries [`Catalog::get_all`] reads at once.
+pub const CONCURRENT_READS: usize = 32;
 
 /// The catalog in one bucket.
 pub struct Catalog {
@@ -112,6 +116,20 @@ impl Catalog {
     /// Deletes an entry (a missing one, or a missing catalog bucket, is fine).
     pub async fn delete(&self, key: &str) -> Result<(), BackendError> {
         self.storage.delete_object(&self.bucket, key).await
+    }
+
+    /// Every entry under a prefix, read [`CONCURRENT_READS`] at a time, in key order (none
+    /// when the catalog bucket does not exist yet). An entry deleted between the listing and
+    /// its read is left out.
+    pub async fn get_all<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, BackendError> {
+        let mut keys: Vec<String> = self.list(prefix).await?.into_iter().filter(|k| k.ends_with(".json")).collect();
+        keys.sort();
+        let found: Vec<Option<T>> = stream::iter(keys)
+            .map(|key| async move { self.get::<T>(&key).await })
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// Every key under a prefix (none when the catalog bucket does not exist yet).

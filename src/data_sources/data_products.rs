@@ -4,16 +4,12 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::backends::catalog::data_product_key;
 use crate::provider::{Context, ProviderData};
 use crate::resources::data_product::ProductEntry;
 use tfplugin::framework::typed::to_value;
 use tfplugin::framework::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
-
-/// How many descriptors are read at once.
-const CONCURRENT_READS: usize = 32;
 
 /// The `datamesh_data_products` data source.
 pub(super) struct DataProducts;
@@ -79,24 +75,8 @@ impl DataSource<ProviderData> for DataProducts {
             Value::Map(m) => m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
             _ => BTreeMap::new(),
         };
-        let listed = catalog.list(&prefix).await;
-        let keys = match listed {
-            Ok(keys) => keys.into_iter().filter(|k| k.ends_with(".json")).collect::<Vec<_>>(),
-            Err(e) => {
-                diags.0.push(e.diagnostic("the catalog"));
-                return Value::Null;
-            }
-        };
-        let read: Result<Vec<Option<ProductEntry>>, _> = stream::iter(keys)
-            .map(|key| {
-                let catalog = catalog.clone();
-                async move { catalog.get::<ProductEntry>(&key).await }
-            })
-            .buffer_unordered(CONCURRENT_READS)
-            .try_collect()
-            .await;
-        let mut entries: Vec<ProductEntry> = match read {
-            Ok(found) => found.into_iter().flatten().filter(|e| matches(e, classification.as_deref(), &tags)).collect(),
+        let mut entries: Vec<ProductEntry> = match catalog.get_all::<ProductEntry>(&prefix).await {
+            Ok(found) => found.into_iter().filter(|e| matches(e, classification.as_deref(), &tags)).collect(),
             Err(e) => {
                 diags.0.push(e.diagnostic("the catalog"));
                 return Value::Null;

@@ -2,6 +2,7 @@
 
 mod data_products;
 mod lookups;
+mod odps;
 mod pipelines;
 
 use std::sync::Arc;
@@ -19,5 +20,6 @@ pub fn all() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         Arc::new(data_products::DataProducts),
         Arc::new(pipelines::PipelineLookup),
         Arc::new(pipelines::Lineage),
+        Arc::new(odps::Odps),
     ]
 }

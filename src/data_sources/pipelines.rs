@@ -3,17 +3,30 @@
 //! the catalog's pipeline records).
 
 use async_trait::async_trait;
-use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::lookups::read_through;
+use crate::backends::catalog::Catalog;
 use crate::lineage::{self, Flow, Hop};
 use crate::naming;
 use crate::provider::{Context, ProviderData};
 use crate::resources::pipeline::{Pipeline, PipelineEntry};
-use tfplugin::framework::{AttrPath, Attribute, Block, DataSource, Diagnostics, Resource, Schema, Type, Value};
+use tfplugin::framework::{
+    AttrPath, Attribute, Block, DataSource, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
+};
 
-/// How many pipeline records are read at once.
-const CONCURRENT_READS: usize = 32;
+/// Checks the `data_product` attribute of a data source that takes one, when it is known.
+pub(super) fn validate_data_product(config: &Value, diags: &mut Diagnostics) {
+    if let Some(id) = config.get("data_product").as_str() {
+        if let Err(msg) = naming::parse_data_product_id(id) {
+            diags.attr_error(AttrPath::attr("data_product"), "Invalid data_product", msg);
+        }
+    }
+}
+
+/// Every pipeline record in the catalog: the lineage of the whole mesh.
+pub(super) async fn pipeline_records(catalog: &Catalog) -> Result<Vec<PipelineEntry>, Diagnostic> {
+    catalog.get_all::<PipelineEntry>("pipelines/").await.map_err(|e| e.diagnostic("the catalog's pipeline records"))
+}
 
 /// `data "datamesh_pipeline"`: a pipeline by ID.
 pub(super) struct PipelineLookup;
@@ -84,38 +97,21 @@ impl DataSource<ProviderData> for Lineage {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(id) = config.get("data_product").as_str() {
-            if let Err(msg) = naming::parse_data_product_id(id) {
-                diags.attr_error(AttrPath::attr("data_product"), "Invalid data_product", msg);
-            }
-        }
+        validate_data_product(config, diags);
     }
 
     async fn read(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) -> Value {
         let product = config.get("data_product").as_str().unwrap_or_default().to_string();
         let Some(catalog) = diags.ok(ctx.provider.catalog().await) else { return Value::Null };
-        let keys = match catalog.list("pipelines/").await {
-            Ok(k) => k,
-            Err(e) => {
-                diags.0.push(e.diagnostic("the catalog's pipeline records"));
-                return Value::Null;
-            }
-        };
-        let catalog = &catalog;
-        let read = stream::iter(keys.into_iter().filter(|k| k.ends_with(".json")))
-            .map(|key| async move { catalog.get::<PipelineEntry>(&key).await })
-            .buffer_unordered(CONCURRENT_READS)
-            .try_collect::<Vec<_>>()
-            .await;
-        let entries = match read {
+        let entries = match pipeline_records(&catalog).await {
             Ok(e) => e,
-            Err(e) => {
-                diags.0.push(e.diagnostic("the catalog's pipeline records"));
+            Err(d) => {
+                diags.0.push(d);
                 return Value::Null;
             }
         };
         let mut flows: Vec<Flow> =
-            entries.into_iter().flatten().map(|e| Flow { pipeline: e.id, reads: e.reads, writes: e.outputs }).collect();
+            entries.into_iter().map(|e| Flow { pipeline: e.id, reads: e.reads, writes: e.outputs }).collect();
         flows.sort_by(|a, b| a.pipeline.cmp(&b.pipeline));
         let mut out = config.clone();
         out.set("upstream", hops_value(&lineage::upstream(&product, &flows)));

@@ -399,6 +399,15 @@ output "upstream" {{
 output "downstream" {{
   value = data.datamesh_lineage.daily.downstream
 }}
+
+data "datamesh_odps" "daily" {{
+  data_product = datamesh_data_product.daily.id
+  depends_on   = [datamesh_pipeline.aggregate]
+}}
+
+output "odps" {{
+  value = data.datamesh_odps.daily.document
+}}
 {credentials}{pipelines}
 "#,
         domains = plain_domains(p),
@@ -511,6 +520,24 @@ fn spark_pipelines_aggregate_granted_objects_into_the_domains_product_and_chain_
     };
     assert_eq!(hops("upstream"), vec![format!("{p}-crm/raw via {p}-sales/aggregate")]);
     assert_eq!(hops("downstream"), vec![format!("{p}-sales/summary via {p}-sales/summarize")]);
+    // The ODPS document of the middle product: its input port is the granted product, through
+    // the pipeline that writes it.
+    let odps: Json = serde_json::from_str(outputs["odps"]["value"].as_str().expect("odps")).expect("JSON");
+    crate::support::odps::assert_conforms(&odps);
+    let inputs: Vec<(String, String)> = odps["inputPorts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|port| {
+            let pipeline =
+                port["customProperties"].as_array().and_then(|c| c.iter().find(|c| c["property"] == "pipeline"));
+            (
+                port["name"].as_str().unwrap_or("?").to_string(),
+                pipeline.map(|c| c["value"].to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(inputs, vec![(format!("{p}-crm/raw"), format!("\"{p}-sales/aggregate\""))], "{odps:#}");
 
     // A triggers change is a new run: replacement.
     tf.write(&spark_hcl(&p, &format!("{}{summarize}", aggregate("2"))));

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod inventory;
+pub mod odps;
 pub mod proxy;
 pub mod stores;
 
