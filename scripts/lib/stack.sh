@@ -33,6 +33,26 @@ spawn() {
         printf ' %q' "$@"
         printf '\n'
     } >"$DIR/$name.cmd"
+    launch "$name" ">" "$@"
+}
+
+# respawn NAME: starts NAME again from its DIR/NAME.cmd (after it was stopped, e.g. by
+# `scripts/stack-down.sh DIR NAME`), as spawn started it, its output appended to DIR/NAME.log.
+# For the tests that restart a server under the provider (scripts/stack-respawn.sh); the .cmd
+# carries everything the command needs, so a service passes its environment with `env`.
+respawn() {
+    local name="$1"
+    [ -f "$DIR/$name.cmd" ] || die "no $DIR/$name.cmd: $name was never started in $DIR"
+    ! alive "$name" || die "$name is still running (pid $(cat "$DIR/$name.pid"))"
+    launch "$name" ">>" bash -c "$(cat "$DIR/$name.cmd")"
+}
+
+# launch NAME MODE COMMAND...: what spawn and respawn share; MODE ">" truncates DIR/NAME.log,
+# ">>" appends to it.
+launch() {
+    local name="$1" mode="$2"; shift 2
+    local log="$DIR/$name.log"
+    [ "$mode" = ">>" ] || : >"$log"
     DATAMESH_STACK_PROCESS="$DIR/$name" "$PY" -c '
 import os, signal, sys
 for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.SIGXFSZ):
@@ -40,7 +60,7 @@ for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.
 os.closerange(3, os.sysconf("SC_OPEN_MAX"))
 os.setsid()
 os.execvp(sys.argv[1], sys.argv[1:])
-' "$@" </dev/null >"$DIR/$name.log" 2>&1 &
+' "$@" </dev/null >>"$log" 2>&1 &
     local pid=$!
     echo "$pid" >"$DIR/$name.pid"
     # Until the forked shell has exec'd, its environment has no mark yet and `alive` would call

@@ -85,15 +85,15 @@ state.backend.type: hashmap
 YAML
     # Each process's metric query service gets its own port (a dynamic property: the
     # two share config.yaml).
-    FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
-        spawn flink-jobmanager "$home/bin/jobmanager.sh" start-foreground \
+    # The environment goes through env(1), so each .cmd reproduces its process (respawn).
+    local flink_env=(FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink")
+    spawn flink-jobmanager env "${flink_env[@]}" "$home/bin/jobmanager.sh" start-foreground \
         -D "metrics.internal.query-service.port=$jm_metrics"
     rc=0; wait_for flink-jobmanager "REST answer on 127.0.0.1:$rest" \
         "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' \
         "http://127.0.0.1:$rest/config" || rc=$?
     if [ "$rc" -eq 0 ]; then
-        FLINK_CONF_DIR="$conf" FLINK_LOG_DIR="$DIR/flink/log" FLINK_PID_DIR="$DIR/flink" \
-            spawn flink-taskmanager "$home/bin/taskmanager.sh" start-foreground \
+        spawn flink-taskmanager env "${flink_env[@]}" "$home/bin/taskmanager.sh" start-foreground \
             -D "metrics.internal.query-service.port=$tm_metrics"
         wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, 6 slots)" \
             flink_overview_ok "http://127.0.0.1:$rest" || rc=$?

@@ -752,3 +752,82 @@ fn a_refresh_of_several_flink_pipelines_reads_the_job_listing_once() {
     eprintln!("refresh of 3 Flink pipelines: {} Flink request(s): {refresh:?}", refresh.len());
     tf.destroy();
 }
+
+// ------------------------------------------------------------------------------- Faults --
+
+/// Flink's own view of `job` on the JobManager at `rest`: its state, or why there is none.
+fn job_state_at(rest: &str, job: &str) -> String {
+    match http().get(format!("{rest}/jobs/{job}")).send() {
+        Ok(r) if r.status().is_success() => {
+            r.json::<Json>().ok().and_then(|j| j["state"].as_str().map(str::to_string)).unwrap_or_default()
+        }
+        Ok(r) => format!("HTTP {}", r.status()),
+        Err(e) => format!("unreachable: {e}"),
+    }
+}
+
+#[test]
+fn a_flink_jobmanager_restarted_under_a_running_pipeline_fails_plans_clearly_then_the_next_apply_restarts_it() {
+    // A Flink cluster of this test's own: its JobManager is stopped and started again.
+    let flink = crate::support::PrivateStack::start("flink", &[], &[]);
+    let rest = flink.var("DATAMESH_FLINK_REST_URL");
+    let mut tf = Tf::new();
+    tf.provider_config(&format!("  flink {{\n    rest_url        = \"{rest}\"\n    timeout_seconds = 10\n  }}\n"));
+    let b = Backends::for_prefix(&tf.prefix);
+    let p = tf.prefix.clone();
+    let (crm, sales) = (format!("{p}-crm"), format!("{p}-sales"));
+    tf.env("TF_VAR_pw_crm", "crm-secret-2");
+    tf.env("TF_VAR_pw_sales", "sales-restart-secret-2");
+    let (input, output) = (format!("{crm}.customers.changes"), format!("{sales}.enriched.counts"));
+    tf.write(&flink_hcl(&p, None, true));
+    tf.apply();
+    let first = tf.resource("datamesh_pipeline.enrich");
+    let job = first["job_id"].as_str().expect("job_id").to_string();
+    assert_eq!(job_state_at(&rest, &job), "RUNNING");
+    let mut out = Reader::new(&sales, "sales-restart-secret-2", &output);
+    produce(&b, &crm, "crm-secret-2", &input, &["k1,a"]);
+    out.until_seen(&["k1,1,a"]);
+
+    // The JobManager goes away: a plan fails with an error that names Flink, within the
+    // timeouts (a few tries of 10 s), and changes nothing.
+    flink.stop("flink-jobmanager");
+    let t = Instant::now();
+    let down = tf.plan_fails();
+    eprintln!("flink restart: plan with the JobManager down failed after {:?}", t.elapsed());
+    assert!(down.contains("Flink"), "the error names Flink:\n{down}");
+    assert!(
+        t.elapsed() < Duration::from_secs(180),
+        "the plan gave up within its timeouts, not after {:?}",
+        t.elapsed()
+    );
+    assert_eq!(tf.resource("datamesh_pipeline.enrich")["job_id"], first["job_id"], "state unchanged");
+
+    // It comes back without the job (no high availability): the next plan sees the pipeline
+    // is not running and plans it back; the apply starts it on the new JobManager.
+    flink.respawn("flink-jobmanager");
+    wait_until("the TaskManager registered with the new JobManager", Duration::from_secs(180), |last| {
+        let overview = http().get(format!("{rest}/overview")).send().ok()?.json::<Json>().ok()?;
+        *last = overview.to_string();
+        (overview["taskmanagers"].as_i64() == Some(1) && overview["slots-available"].as_i64() > Some(0)).then_some(())
+    });
+    assert_eq!(job_state_at(&rest, &job), "HTTP 404 Not Found", "the new JobManager does not know the old job");
+    assert_eq!(tf.planned_actions("datamesh_pipeline.enrich"), vec!["update"]);
+    tf.apply();
+    let again = tf.resource("datamesh_pipeline.enrich");
+    let new_job = again["job_id"].as_str().expect("job_id").to_string();
+    assert_ne!(new_job, job, "a new job");
+    assert_eq!((again["state"].as_str(), job_state_at(&rest, &new_job).as_str()), (Some("RUNNING"), "RUNNING"));
+    tf.assert_no_changes();
+
+    // Proof by data: records flow again (the keyed count starts over, since no savepoint
+    // outlived the old JobManager; whether the job reads k1,a again depends on the offsets its
+    // group committed).
+    produce(&b, &crm, "crm-secret-2", &input, &["k1,b"]);
+    wait_until("a record written by the restarted job", Duration::from_secs(120), |last| {
+        out.poll_once();
+        *last = format!("{:?}", out.seen);
+        out.seen.iter().any(|s| s.starts_with("k1,") && s.ends_with(",b")).then_some(())
+    });
+    tf.destroy();
+    assert_eq!(job_state_at(&rest, &new_job), "FINISHED", "destroy stopped the job with a savepoint");
+}

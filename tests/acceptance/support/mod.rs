@@ -630,11 +630,80 @@ pub fn kafka_admin_client() -> rdkafka::config::ClientConfig {
     kafka_client_as(&var("DATAMESH_KAFKA_SASL_USERNAME"), &var("DATAMESH_KAFKA_SASL_PASSWORD"))
 }
 
-/// An Apache Kafka broker of a test's own, started by the stack's own script
-/// (`STACK_SERVICES=kafka scripts/stack-up.sh`) in a temporary directory and stopped on drop.
+/// Services of a test's own, started by the stack's own script (`STACK_SERVICES=<services>
+/// scripts/stack-up.sh`) in a temporary directory and stopped on drop; a fault test can stop
+/// one of its processes (`scripts/stack-down.sh DIR NAME`) and start it again
+/// (`scripts/stack-respawn.sh DIR NAME`) under the provider.
+pub struct PrivateStack {
+    dir: tempfile::TempDir,
+    env: String,
+}
+
+fn stack_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join(name)
+}
+
+impl PrivateStack {
+    /// Starts `services` (comma-separated) with `env` set (and the `unset` variables removed)
+    /// for stack-up.sh.
+    pub fn start(services: &str, env: &[(&str, String)], unset: &[&str]) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("datamesh-{}-", services.replace(',', "-")))
+            .tempdir()
+            .expect("temp dir");
+        let mut cmd = Command::new("bash");
+        cmd.arg(stack_script("stack-up.sh")).arg(dir.path()).env("STACK_SERVICES", services);
+        for var in unset {
+            cmd.env_remove(var);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run scripts/stack-up.sh");
+        assert!(out.status.success(), "a private {services} stack did not start:\n{}", combined(&out));
+        let env = std::fs::read_to_string(dir.path().join("stack.env")).expect("its stack.env");
+        Self { dir, env }
+    }
+
+    /// A value of its stack.env.
+    pub fn var(&self, key: &str) -> String {
+        self.env
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("export {key}=")))
+            .unwrap_or_else(|| panic!("{key} in the private stack's stack.env:\n{}", self.env))
+            .to_string()
+    }
+
+    /// The log of its process `name` so far.
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))).unwrap_or_default()
+    }
+
+    /// Stops its process `name` (e.g. `flink-jobmanager`), as stack-down stops everything.
+    pub fn stop(&self, name: &str) {
+        let out = Command::new("bash").arg(stack_script("stack-down.sh")).arg(self.dir.path()).arg(name).output();
+        let out = out.expect("run scripts/stack-down.sh");
+        assert!(out.status.success(), "stopping {name}:\n{}", combined(&out));
+    }
+
+    /// Starts its process `name` again, as stack-up started it; the caller waits for it to answer.
+    pub fn respawn(&self, name: &str) {
+        let out = Command::new("bash").arg(stack_script("stack-respawn.sh")).arg(self.dir.path()).arg(name).output();
+        let out = out.expect("run scripts/stack-respawn.sh");
+        assert!(out.status.success(), "starting {name} again:\n{}", combined(&out));
+    }
+}
+
+impl Drop for PrivateStack {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(stack_script("stack-down.sh")).arg(self.dir.path()).output();
+    }
+}
+
+/// An Apache Kafka broker of a test's own ([`PrivateStack`] with the one service `kafka`).
 /// Its admin has the stack broker's password, so the provider's environment logs in to it.
 pub struct PrivateKafka {
-    dir: tempfile::TempDir,
+    stack: PrivateStack,
     /// The address clients bootstrap from (the advertised one).
     pub bootstrap: String,
     /// The broker's own listener (differs from `bootstrap` when it advertises a proxy).
@@ -645,45 +714,32 @@ impl PrivateKafka {
     /// A broker on `port` (a free one when `None`) that advertises `advertised` (its own
     /// listener when `None`); `plaintext` gives it a PLAINTEXT listener that knows no SASL.
     pub fn start(port: Option<u16>, advertised: Option<&str>, plaintext: bool) -> Self {
-        let dir = tempfile::Builder::new().prefix("datamesh-kafka-").tempdir().expect("temp dir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stack-up.sh");
-        let mut cmd = Command::new("bash");
-        cmd.arg(&script).arg(dir.path()).env("STACK_SERVICES", "kafka");
-        cmd.env("DATAMESH_KAFKA_ADMIN_PASSWORD", std::env::var("DATAMESH_KAFKA_SASL_PASSWORD").unwrap_or_default());
-        for var in ["DATAMESH_KAFKA_PORT", "DATAMESH_KAFKA_ADVERTISED", "DATAMESH_KAFKA_PLAINTEXT"] {
-            cmd.env_remove(var);
-        }
+        let mut env =
+            vec![("DATAMESH_KAFKA_ADMIN_PASSWORD", std::env::var("DATAMESH_KAFKA_SASL_PASSWORD").unwrap_or_default())];
         if let Some(port) = port {
-            cmd.env("DATAMESH_KAFKA_PORT", port.to_string());
+            env.push(("DATAMESH_KAFKA_PORT", port.to_string()));
         }
         if let Some(advertised) = advertised {
-            cmd.env("DATAMESH_KAFKA_ADVERTISED", advertised);
+            env.push(("DATAMESH_KAFKA_ADVERTISED", advertised.to_string()));
         }
         if plaintext {
-            cmd.env("DATAMESH_KAFKA_PLAINTEXT", "1");
+            env.push(("DATAMESH_KAFKA_PLAINTEXT", "1".to_string()));
         }
-        let out = cmd.output().expect("run scripts/stack-up.sh");
-        assert!(out.status.success(), "a private Kafka broker did not start:\n{}", combined(&out));
-        let env = std::fs::read_to_string(dir.path().join("stack.env")).expect("its stack.env");
-        let value = |key: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {key}=")))
-                .unwrap_or_else(|| panic!("{key} in the private broker's stack.env:\n{env}"))
-                .to_string()
-        };
-        Self { bootstrap: value("DATAMESH_KAFKA_BOOTSTRAP_SERVERS"), listener: value("DATAMESH_KAFKA_LISTENER"), dir }
+        let stack = PrivateStack::start(
+            "kafka",
+            &env,
+            &["DATAMESH_KAFKA_PORT", "DATAMESH_KAFKA_ADVERTISED", "DATAMESH_KAFKA_PLAINTEXT"],
+        );
+        Self {
+            bootstrap: stack.var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS"),
+            listener: stack.var("DATAMESH_KAFKA_LISTENER"),
+            stack,
+        }
     }
 
     /// The broker's log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("kafka.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for PrivateKafka {
-    fn drop(&mut self) {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stack-down.sh");
-        let _ = Command::new("bash").arg(script).arg(self.dir.path()).output();
+        self.stack.log("kafka")
     }
 }
 
