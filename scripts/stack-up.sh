@@ -5,7 +5,8 @@
 # scripts/stack/<svc>.sh (install, start, probe); every process logs to DIR/<name>.log, its pid
 # is in DIR/<name>.pid and the command that reproduces it in DIR/<name>.cmd. When all are ready
 # (a real call worked: a login, a request), DIR/stack.env (source it) exports every endpoint
-# and credential under the names the provider reads as defaults, and the Terraform CLI to use.
+# and credential under the names the provider reads as defaults, and the CLIs to use (Terraform,
+# and the OpenTofu tools.sh builds, which the acceptance tests also run).
 # Stop it with scripts/stack-down.sh DIR. A failed start stops whatever it had started.
 #
 # Usage: scripts/stack-up.sh [DIR]
@@ -35,6 +36,8 @@ services="$(selected_services)" || exit 1
 PY="$TOOLS/venv/bin/python"
 TERRAFORM="${TF_ACC_TERRAFORM_PATH:-$TOOLS/bin/terraform}"
 [ -x "$TERRAFORM" ] || say "WARNING: TF_ACC_TERRAFORM_PATH=$TERRAFORM is not an executable file"
+TOFU="$TOOLS/bin/tofu"
+[ -x "$TOFU" ] || die "no OpenTofu at $TOFU: scripts/tools.sh builds it"
 
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)" # absolute: stack.env is sourced from anywhere
@@ -62,10 +65,10 @@ write_env() {
     {
         echo "# Written by scripts/stack-up.sh: source it (. $DIR/stack.env). Stop with scripts/stack-down.sh $DIR"
         printf 'export %s=%q\n' DATAMESH_STACK_DIR "$DIR" DATAMESH_STACK_SERVICES "${services// /,}" \
-            DATAMESH_TERRAFORM "$TERRAFORM" DATAMESH_TOOLS_DIR "$TOOLS"
+            DATAMESH_TERRAFORM "$TERRAFORM" DATAMESH_TOFU "$TOFU" DATAMESH_TOOLS_DIR "$TOOLS"
         [ -z "$pipelines" ] || printf 'export %s=%q\n' DATAMESH_PIPELINE_FLINK_JAR "$pipelines/flink-enrich.jar" \
             DATAMESH_PIPELINE_SPARK_JAR "$pipelines/spark-aggregate.jar"
-        grep -v '^export \(DATAMESH_STACK_DIR\|DATAMESH_STACK_SERVICES\|DATAMESH_TERRAFORM\|DATAMESH_TOOLS_DIR\|DATAMESH_PIPELINE_FLINK_JAR\|DATAMESH_PIPELINE_SPARK_JAR\)=' \
+        grep -v '^export \(DATAMESH_STACK_DIR\|DATAMESH_STACK_SERVICES\|DATAMESH_TERRAFORM\|DATAMESH_TOFU\|DATAMESH_TOOLS_DIR\|DATAMESH_PIPELINE_FLINK_JAR\|DATAMESH_PIPELINE_SPARK_JAR\)=' \
             "$DIR/stack.env.new"
     } >"$DIR/stack.env.tmp.$$"
     chmod 600 "$DIR/stack.env.tmp.$$" # it holds the admin credentials

@@ -79,6 +79,7 @@ stage "stack up"
 . "$stack_dir/stack.env"
 # An empty CLI configuration: the environment may point TF_CLI_CONFIG_FILE at a missing file.
 echo "Terraform under test: $(TF_CLI_CONFIG_FILE=/dev/null "${TF_ACC_TERRAFORM_PATH:-$DATAMESH_TERRAFORM}" version | head -n 1)"
+echo "OpenTofu under test: $(TF_CLI_CONFIG_FILE=/dev/null "$DATAMESH_TOFU" version | head -n 1)"
 
 if $soak; then
     cargo test --test soak -- --nocapture

@@ -146,7 +146,13 @@ ensure_terraform
 # shellcheck source=lib/install.sh
 . "$SCRIPTS/lib/install.sh"
 started=$(date +%s)
-go_build "$TOOLS/bin/tofu" github.com/opentofu/opentofu "v$OPENTOFU_VERSION" ./cmd/tofu
+# OpenTofu's release build stamps the version with -X ...version.dev=no; without it `tofu version`
+# says v1.12.6-dev.
+go_build "$TOOLS/bin/tofu" github.com/opentofu/opentofu "v$OPENTOFU_VERSION" ./cmd/tofu \
+    "-X github.com/opentofu/opentofu/version.dev=no"
+tofu_says="$(TF_CLI_CONFIG_FILE=/dev/null "$TOOLS/bin/tofu" version 2>&1 | head -n 1)" || true
+[ "$tofu_says" = "OpenTofu v$OPENTOFU_VERSION" ] ||
+    die "$TOOLS/bin/tofu reports '$tofu_says', expected OpenTofu v$OPENTOFU_VERSION (rebuild: rm $TOOLS/bin/tofu.datamesh-go)"
 go_build "$TOOLS/go-providers/terraform-provider-kafka_v$KAFKA_PROVIDER_VERSION" \
     github.com/Mongey/terraform-provider-kafka "v$KAFKA_PROVIDER_VERSION" .
 took=$(($(date +%s) - started))

@@ -96,16 +96,18 @@ site_package() {
     return 1
 }
 
-# go_build BIN MODULE VERSION PACKAGE: builds PACKAGE (a path inside the module, e.g. ./cmd/tofu
-# or .) of the Go module MODULE@VERSION from the Go module proxy into BIN. `go install` refuses
-# modules with replace directives (OpenTofu, mongey/kafka have them), so the module is fetched
-# with `go mod download` and built inside a writable copy of it, with its own go.mod and go.sum.
-# Go's module and build caches are $TOOLS/go/{mod,cache} (never ~/go). A BIN whose marker
-# matches is left alone. The build log is BIN.go.log.
+# go_build BIN MODULE VERSION PACKAGE [LDFLAGS]: builds PACKAGE (a path inside the module, e.g.
+# ./cmd/tofu or .) of the Go module MODULE@VERSION from the Go module proxy into BIN, linked with
+# LDFLAGS when given (what the project's own release build sets, e.g. its version stamp).
+# `go install` refuses modules with replace directives (OpenTofu, mongey/kafka have them), so the
+# module is fetched with `go mod download` and built inside a writable copy of it, with its own
+# go.mod and go.sum. Go's module and build caches are $TOOLS/go/{mod,cache} (never ~/go). A BIN
+# whose marker matches is left alone. The build log is BIN.go.log, each build in it between a
+# start and an end line with the time (how long a cold build took).
 go_build() {
-    local bin="$1" module="$2" version="$3" package="$4"
-    local want="$module@$version $package" marker="$1.datamesh-go" log="$1.go.log"
-    if [ -x "$bin" ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then return 0; fi
+    local bin="$1" module="$2" version="$3" package="$4" ldflags="${5:-}"
+    local stamp="$module@$version $package${ldflags:+ -ldflags=$ldflags}" marker="$1.datamesh-go" log="$1.go.log"
+    if [ -x "$bin" ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$stamp" ]; then return 0; fi
     command -v go >/dev/null 2>&1 || install_die "go not found: it builds $module@$version from the Go module proxy"
     install_say "building $module@$version ($package) from the Go module proxy into $bin (log: $log)"
     mkdir -p "$(dirname "$bin")" "$TOOLS/go"
@@ -113,6 +115,8 @@ go_build() {
     local dir work
     # A temporary module asks for the download, so no go.mod of the caller's is touched.
     work="$(mktemp -d "${TMPDIR:-/tmp}/datamesh-go-XXXXXX")"
+    local started=$SECONDS
+    echo "go_build: $(date -u +%FT%TZ) building $stamp" >>"$log"
     if ! dir="$(cd "$work" && go mod download -json "$module@$version" 2>>"$log" |
             "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])' 2>>"$log")" || [ -z "$dir" ]; then
         rm -rf "$work"
@@ -121,12 +125,13 @@ go_build() {
     fi
     cp -r "$dir/." "$work/src"
     chmod -R u+w "$work/src"
-    if ! (cd "$work/src" && CGO_ENABLED=0 go build -trimpath -o "$bin.tmp" "$package") >>"$log" 2>&1; then
+    if ! (cd "$work/src" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$bin.tmp" "$package") >>"$log" 2>&1; then
         rm -rf "$work"
         tail -n 30 "$log" >&2
         install_die "go build $module@$version $package failed (full log: $log)"
     fi
     rm -rf "$work"
+    echo "go_build: $(date -u +%FT%TZ) built $stamp in $((SECONDS - started)) s" >>"$log"
     mv -f "$bin.tmp" "$bin"
-    echo "$want" >"$marker"
+    echo "$stamp" >"$marker"
 }

@@ -1,5 +1,6 @@
 //! `datamesh_consumer_credentials`: the consumer's short-lived credentials read a granted
-//! product for real (against IAM that enforces policies), and no secret reaches state or plan.
+//! product for real (against IAM that enforces policies), and no secret reaches state or plan;
+//! with Terraform and with OpenTofu.
 
 use aws_sdk_s3::primitives::ByteStream;
 
@@ -22,6 +23,16 @@ with open(os.environ["SECRET_OUT"], "w") as f:
 
 #[test]
 fn consumer_credentials_read_the_granted_product_and_never_reach_state_or_plan() {
+    credentials_read_only_what_was_granted(Tf::new);
+}
+
+#[test]
+fn consumer_credentials_read_the_granted_product_and_never_reach_state_or_plan_with_opentofu() {
+    credentials_read_only_what_was_granted(Tf::tofu);
+}
+
+/// The scenario, in directories made by `new` (one CLI).
+fn credentials_read_only_what_was_granted(new: fn() -> Tf) {
     let moto = AuthMoto::start();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let setup = aws_sdk_iam::Client::new(&moto.config("setup", "setup", None));
@@ -33,7 +44,7 @@ fn consumer_credentials_read_the_granted_product_and_never_reach_state_or_plan()
     let (admin_key, admin_secret) = (key.access_key_id().to_string(), key.secret_access_key().to_string());
     moto.enforce();
 
-    let mut tf = Tf::new();
+    let mut tf = new();
     let p = tf.prefix.clone();
     tf.aws_config(&format!(
         "    s3_endpoint = \"{e}\"\n    iam_endpoint = \"{e}\"\n    access_key = \"{admin_key}\"\n    secret_key = \"{admin_secret}\"",

@@ -1,10 +1,10 @@
-//! Provider functions through `output` blocks, and their errors at the argument.
+//! Provider functions through `output` blocks, and their errors at the argument, with
+//! Terraform and with OpenTofu.
 
 use crate::support::Tf;
 
-#[test]
-fn functions_compute_the_design_names() {
-    let tf = Tf::new();
+/// The functions' answers, applied as outputs in `tf`.
+fn design_names(tf: Tf) {
     tf.write(
         r#"output "topic" {
   value = provider::datamesh::topic_name("sales", "orders", "order-events")
@@ -28,8 +28,18 @@ output "id" {
 }
 
 #[test]
-fn function_errors_point_at_the_argument() {
-    let tf = Tf::new();
+fn functions_compute_the_design_names() {
+    design_names(Tf::new());
+}
+
+#[test]
+fn functions_compute_the_design_names_with_opentofu() {
+    design_names(Tf::tofu());
+}
+
+/// A bad argument fails the plan at that argument; `new` makes each directory (one CLI).
+fn errors_at_the_argument(new: fn() -> Tf) {
+    let tf = new();
     tf.write(
         "output \"topic\" {\n  value = provider::datamesh::topic_name(\"sales\", \"orders\", \"Order.Events\")\n}\n",
     );
@@ -38,7 +48,7 @@ fn function_errors_point_at_the_argument() {
     assert!(folded.contains("\"stream\" parameter"), "names the argument: {out}");
     assert!(folded.contains("does not start with a lowercase letter"), "{out}");
 
-    let tf = Tf::new();
+    let tf = new();
     tf.write(&format!(
         "output \"bucket\" {{\n  value = provider::datamesh::bucket_name(\"acme\", \"{}\", \"{}\")\n}}\n",
         "d".repeat(31),
@@ -48,4 +58,14 @@ fn function_errors_point_at_the_argument() {
     let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(folded.contains("\"product\" parameter"), "{out}");
     assert!(folded.contains("63 characters"), "{out}");
+}
+
+#[test]
+fn function_errors_point_at_the_argument() {
+    errors_at_the_argument(Tf::new);
+}
+
+#[test]
+fn function_errors_point_at_the_argument_with_opentofu() {
+    errors_at_the_argument(Tf::tofu);
 }

@@ -19,7 +19,7 @@ use crate::support::{combined, kafka_client_as, unique, zip_members, Backends, T
 
 /// Logs in as `user` with the stack's SCRAM mechanism (the stack's own probe: ApiVersions,
 /// SaslHandshake, SaslAuthenticate, Metadata); the broker's refusal on failure.
-fn login(user: &str, password: &str) -> Result<(), String> {
+pub(crate) fn login(user: &str, password: &str) -> Result<(), String> {
     let probe = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stack/kafka_probe.py");
     let bootstrap = std::env::var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS").expect("stack.env");
     let mechanism = std::env::var("DATAMESH_KAFKA_SASL_MECHANISM").expect("stack.env");
@@ -84,7 +84,7 @@ fn code(e: &KafkaError) -> Option<RDKafkaErrorCode> {
 
 /// The domains (each with its password from an ephemeral variable, as a team would pass a
 /// secret: `TF_VAR_pw_<name>`), two products with a stream each, and mkt's grant.
-fn hcl(p: &str, versions: &[(&str, u32)], grant_access: Option<&str>) -> String {
+pub(crate) fn hcl(p: &str, versions: &[(&str, u32)], grant_access: Option<&str>) -> String {
     let mut out = String::new();
     for (name, version) in versions {
         out.push_str(&format!(
@@ -136,6 +136,32 @@ resource "datamesh_access_grant" "mkt_orders" {{
     out
 }
 
+/// Plans to a file, then applies it with TF_LOG=trace: each of `secrets` appears in neither
+/// the log, state, `show -json` of the plan nor the plan file, and write-only attributes are
+/// null in state.
+pub(crate) fn apply_keeping_secrets(tf: &Tf, secrets: &[&str]) {
+    let plan = tf.run(&["plan", "-out=tfplan", "-no-color"]);
+    assert!(plan.status.success(), "{}", combined(&plan));
+    let shown = tf.run(&["show", "-json", "tfplan"]);
+    assert!(shown.status.success(), "{}", combined(&shown));
+    let out = tf.run_with_env(&["apply", "-auto-approve", "-no-color", "tfplan"], &[("TF_LOG", "trace")]);
+    let log = combined(&out);
+    assert!(out.status.success(), "{}", &log[log.len().saturating_sub(4000)..]);
+    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).expect("state");
+    let plan_json = String::from_utf8_lossy(&shown.stdout).into_owned();
+    let plan_file = zip_members(&tf.path().join("tfplan"));
+    for secret in secrets {
+        assert!(!log.contains(secret), "a password is in the TF_LOG=trace output");
+        assert!(!state.contains(secret), "a password is in state");
+        assert!(!plan_json.contains(secret), "a password is in `show -json` of the plan");
+        for (member, bytes) in &plan_file {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(!text.contains(secret), "a password is in the plan file's {member}");
+        }
+    }
+    assert!(state.contains("\"password_wo\": null"), "write-only attributes are null in state");
+}
+
 #[test]
 fn a_grant_opens_exactly_its_topics_to_the_consumer_logged_in_with_its_domain_password() {
     let mut tf = Tf::new();
@@ -153,26 +179,7 @@ fn a_grant_opens_exactly_its_topics_to_the_consumer_logged_in_with_its_domain_pa
     // Apply with TF_LOG=trace: the passwords appear in neither the log, the plan nor state.
     tf.write(&hcl(&p, &domains, Some("read")));
     tf.init();
-    let plan = tf.run(&["plan", "-out=tfplan", "-no-color"]);
-    assert!(plan.status.success(), "{}", combined(&plan));
-    let shown = tf.run(&["show", "-json", "tfplan"]);
-    assert!(shown.status.success(), "{}", combined(&shown));
-    let out = tf.run_with_env(&["apply", "-auto-approve", "-no-color", "tfplan"], &[("TF_LOG", "trace")]);
-    let log = combined(&out);
-    assert!(out.status.success(), "{}", &log[log.len().saturating_sub(4000)..]);
-    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).expect("state");
-    let plan_json = String::from_utf8_lossy(&shown.stdout).into_owned();
-    let plan_file = zip_members(&tf.path().join("tfplan"));
-    for secret in [&sales_pw, &mkt_pw, &ops_pw] {
-        assert!(!log.contains(secret.as_str()), "a password is in the TF_LOG=trace output");
-        assert!(!state.contains(secret.as_str()), "a password is in state");
-        assert!(!plan_json.contains(secret.as_str()), "a password is in `terraform show -json` of the plan");
-        for (member, bytes) in &plan_file {
-            let text = String::from_utf8_lossy(bytes);
-            assert!(!text.contains(secret.as_str()), "a password is in the plan file's {member}");
-        }
-    }
-    assert!(state.contains("\"password_wo\": null"), "write-only attributes are null in state");
+    apply_keeping_secrets(&tf, &[&sales_pw, &mkt_pw, &ops_pw]);
     tf.assert_no_changes();
 
     // Every domain logs in with its own password, as User:<domain>; a wrong one is refused.

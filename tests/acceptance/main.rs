@@ -27,6 +27,7 @@ mod kafka_quota_test;
 mod module_test;
 mod mtls_test;
 mod odps_test;
+mod opentofu_test;
 mod pipeline_test;
 mod plugin_test;
 mod ports_grant_test;

@@ -38,6 +38,20 @@ pub fn terraform_binary() -> PathBuf {
     );
 }
 
+/// The OpenTofu CLI every OpenTofu test runs: `DATAMESH_TOFU`, which `scripts/stack-up.sh` writes
+/// into stack.env (the OpenTofu `scripts/tools.sh` builds into the tools cache). Required: a test
+/// that needs it fails when it is missing, it never skips.
+pub fn tofu_binary() -> PathBuf {
+    let path = std::env::var_os("DATAMESH_TOFU").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
+        panic!(
+            "DATAMESH_TOFU is not set: the OpenTofu tests need the stack.env of a current scripts/stack-up.sh \
+             (`make test`, or `make stack-up` and source the printed stack.env)"
+        )
+    });
+    assert!(path.is_file(), "DATAMESH_TOFU={} is not a file: scripts/tools.sh builds OpenTofu there", path.display());
+    path
+}
+
 /// Fails loudly when the stack is not up: acceptance tests never skip silently.
 pub fn require_stack() {
     static ONCE: Once = Once::new();
@@ -507,21 +521,16 @@ impl Drop for AuthMoto {
 
 impl Tf {
     /// Runs this directory with `cli` (another Terraform, or OpenTofu) instead of the harness's.
-    /// OpenTofu reads `source = "datamesh/datamesh"` as `registry.opentofu.org/datamesh/datamesh`,
-    /// so the directory's `dev_overrides` then name the provider under both registry hostnames.
+    /// Its `dev_overrides` ([`Tf::new`]) name the provider under both registry hostnames, as
+    /// OpenTofu reads `source = "datamesh/datamesh"` as `registry.opentofu.org/datamesh/datamesh`.
     pub fn with_cli(mut self, cli: &Path) -> Self {
-        let bin_dir = provider_binary().parent().expect("binary dir").to_path_buf();
-        let overrides: String = ["registry.terraform.io", "registry.opentofu.org"]
-            .iter()
-            .map(|host| format!("    \"{host}/datamesh/datamesh\" = \"{}\"\n", bin_dir.display()))
-            .collect();
-        std::fs::write(
-            self.dir.path().join("terraform.rc"),
-            format!("provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n"),
-        )
-        .expect("write CLI config");
         self.cli = cli.to_path_buf();
         self
+    }
+
+    /// A fresh directory like [`Tf::new`] that runs the OpenTofu of [`tofu_binary`].
+    pub fn tofu() -> Self {
+        Self::new().with_cli(&tofu_binary())
     }
 
     /// The CLI this directory runs.
