@@ -60,17 +60,19 @@ try_spark() {
     mkdir -p "$DIR/spark/conf" "$DIR/spark/work" "$DIR/spark/log" "$DIR/spark/tmp"
     # Every Spark process the stack starts, and every driver and executor the worker
     # launches (they inherit its environment), binds to loopback and keeps its files in DIR.
-    local -x SPARK_HOME="$home" SPARK_CONF_DIR="$DIR/spark/conf" SPARK_LOG_DIR="$DIR/spark/log" \
-        SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$DIR/spark/tmp" SPARK_DAEMON_MEMORY=512m \
-        SPARK_NO_DAEMONIZE=1
-    SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=true -Dspark.master.rest.host=127.0.0.1 -Dspark.master.rest.port=$rest -Dspark.ui.reverseProxy=false" \
-        spawn spark-master "$home/bin/spark-class" org.apache.spark.deploy.master.Master \
+    # The environment goes through env(1), so each .cmd reproduces its process (respawn).
+    local spark_env=(SPARK_HOME="$home" SPARK_CONF_DIR="$DIR/spark/conf" SPARK_LOG_DIR="$DIR/spark/log"
+        SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$DIR/spark/tmp" SPARK_DAEMON_MEMORY=512m
+        SPARK_NO_DAEMONIZE=1)
+    spawn spark-master env "${spark_env[@]}" \
+        SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=true -Dspark.master.rest.host=127.0.0.1 -Dspark.master.rest.port=$rest -Dspark.ui.reverseProxy=false" \
+        "$home/bin/spark-class" org.apache.spark.deploy.master.Master \
         --host 127.0.0.1 --port "$port" --webui-port "$ui"
     rc=0; wait_for spark-master "REST submission server answer on 127.0.0.1:$rest" \
         spark_rest_answers "http://127.0.0.1:$rest" || rc=$?
     if [ "$rc" -eq 0 ]; then
-        SPARK_DIST_CLASSPATH="$SPARK_S3A/libs/*" SPARK_WORKER_DIR="$DIR/spark/work" \
-            spawn spark-worker "$home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
+        spawn spark-worker env "${spark_env[@]}" SPARK_DIST_CLASSPATH="$SPARK_S3A/libs/*" SPARK_WORKER_DIR="$DIR/spark/work" \
+            "$home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
             --host 127.0.0.1 --port "$wport" --webui-port "$wui" --cores 4 --memory 3g \
             --work-dir "$DIR/spark/work" "spark://127.0.0.1:$port"
         wait_for spark-worker "registration with the master (1 ALIVE worker)" \

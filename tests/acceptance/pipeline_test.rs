@@ -831,3 +831,84 @@ fn a_flink_jobmanager_restarted_under_a_running_pipeline_fails_plans_clearly_the
     tf.destroy();
     assert_eq!(job_state_at(&rest, &new_job), "FINISHED", "destroy stopped the job with a savepoint");
 }
+
+#[test]
+fn a_spark_master_restarted_during_a_batch_fails_the_apply_at_once_and_the_next_apply_runs_it_again() {
+    // A Spark cluster of this test's own: its master is stopped and started again.
+    let spark = crate::support::PrivateStack::start("spark", &[], &[]);
+    let (rest, master, webui) = (
+        spark.var("DATAMESH_SPARK_REST_URL"),
+        spark.var("DATAMESH_SPARK_MASTER_URL"),
+        spark.var("DATAMESH_SPARK_MASTER_WEBUI_URL"),
+    );
+    let mut tf = Tf::new();
+    tf.provider_config(&format!("  spark {{\n    rest_url   = \"{rest}\"\n    master_url = \"{master}\"\n  }}\n"));
+    let b = Backends::for_prefix(&tf.prefix);
+    let p = tf.prefix.clone();
+    let (raw, daily) = (format!("{p}-{p}-crm-raw"), format!("{p}-{p}-sales-daily"));
+    // The Spark test's mesh with its first pipeline only (no lineage or ODPS reads).
+    let hcl = |hold: &str| {
+        let pipeline = spark_pipeline(
+            "aggregate",
+            "datamesh_access_grant.raw.id",
+            "datamesh_data_product.daily.id",
+            &format!("\"--input\", \"s3a://{raw}/in/\", \"--output\", \"s3a://{daily}/agg/\"{hold}"),
+            "",
+        );
+        let all = spark_hcl(&p, &pipeline);
+        let (head, tail) = all.split_once("data \"datamesh_lineage\"").expect("the lineage read");
+        let credentials = tail.find("ephemeral \"datamesh_consumer_credentials\"").expect("the credentials");
+        format!("{head}{}", &tail[credentials..])
+    };
+    let products = spark_hcl(&p, "");
+    tf.write(products.split("data \"datamesh_lineage\"").next().expect("the products"));
+    tf.apply();
+    b.block_on(b.storage().put_object(&raw, "in/part-1.csv", b"a,1\nb,2\n".to_vec(), None)).unwrap();
+
+    // The batch runs (held long after its work), the master goes away and comes back without
+    // it: the apply fails as soon as the master answers again, saying the run is gone.
+    tf.write(&hcl(", \"--hold-seconds\", \"900\""));
+    let active = || -> Vec<Json> {
+        get_json(&format!("{webui}/json/"))["activedrivers"].as_array().cloned().unwrap_or_default()
+    };
+    std::thread::scope(|s| {
+        let apply = s.spawn(|| tf.apply_fails());
+        let driver = wait_until("the batch's driver RUNNING", Duration::from_secs(300), |last| {
+            let drivers = active();
+            *last = format!("{drivers:?}");
+            drivers.iter().find(|d| d["state"] == "RUNNING").and_then(|d| d["id"].as_str().map(str::to_string))
+        });
+        spark.stop("spark-master");
+        spark.respawn("spark-master");
+        let t = Instant::now();
+        let failed = apply.join().expect("the apply's thread");
+        eprintln!("spark restart: the apply ended {:?} after the master was started again", t.elapsed());
+        assert!(failed.contains(&format!("Spark driver {driver} is gone")), "{failed}");
+        assert!(t.elapsed() < Duration::from_secs(300), "not the whole timeout: {:?}", t.elapsed());
+    });
+    // State tells the truth: the run that did not finish is tainted, so the next apply replaces it.
+    let show: Json =
+        serde_json::from_str(tf.run_ok(&["show", "-json"]).lines().find(|l| l.starts_with('{')).expect("JSON"))
+            .unwrap();
+    let agg = show["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["address"] == "datamesh_pipeline.aggregate"))
+        .cloned()
+        .expect("the pipeline is in state");
+    assert_eq!(agg["tainted"], true, "{agg}");
+
+    // Once the worker is back with the new master, the next apply runs the batch anew.
+    wait_until("the worker registered with the new master", Duration::from_secs(180), |last| {
+        let m = get_json(&format!("{webui}/json/"));
+        *last = m.to_string();
+        (m["aliveworkers"].as_i64() == Some(1)).then_some(())
+    });
+    assert!(active().is_empty(), "the old driver is not left running: {:?}", active());
+    tf.write(&hcl(""));
+    assert_eq!(tf.planned_actions("datamesh_pipeline.aggregate"), vec!["delete", "create"]);
+    tf.apply();
+    assert_eq!(tf.resource("datamesh_pipeline.aggregate")["state"], "FINISHED");
+    assert_eq!(job_output(&b, &daily, "agg/"), "a,1,1\nb,1,2\n");
+    tf.assert_no_changes();
+    tf.destroy();
+}

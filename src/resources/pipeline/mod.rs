@@ -926,6 +926,8 @@ async fn wait_ended(
             }
             true
         }
+        // A JobManager that no longer knows the job runs nothing of it: that is ended too.
+        Err(run::WaitFailure::Forgotten(_)) => true,
         Err(failure) => {
             diags.0.push(run::failure_diagnostic("Flink job", job, wanted, timeout, failure));
             false

@@ -253,13 +253,21 @@ pub(crate) enum WaitFailure {
     Ended(JobStatus),
     /// The time ran out; the last status seen, if any.
     TimedOut(Option<JobStatus>),
+    /// The engine no longer knows the job (it was seen, or the grace after submission passed):
+    /// its master or JobManager restarted without recovery, or the job was removed. The last
+    /// status seen, if any.
+    Forgotten(Option<JobStatus>),
     /// The engine could not be asked.
     Backend(BackendError),
     /// Terraform asked the provider to stop.
     Stopped,
 }
 
-/// Polls `id` until `done` says so, a state `failed` says is a failure, or `timeout`.
+/// How long after a submission a job the engine does not know yet is waited for.
+const UNKNOWN_GRACE: Duration = Duration::from_secs(15);
+
+/// Polls `id` until `done` says so, a state `failed` says is a failure, the engine no longer
+/// knows it, or `timeout`.
 pub(crate) async fn wait_for(
     engine: &dyn Processing,
     id: &str,
@@ -285,6 +293,12 @@ pub(crate) async fn wait_for(
                     return Err(WaitFailure::Ended(status));
                 }
                 last = Some(status);
+            }
+            // Just after a submission an engine may not list the job yet; once it has, or
+            // after that grace, a job it does not know is gone, and waiting longer would only
+            // run out the timeout (a Spark master restarted under a batch forgets its driver).
+            Ok(None) if last.is_some() || started.elapsed() >= UNKNOWN_GRACE => {
+                return Err(WaitFailure::Forgotten(last));
             }
             Ok(None) => {}
             Err(e) if e.is(crate::backends::ErrorKind::Transient) => {}
@@ -328,7 +342,7 @@ pub(crate) async fn wait_flink_running(
         Err(failure) => {
             let seen = match &failure {
                 WaitFailure::Ended(s) => Some(s.clone()),
-                WaitFailure::TimedOut(s) => s.clone(),
+                WaitFailure::TimedOut(s) | WaitFailure::Forgotten(s) => s.clone(),
                 _ => None,
             };
             // The job stays only if it is already over; a restarting or stuck job is ended.
@@ -368,6 +382,13 @@ pub(crate) fn failure_diagnostic(
                 timeout.as_secs()
             ),
         ),
+        WaitFailure::Forgotten(s) => Diagnostic::error(
+            format!("{what} {id} is gone"),
+            format!(
+                "The engine no longer knows {what} {id}{}: its master or JobManager restarted without recovery, or the job was removed. The run is lost; apply again to run it anew.",
+                s.map(|s| format!(" (last seen {})", s.state)).unwrap_or_default()
+            ),
+        ),
         WaitFailure::Backend(e) => e.diagnostic(&format!("{what} {id}")),
         WaitFailure::Stopped => Diagnostic::error("Stopped", format!("Terraform asked the provider to stop while waiting for {what} {id}.")),
     }
@@ -402,6 +423,87 @@ mod tests {
     #[test]
     fn digests_are_lower_case_hex() {
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    /// An engine that answers `status` from a script, one answer per call (the last repeats).
+    struct Scripted(std::sync::Mutex<Vec<Option<&'static str>>>);
+
+    #[async_trait::async_trait]
+    impl Processing for Scripted {
+        fn engine(&self) -> crate::backends::processing::Engine {
+            crate::backends::processing::Engine::Spark
+        }
+        async fn submit(&self, _: &JobSpec) -> Result<String, BackendError> {
+            unreachable!("not submitted in these tests")
+        }
+        async fn status(&self, id: &str) -> Result<Option<JobStatus>, BackendError> {
+            let mut script = self.0.lock().expect("script");
+            let next = if script.len() > 1 { script.remove(0) } else { script[0] };
+            Ok(next.map(|state| JobStatus {
+                id: id.into(),
+                name: None,
+                state: state.into(),
+                started_at_ms: None,
+                finished_at_ms: None,
+                message: None,
+            }))
+        }
+        async fn jobs(&self) -> Result<Vec<JobStatus>, BackendError> {
+            Ok(Vec::new())
+        }
+        async fn stop_with_savepoint(&self, _: &str, _: Option<&str>) -> Result<String, BackendError> {
+            unreachable!("no savepoints here")
+        }
+        async fn savepoint(&self, _: &str, _: Option<&str>) -> Result<String, BackendError> {
+            unreachable!("no savepoints here")
+        }
+        async fn cancel(&self, _: &str) -> Result<(), BackendError> {
+            Ok(())
+        }
+    }
+
+    async fn wait(script: Vec<Option<&'static str>>) -> Result<JobStatus, WaitFailure> {
+        let engine = Scripted(std::sync::Mutex::new(script));
+        let stop = CancellationToken::new();
+        wait_for(
+            &engine,
+            "driver-1",
+            Duration::from_secs(3600),
+            &stop,
+            |s| s.state == "FINISHED",
+            JobStatus::is_terminal,
+            |_| {},
+        )
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_the_engine_forgets_ends_the_wait_at_once_instead_of_at_the_timeout() {
+        // Regression (issue 12): a Spark master restarted under a batch forgets its driver;
+        // the apply waited for the whole timeout (an hour by default) for it.
+        let started = tokio::time::Instant::now();
+        match wait(vec![Some("SUBMITTED"), Some("RUNNING"), None]).await {
+            Err(WaitFailure::Forgotten(Some(last))) => assert_eq!(last.state, "RUNNING"),
+            other => panic!("expected Forgotten, got {:?}", other.map(|s| s.state).map_err(|_| "another failure")),
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        let diag = failure_diagnostic(
+            "Spark driver",
+            "driver-1",
+            "FINISHED",
+            Duration::from_secs(60),
+            WaitFailure::Forgotten(None),
+        );
+        assert!(diag.summary.contains("is gone") && diag.detail.contains("apply again"), "{diag:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_not_listed_yet_right_after_its_submission_is_waited_for_a_while() {
+        let r = wait(vec![None, None, Some("RUNNING"), Some("FINISHED")]).await;
+        assert_eq!(r.ok().map(|s| s.state).as_deref(), Some("FINISHED"));
+        let started = tokio::time::Instant::now();
+        assert!(matches!(wait(vec![None]).await, Err(WaitFailure::Forgotten(None))));
+        assert!(started.elapsed() >= UNKNOWN_GRACE, "the grace was waited: {:?}", started.elapsed());
     }
 
     #[test]
