@@ -63,10 +63,11 @@ fn produce(topic: &str, values: &[String]) {
     producer.flush(Duration::from_secs(20)).expect("the broker took every record");
 }
 
-/// Every record of `topic`'s `partitions` from the beginning (read within 30 s, no consumer
-/// group), sorted.
+/// Every record of `topic`'s `partitions` from the beginning, sorted: read within 30 s by a
+/// consumer that assigns itself the partitions (its group is only a name; it commits nothing).
 fn records(topic: &str, partitions: i32, want: usize) -> Vec<String> {
-    let consumer: BaseConsumer = kafka_admin_client().set("group.id", "unused").create().expect("consumer");
+    let consumer: BaseConsumer =
+        kafka_admin_client().set("group.id", "unused").set("enable.auto.commit", "false").create().expect("consumer");
     let mut assignment = TopicPartitionList::new();
     for p in 0..partitions {
         assignment.add_partition_offset(topic, p, Offset::Beginning).expect("assign");
