@@ -413,6 +413,17 @@ def import_section(type_name, path):
     return lines
 
 
+def moved_section(type_name, path):
+    """`## Moving another resource in`: the `moved` blocks of moved.tf, when the resource has one."""
+    if not os.path.isfile(path):
+        return []
+    lines = ["## Moving another resource in", "",
+             "With Terraform 1.8 or later, a `moved` block hands the state of another resource "
+             "type to `%s`, so the object is adopted instead of replaced:" % type_name, ""]
+    lines += fenced("terraform", read_example(path)) + [""]
+    return lines
+
+
 def finish(lines):
     text = "\n".join(lines).rstrip("\n") + "\n"
     return re.sub(r"\n{3,}", "\n\n", text)
@@ -431,6 +442,7 @@ def block_page(type_name, entry, kind_title, example_path, example_required, lin
     lines += SchemaPage(type_name, lint).render(block)
     if import_path:
         lines += import_section(type_name, import_path)
+        lines += moved_section(type_name, os.path.join(os.path.dirname(import_path), "moved.tf"))
     return finish(lines)
 
 
@@ -604,19 +616,26 @@ def check_examples(provider_dir):
             if not any("required_providers" in t for t in texts):
                 with open(os.path.join(workdir, "zz_datamesh_docs_versions.tf"), "w") as f:
                     f.write(REQUIRED_PROVIDERS_TF)
-            # The Import section's `import` blocks must be valid and point at the example's
-            # own resource (validate checks the former, not the latter).
+            # The Import section's `import` blocks and the moved.tf's `moved` blocks must be
+            # valid and point at the example's own resource (validate checks the former only).
+            declared = set(re.findall(r'^resource\s+"([^"]+)"\s+"([^"]+)"', "\n".join(texts),
+                                      re.MULTILINE))
             import_sh = os.path.join(source, "import.sh")
             if os.path.isfile(import_sh):
                 blocks = import_blocks(import_sh)
-                declared = set(re.findall(r'^resource\s+"([^"]+)"\s+"([^"]+)"', "\n".join(texts),
-                                          re.MULTILINE))
                 for address in re.findall(r"^  to = (\S+)$", blocks, re.MULTILINE):
                     if tuple(address.split(".", 1)) not in declared:
                         failures.append("%s/import.sh: imports into %s, which the example "
                                         "does not declare" % (rel, address))
                 with open(os.path.join(workdir, "zz_datamesh_docs_import.tf"), "w") as f:
                     f.write(blocks + "\n")
+            moved_tf = os.path.join(source, "moved.tf")
+            if os.path.isfile(moved_tf):
+                for address in re.findall(r"^\s*to\s*=\s*(\S+)$", read_example(moved_tf),
+                                          re.MULTILINE):
+                    if tuple(address.split(".", 1)) not in declared:
+                        failures.append("%s/moved.tf: moves into %s, which the example "
+                                        "does not declare" % (rel, address))
             args = ["validate", "-no-color"] + (["-query"] if query else [])
             result = run_terraform(args, workdir, cli_config)
             if result.returncode != 0:

@@ -1,4 +1,7 @@
-//! `datamesh_stream`: a data product's Kafka topic and its catalog entry.
+//! `datamesh_stream`: a data product's Kafka topic and its catalog entry; a kafka_topic of
+//! mongey/kafka may be moved into it ([`moved`]).
+
+mod moved;
 
 use std::collections::BTreeMap;
 
@@ -14,7 +17,7 @@ use crate::naming;
 use crate::provider::{Context, ProviderData};
 use tfplugin::framework::resource::PlanRequest;
 use tfplugin::framework::typed::{model_or_report, state_or_report};
-use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, Resource, Schema, Type, Value};
+use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, MoveSource, Resource, Schema, Type, Value};
 
 /// The `datamesh_stream` resource.
 pub struct Stream;
@@ -415,6 +418,16 @@ impl Resource<ProviderData> for Stream {
         identity.get("topic").as_str().map(str::to_string)
     }
 
+    fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Value {
+        match moved::stream_from(source) {
+            Ok(m) => self.state(&m, diags),
+            Err(refused) => {
+                diags.0.push(refused);
+                Value::Null
+            }
+        }
+    }
+
     fn import(&self, id: &str, diags: &mut Diagnostics) -> Value {
         match naming::parse_topic(id) {
             Ok((domain, product, name)) => {
@@ -455,6 +468,37 @@ mod tests {
         assert_eq!(back.retention_ms, Some(86_400_000));
         assert_eq!(back.cleanup_policy.as_deref(), Some("compact"));
         assert_eq!(back.config, m.config);
+    }
+
+    #[test]
+    fn a_moved_kafka_topic_is_a_whole_stream_state_and_a_refused_one_none() {
+        let state = serde_json::json!({
+            "config": {"retention.ms": "3600000"}, "id": "sales.orders.clicks", "name": "sales.orders.clicks",
+            "partitions": 3, "replication_factor": 1,
+        });
+        let mut source = MoveSource {
+            provider_address: "registry.terraform.io/mongey/kafka".into(),
+            type_name: "kafka_topic".into(),
+            schema_version: 0,
+            state,
+            private: Vec::new(),
+            identity: None,
+            identity_schema_version: 0,
+        };
+        let mut d = Diagnostics::new();
+        let moved = Stream.move_state(&source, &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(moved.get("data_product").as_str(), Some("sales/orders"));
+        assert_eq!(moved.get("retention_ms").as_i64(), Some(3_600_000));
+        assert!(moved.get("config").is_null() && moved.get("cleanup_policy").is_null());
+        assert!(moved.is_wholly_known());
+        let Value::Object(attrs) = &moved else { panic!("a state is an object: {moved:?}") };
+        let names: Vec<String> = Stream.schema().block.attributes.into_iter().map(|a| a.name).collect();
+        assert_eq!(attrs.len(), names.len());
+        assert!(names.iter().all(|n| attrs.contains_key(n)), "every attribute is in {attrs:?}");
+        source.state["name"] = serde_json::json!("clicks");
+        assert!(Stream.move_state(&source, &mut d).is_null());
+        assert!(d.has_errors());
     }
 
     #[test]

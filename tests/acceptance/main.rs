@@ -25,6 +25,7 @@ mod hdfs_port_test;
 mod kafka_access_test;
 mod kafka_quota_test;
 mod module_test;
+mod moved_test;
 mod mtls_test;
 mod odps_test;
 mod opentofu_test;

@@ -5,8 +5,9 @@
 //! [`Resource`](framework::Resource)s, [`DataSource`](framework::DataSource)s,
 //! [`EphemeralResource`](framework::EphemeralResource)s, [`ListResource`](framework::ListResource)s,
 //! [`Function`](framework::Function)s and [`Action`](framework::Action)s it offers (an action
-//! reports [`Progress`](framework::Progress) while Terraform waits, streamed as it happens). The
-//! framework does the rest, in three layers that each import only the one below:
+//! reports [`Progress`](framework::Progress) while Terraform waits, streamed as it happens; a
+//! resource may take over the state a `moved` block hands it from another resource type, described
+//! by a [`MoveSource`](framework::MoveSource)). The framework does the rest, in three layers that each import only the one below:
 //!
 //! - [`plugin`]: how Terraform starts a plugin and talks to it: the go-plugin handshake on
 //!   stdout, AutoMTLS, the health, controller and stdio services, debug mode

@@ -93,6 +93,8 @@ pub struct Tf {
     cli: PathBuf,
     /// Where Terraform runs, relative to `dir` (empty: `dir` itself; see [`Tf::with_tree`]).
     root: PathBuf,
+    /// More `required_providers` entries of `main.tf` (see [`Tf::with_go_provider`]).
+    required: String,
 }
 
 impl Tf {
@@ -122,6 +124,7 @@ impl Tf {
             destroyed: false,
             cli: terraform_binary(),
             root: PathBuf::new(),
+            required: String::new(),
         }
     }
 
@@ -177,7 +180,7 @@ impl Tf {
             r#"terraform {{
   required_providers {{
     datamesh = {{ source = "datamesh/datamesh" }}
-  }}
+{required}  }}
 }}
 
 provider "datamesh" {{
@@ -202,7 +205,8 @@ provider "datamesh" {{
             prefix = self.prefix,
             extra = self.provider_extra,
             aws = self.aws_extra,
-            acls = self.manage_acls
+            acls = self.manage_acls,
+            required = self.required
         );
         std::fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
     }
@@ -537,6 +541,41 @@ impl Tf {
     pub fn cli(&self) -> &Path {
         &self.cli
     }
+
+    /// Serves another provider, `source` like `mongey/kafka` (`main.tf` requires it under its
+    /// type's name, `kafka`), from `binary`, a Go provider `scripts/tools.sh` built into the tools
+    /// cache: through this directory's `dev_overrides` as the datamesh provider is, so it needs
+    /// no `init`. After [`Tf::with_cli`], which writes the CLI config afresh.
+    pub fn with_go_provider(mut self, source: &str, binary: &Path) -> Self {
+        assert!(binary.is_file(), "{} is missing: scripts/tools.sh builds it (make stack-up)", binary.display());
+        let (_, name) = source.rsplit_once('/').expect("a source is <namespace>/<type>");
+        let dir = self.dir.path().join("go-providers").join(name);
+        std::fs::create_dir_all(&dir).expect("provider dir");
+        // Terraform runs `terraform-provider-<type>` from an overridden directory.
+        std::os::unix::fs::symlink(binary, dir.join(format!("terraform-provider-{name}"))).expect("provider link");
+        let rc = self.dir.path().join("terraform.rc");
+        let config = std::fs::read_to_string(&rc).expect("read CLI config");
+        let lines: String = ["registry.terraform.io", "registry.opentofu.org"]
+            .iter()
+            .map(|host| format!("    \"{host}/{source}\" = \"{}\"\n", dir.display()))
+            .collect();
+        let opening = "  dev_overrides {\n";
+        assert!(config.contains(opening), "no dev_overrides block in {config}");
+        std::fs::write(&rc, config.replacen(opening, &format!("{opening}{lines}"), 1)).expect("write CLI config");
+        self.required.push_str(&format!("    {name} = {{ source = \"{source}\" }}\n"));
+        self
+    }
+}
+
+/// The `mongey/kafka` provider `scripts/tools.sh` built into the tools cache, at the version
+/// `scripts/versions.sh` pins (`KAFKA_PROVIDER_VERSION=`).
+pub fn mongey_kafka_provider() -> PathBuf {
+    let tools = std::env::var("DATAMESH_TOOLS_DIR").expect("DATAMESH_TOOLS_DIR from stack.env");
+    let versions = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/versions.sh");
+    let script = std::fs::read_to_string(&versions).expect("scripts/versions.sh");
+    let version = script.lines().find_map(|l| l.strip_prefix("KAFKA_PROVIDER_VERSION="));
+    let version = version.expect("scripts/versions.sh pins KAFKA_PROVIDER_VERSION").trim();
+    PathBuf::from(tools).join(format!("go-providers/terraform-provider-kafka_v{version}"))
 }
 
 impl Tf {
@@ -597,9 +636,8 @@ impl Backends {
     }
 }
 
-/// A domain, its data product `orders` and the stream `stream` of it (`extra`: more of the
-/// stream's attributes), as `datamesh_domain.d`, `datamesh_data_product.p`, `datamesh_stream.s`.
-pub fn stream_config(domain: &str, stream: &str, extra: &str) -> String {
+/// A domain and its data product `orders`, as `datamesh_domain.d` and `datamesh_data_product.p`.
+pub fn product_config(domain: &str) -> String {
     format!(
         r#"resource "datamesh_domain" "d" {{
   name  = "{domain}"
@@ -611,13 +649,22 @@ resource "datamesh_data_product" "p" {{
   name           = "orders"
   classification = "internal"
 }}
+"#
+    )
+}
 
+/// [`product_config`] and the stream `stream` of the product (`extra`: more of the stream's
+/// attributes), as `datamesh_stream.s`.
+pub fn stream_config(domain: &str, stream: &str, extra: &str) -> String {
+    format!(
+        r#"{product}
 resource "datamesh_stream" "s" {{
   data_product = datamesh_data_product.p.id
   name         = "{stream}"
 {extra}
 }}
-"#
+"#,
+        product = product_config(domain)
     )
 }
 

@@ -17,6 +17,6 @@ pub use action::{Action, Progress};
 pub use diag::{AttrPath, Diagnostic, Diagnostics, Severity};
 pub use function::{Function, FunctionError};
 pub use provider::{Provider, Registry};
-pub use resource::{DataSource, EphemeralResource, ListResource, Listed, Resource, ResourceContext};
+pub use resource::{DataSource, EphemeralResource, ListResource, Listed, MoveSource, Resource, ResourceContext};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{Type, Value};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::diag::Diagnostics;
+use super::diag::{Diagnostic, Diagnostics};
 use super::schema::Schema;
 use super::value::Value;
 
@@ -89,6 +89,50 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
 
     /// The import ID of an identity (the attributes above, as an object).
     fn import_id(&self, identity: &Value) -> Option<String>;
+
+    /// Takes over the state of another resource type that a `moved { from = ... to = ... }`
+    /// block hands to this one (Terraform 1.8 and later), so the object is adopted instead of
+    /// replaced. Returns this resource's whole state, as a read would make it; Terraform refreshes
+    /// it next. No I/O: Terraform asks while planning. By default every source is refused.
+    fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Value {
+        diags.0.push(source.refused(self.type_name(), "It takes the state of no other resource type."));
+        Value::Null
+    }
+}
+
+/// The state of a resource that a `moved` block hands to another resource type, as Terraform
+/// stored it: written by the source's provider, under the source's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveSource {
+    /// The source's provider, like `registry.terraform.io/acme/widgets`.
+    pub provider_address: String,
+    /// The source's resource type, like `widgets_widget`.
+    pub type_name: String,
+    /// The schema version the source's state was written under.
+    pub schema_version: i64,
+    /// The source's state (a JSON object in the source's schema).
+    pub state: serde_json::Value,
+    /// The source's private data, opaque (empty when it had none).
+    pub private: Vec<u8>,
+    /// The source's identity, when it had one.
+    pub identity: Option<serde_json::Value>,
+    /// The schema version of that identity.
+    pub identity_schema_version: i64,
+}
+
+impl MoveSource {
+    /// The error of a move `target` does not accept: what was moved, from where, why not
+    /// (`reason`, a sentence), and the way out.
+    pub fn refused(&self, target: &str, reason: &str) -> Diagnostic {
+        Diagnostic::error(
+            format!("Cannot move {} into {target}", self.type_name),
+            format!(
+                "{target} does not accept moves from {} of {}. {reason} Remove the moved block, and bring the \
+                 object in another way (an import block, or a new resource).",
+                self.type_name, self.provider_address,
+            ),
+        )
+    }
 }
 
 /// The identity of a state: the identity attributes, or None while any is unknown or null.

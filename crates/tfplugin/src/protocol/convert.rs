@@ -2,7 +2,9 @@
 
 use crate::framework::diag::PathStep;
 use crate::framework::function::Function;
-use crate::framework::{AttrPath, Attribute, Block, Diagnostic, Diagnostics, Nesting, Schema, Severity, Type, Value};
+use crate::framework::{
+    AttrPath, Attribute, Block, Diagnostic, Diagnostics, MoveSource, Nesting, Schema, Severity, Type, Value,
+};
 
 use super::dynamic_value::{decode_json, decode_msgpack, encode_msgpack};
 use super::tfplugin6 as pb;
@@ -114,6 +116,44 @@ pub(super) fn path_to_proto(path: &AttrPath) -> pb::AttributePath {
     }
 }
 
+/// What a MoveResourceState request moves: the source's state and identity as stored (JSON;
+/// the flatmap form predates the call and is refused), with where they come from.
+pub(super) fn move_source_from_proto(req: &pb::move_resource_state::Request) -> Result<MoveSource, Diagnostic> {
+    let raw = |raw: Option<&pb::RawState>, what: &str| -> Result<Option<serde_json::Value>, Diagnostic> {
+        let Some(raw) = raw.filter(|r| !r.json.is_empty() || !r.flatmap.is_empty()) else { return Ok(None) };
+        if raw.json.is_empty() {
+            return Err(Diagnostic::error(
+                "Cannot read the moved state",
+                format!("Terraform sent the moved resource's {what} in the legacy flatmap form, which moves never use. Upgrade Terraform to 1.8 or later."),
+            ));
+        }
+        serde_json::from_slice(&raw.json).map(Some).map_err(|e| {
+            Diagnostic::error(
+                "Cannot read the moved state",
+                format!("The moved resource's {what} sent by Terraform is not JSON ({e}). Check the state of {} with `terraform state show`.", req.source_type_name),
+            )
+        })
+    };
+    let state = raw(req.source_state.as_ref(), "state")?.ok_or_else(|| {
+        Diagnostic::error(
+            "Cannot read the moved state",
+            format!(
+                "Terraform sent no state for the moved {}. Check that it is in state (`terraform state list`).",
+                req.source_type_name
+            ),
+        )
+    })?;
+    Ok(MoveSource {
+        provider_address: req.source_provider_address.clone(),
+        type_name: req.source_type_name.clone(),
+        schema_version: req.source_schema_version,
+        state,
+        private: req.source_private.clone(),
+        identity: raw(req.source_identity.as_ref(), "identity")?,
+        identity_schema_version: req.source_identity_schema_version,
+    })
+}
+
 /// Decodes a DynamicValue of a known type; an absent value is null.
 pub(super) fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
     let Some(v) = value else { return Ok(Value::Null) };
@@ -198,6 +238,54 @@ mod tests {
         let nested = &block.block_types[0];
         assert_eq!(nested.nesting, pb::schema::nested_block::NestingMode::Single as i32);
         assert_eq!((nested.min_items, nested.max_items), (0, 0));
+    }
+
+    fn move_request(state: &str, identity: Option<&str>) -> pb::move_resource_state::Request {
+        let raw = |json: &str| pb::RawState { json: json.as_bytes().to_vec(), flatmap: Default::default() };
+        pb::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/acme/widgets".into(),
+            source_type_name: "widgets_widget".into(),
+            source_schema_version: 2,
+            source_state: Some(raw(state)),
+            target_type_name: "example_thing".into(),
+            source_private: b"opaque".to_vec(),
+            source_identity: identity.map(raw),
+            source_identity_schema_version: 1,
+        }
+    }
+
+    #[test]
+    fn a_moved_state_keeps_where_it_came_from_and_its_json() {
+        let source = move_request(r#"{"id":"w-1","size":3}"#, Some(r#"{"id":"w-1"}"#));
+        let moved = move_source_from_proto(&source).unwrap();
+        assert_eq!(moved.provider_address, "registry.terraform.io/acme/widgets");
+        assert_eq!(moved.type_name, "widgets_widget");
+        assert_eq!(moved.schema_version, 2);
+        assert_eq!(moved.state, serde_json::json!({"id": "w-1", "size": 3}));
+        assert_eq!(moved.private, b"opaque");
+        assert_eq!(moved.identity, Some(serde_json::json!({"id": "w-1"})));
+        assert_eq!(moved.identity_schema_version, 1);
+    }
+
+    #[test]
+    fn a_moved_state_without_identity_has_none() {
+        assert_eq!(move_source_from_proto(&move_request("{}", None)).unwrap().identity, None);
+        assert_eq!(move_source_from_proto(&move_request("{}", Some(""))).unwrap().identity, None);
+    }
+
+    #[test]
+    fn a_moved_state_that_is_missing_flatmap_or_not_json_is_an_error() {
+        let mut none = move_request("{}", None);
+        none.source_state = None;
+        assert!(move_source_from_proto(&none).unwrap_err().detail.contains("no state for the moved widgets_widget"));
+        let mut flat = move_request("", None);
+        flat.source_state = Some(pb::RawState { json: vec![], flatmap: [("id".into(), "w-1".into())].into() });
+        assert!(move_source_from_proto(&flat).unwrap_err().detail.contains("flatmap"));
+        let bad = move_source_from_proto(&move_request("{\"id\":", None)).unwrap_err();
+        assert_eq!(bad.summary, "Cannot read the moved state");
+        assert!(bad.detail.contains("not JSON"), "{}", bad.detail);
+        let bad_identity = move_source_from_proto(&move_request("{}", Some("[1,"))).unwrap_err();
+        assert!(bad_identity.detail.contains("identity"), "{}", bad_identity.detail);
     }
 
     #[test]

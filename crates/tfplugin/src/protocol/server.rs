@@ -14,7 +14,9 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use super::convert::{decode, diagnostics_to_proto, encode, function_to_proto, path_to_proto, schema_to_proto};
+use super::convert::{
+    decode, diagnostics_to_proto, encode, function_to_proto, move_source_from_proto, path_to_proto, schema_to_proto,
+};
 use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::{self, ProviderServer};
 use crate::framework::plan::{
@@ -166,7 +168,7 @@ impl<P: Provider> ProviderService<P> {
         pb::ServerCapabilities {
             plan_destroy: false,
             get_provider_schema_optional: true,
-            move_resource_state: false,
+            move_resource_state: true,
             generate_resource_config: false,
         }
     }
@@ -805,6 +807,43 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
         .await
     }
 
+    async fn move_resource_state(
+        &self,
+        req: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        guarded(
+            "MoveResourceState",
+            async {
+                let mut diags = Diagnostics::new();
+                let mut resp = pb::move_resource_state::Response::default();
+                let found = diags.ok(self.resource(&req.target_type_name));
+                if let (Some((resource, schema)), Some(source)) = (found, diags.ok(move_source_from_proto(&req))) {
+                    let mut state = resource.move_state(&source, &mut diags);
+                    if !diags.has_errors() && state.is_null() {
+                        diags.error(
+                            "The provider hit an internal error",
+                            format!("{} accepted the move but made no state. This is a bug in the provider; please report it.", req.target_type_name),
+                        );
+                    }
+                    if !diags.has_errors() {
+                        // What a read would hand Terraform: wholly known, defaults filled. The
+                        // source's private data is its own provider's, so none is carried over.
+                        unknowns_to_null(&mut state);
+                        fill_defaults(schema, &mut state);
+                        null_write_only(schema, &mut state);
+                        resp.target_identity = identity_data(resource.as_ref(), &state);
+                        resp.target_state = diags.ok(encode(&state, &schema.ty()));
+                    }
+                }
+                resp.diagnostics = diagnostics_to_proto(&diags);
+                resp
+            },
+            |diagnostics| pb::move_resource_state::Response { diagnostics, ..Default::default() },
+        )
+        .await
+    }
+
     async fn validate_ephemeral_resource_config(
         &self,
         req: Request<pb::validate_ephemeral_resource_config::Request>,
@@ -1389,6 +1428,190 @@ mod tests {
                 tokio::time::timeout(Duration::from_secs(10), stream.map(|e| describe(e.unwrap())).collect::<Vec<_>>())
                     .await;
             assert_eq!(rest.unwrap(), [r#"completed: ["error Stopped @"]"#]);
+        }
+    }
+
+    /// MoveResourceState through the service, the way Terraform calls it for a `moved` block.
+    mod moves {
+        use super::super::provider_server::Provider as _;
+        use super::*;
+        use crate::framework::{Attribute, Block, MoveSource, Schema};
+
+        struct TestProvider;
+
+        impl Provider for TestProvider {
+            type Data = ();
+            fn schema(&self) -> Schema {
+                Schema::new(Block::new("", vec![]))
+            }
+            fn configure(&self, _: &Value, _: CancellationToken, _: &mut Diagnostics) {}
+            fn unconfigured(&self) {}
+            fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
+                vec![Arc::new(Thing), Arc::new(Plain)]
+            }
+        }
+
+        fn thing_schema() -> Schema {
+            Schema::new(Block::new(
+                "",
+                vec![
+                    Attribute::required("name", Type::String, ""),
+                    Attribute::optional("size", Type::Number, "").default(Value::Number(3.0)),
+                    Attribute::computed("note", Type::String, ""),
+                ],
+            ))
+        }
+
+        /// `test_thing` takes over `old_thing` of acme/old.
+        struct Thing;
+
+        #[async_trait::async_trait]
+        impl Resource<()> for Thing {
+            fn type_name(&self) -> &'static str {
+                "test_thing"
+            }
+            fn schema(&self) -> Schema {
+                thing_schema()
+            }
+            async fn create(&self, _: &ResourceContext<()>, planned: &Value, _: &mut Diagnostics) -> Value {
+                planned.clone()
+            }
+            async fn read(&self, _: &ResourceContext<()>, state: &Value, _: &mut Diagnostics) -> Value {
+                state.clone()
+            }
+            async fn update(&self, _: &ResourceContext<()>, _: &Value, planned: &Value, _: &mut Diagnostics) -> Value {
+                planned.clone()
+            }
+            async fn delete(&self, _: &ResourceContext<()>, _: &Value, _: &mut Diagnostics) {}
+            fn import(&self, id: &str, _: &mut Diagnostics) -> Value {
+                Value::object([("name", Value::string(id))])
+            }
+            fn identity(&self) -> &'static [(&'static str, &'static str)] {
+                &[("name", "")]
+            }
+            fn import_id(&self, identity: &Value) -> Option<String> {
+                identity.get("name").as_str().map(str::to_string)
+            }
+            fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Value {
+                if source.type_name != "old_thing" {
+                    diags.0.push(source.refused("test_thing", "It takes old_thing only."));
+                    return Value::Null;
+                }
+                // Unknown in a moved state would be a bug; the service makes it null.
+                let name = source.state["title"].as_str().unwrap_or_default();
+                Value::object([("name", Value::string(name)), ("note", Value::Unknown)])
+            }
+        }
+
+        /// A resource that leaves moves to the trait's default (only that is called here).
+        struct Plain;
+
+        #[async_trait::async_trait]
+        impl Resource<()> for Plain {
+            fn type_name(&self) -> &'static str {
+                "test_plain"
+            }
+            fn schema(&self) -> Schema {
+                thing_schema()
+            }
+            async fn create(&self, _: &ResourceContext<()>, _: &Value, _: &mut Diagnostics) -> Value {
+                Value::Null
+            }
+            async fn read(&self, _: &ResourceContext<()>, _: &Value, _: &mut Diagnostics) -> Value {
+                Value::Null
+            }
+            async fn update(&self, _: &ResourceContext<()>, _: &Value, _: &Value, _: &mut Diagnostics) -> Value {
+                Value::Null
+            }
+            async fn delete(&self, _: &ResourceContext<()>, _: &Value, _: &mut Diagnostics) {}
+            fn import(&self, _: &str, _: &mut Diagnostics) -> Value {
+                Value::Null
+            }
+            fn identity(&self) -> &'static [(&'static str, &'static str)] {
+                &[]
+            }
+            fn import_id(&self, _: &Value) -> Option<String> {
+                None
+            }
+        }
+
+        fn service() -> ProviderService<TestProvider> {
+            ProviderService::new(Arc::new(TestProvider), CancellationToken::new())
+        }
+
+        fn request(source_type: &str, target: &str, state: &str) -> pb::move_resource_state::Request {
+            pb::move_resource_state::Request {
+                source_provider_address: "registry.terraform.io/acme/old".into(),
+                source_type_name: source_type.into(),
+                source_schema_version: 0,
+                source_state: Some(pb::RawState { json: state.as_bytes().to_vec(), flatmap: Default::default() }),
+                target_type_name: target.into(),
+                source_private: b"theirs".to_vec(),
+                ..Default::default()
+            }
+        }
+
+        async fn moved(
+            svc: &ProviderService<TestProvider>,
+            req: pb::move_resource_state::Request,
+        ) -> pb::move_resource_state::Response {
+            svc.move_resource_state(Request::new(req)).await.unwrap().into_inner()
+        }
+
+        #[tokio::test]
+        async fn the_server_announces_moves() {
+            let meta = service().get_metadata(Request::new(pb::get_metadata::Request {})).await.unwrap().into_inner();
+            assert!(meta.server_capabilities.is_some_and(|c| c.move_resource_state));
+        }
+
+        #[tokio::test]
+        async fn an_accepted_move_answers_a_whole_state_with_identity_and_no_private() {
+            let svc = service();
+            let resp = moved(&svc, request("old_thing", "test_thing", r#"{"title":"w-1"}"#)).await;
+            assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+            let ty = thing_schema().ty();
+            let state = decode(resp.target_state.as_ref(), &ty, "state").unwrap();
+            let want =
+                Value::object([("name", Value::string("w-1")), ("size", Value::Number(3.0)), ("note", Value::Null)]);
+            assert_eq!(state, want);
+            let identity = resp.target_identity.and_then(|i| i.identity_data).expect("identity");
+            let id_ty = Type::Object([("name".to_string(), Type::String)].into());
+            assert_eq!(
+                decode(Some(&identity), &id_ty, "identity").unwrap(),
+                Value::object([("name", Value::string("w-1"))])
+            );
+            assert!(resp.target_private.is_empty(), "the source's private data is not ours");
+        }
+
+        #[tokio::test]
+        async fn a_refused_source_is_an_error_naming_it_and_no_state() {
+            let svc = service();
+            let resp = moved(&svc, request("other_thing", "test_thing", "{}")).await;
+            assert!(resp.target_state.is_none());
+            assert_eq!(resp.diagnostics.len(), 1);
+            assert_eq!(resp.diagnostics[0].summary, "Cannot move other_thing into test_thing");
+            assert!(resp.diagnostics[0].detail.contains("other_thing of registry.terraform.io/acme/old"));
+        }
+
+        #[tokio::test]
+        async fn by_default_a_resource_refuses_every_move() {
+            let resp = moved(&service(), request("old_thing", "test_plain", "{}")).await;
+            assert!(resp.target_state.is_none());
+            let d = &resp.diagnostics[0];
+            assert_eq!(d.severity, pb::diagnostic::Severity::Error as i32);
+            assert_eq!(d.summary, "Cannot move old_thing into test_plain");
+            assert!(d.detail.contains("does not accept moves from old_thing"), "{}", d.detail);
+            assert!(d.detail.contains("Remove the moved block"), "{}", d.detail);
+        }
+
+        #[tokio::test]
+        async fn an_unknown_target_or_unreadable_state_is_an_error() {
+            let svc = service();
+            let unknown = moved(&svc, request("old_thing", "test_nope", "{}")).await;
+            assert_eq!(unknown.diagnostics[0].summary, "Unknown resource type");
+            let bad = moved(&svc, request("old_thing", "test_thing", "{\"title\"")).await;
+            assert_eq!(bad.diagnostics[0].summary, "Cannot read the moved state");
+            assert!(bad.target_state.is_none());
         }
     }
 
