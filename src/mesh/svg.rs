@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::layout::{self, Layout, Rect, COLUMN, DOMAIN_TITLE, GAP, MARGIN, PRODUCT_BAND};
+use super::layout::{self, Layout, Rect, COLUMN, DOMAIN_TITLE, GAP, HEADER, MARGIN, PRODUCT_BAND};
 use super::model::{classification_colour, Domain, Mesh, Pipeline, Product, Stream};
 use super::text::{element_id, fit, xml};
 
@@ -326,9 +326,30 @@ fn pipeline(s: &mut String, domain: &str, p: &Pipeline, r: Rect) {
 
 /// A curve from one box to another, leaving and entering at the sides facing each other (the
 /// right sides, bulging outwards by `lane`, when both are in one column); and its midpoint.
+/// Between columns further apart it runs along the gutter above the domains, so it never
+/// crosses the columns between.
 fn curve(from: Rect, from_col: usize, to: Rect, to_col: usize, lane: u32) -> (String, (f64, f64)) {
     let y1 = f64::from(from.y + from.h / 2);
     let y2 = f64::from(to.y + to.h / 2);
+    if from_col.abs_diff(to_col) > 1 {
+        let gutter = f64::from(HEADER + MARGIN) - 9.0;
+        let half = f64::from(GAP / 2);
+        // Out of the source's facing side into the gap beside it, up to the gutter, along it to
+        // the gap beside the target, down and in.
+        let (a, b, g1, g2, turn) = if from_col < to_col {
+            let (a, b) = (f64::from(from.right()), f64::from(to.x));
+            (a, b, a + half, b - half, 16.0)
+        } else {
+            let (a, b) = (f64::from(from.x), f64::from(to.right()));
+            (a, b, a - half, b + half, -16.0)
+        };
+        let d = format!(
+            "M{a:.1},{y1:.1} C{g1:.1},{y1:.1} {g1:.1},{gutter:.1} {:.1},{gutter:.1} L{:.1},{gutter:.1} C{g2:.1},{gutter:.1} {g2:.1},{y2:.1} {b:.1},{y2:.1}",
+            g1 + turn,
+            g2 - turn
+        );
+        return (d, ((g1 + g2) / 2.0, gutter));
+    }
     let (x1, c1, c2, x2) = if from_col < to_col {
         let (a, b) = (f64::from(from.right()), f64::from(to.x));
         let dx = ((b - a) / 2.0).max(30.0);
@@ -491,5 +512,14 @@ mod tests {
         assert!(d.starts_with("M110.0,20.0") && d.ends_with("300.0,20.0"), "{d}");
         let (d, _) = curve(c, 1, a, 0, 0);
         assert!(d.starts_with("M300.0,20.0") && d.ends_with("110.0,20.0"), "{d}");
+        // Two columns apart: along the gutter above the domains, never through the middle one.
+        let far = Rect { x: 1000, y: 200, w: 100, h: 20 };
+        let (d, (_, my)) = curve(a, 0, far, 2, 0);
+        let gutter = f64::from(HEADER + MARGIN) - 9.0;
+        assert_eq!(my, gutter);
+        assert!(d.contains(&format!(" L{:.1},{gutter:.1} ", 1000.0 - f64::from(GAP / 2) - 16.0)), "{d}");
+        assert!(d.ends_with("1000.0,210.0"), "{d}");
+        let (back, _) = curve(far, 2, a, 0, 0);
+        assert!(back.starts_with("M1000.0,210.0") && back.ends_with("110.0,20.0"), "{back}");
     }
 }
