@@ -1,6 +1,6 @@
 # The project's verbs. Logic lives in scripts/; each target is a line or two.
 # soak: see below
-.PHONY: soak build demo test unit acceptance stack-up stack-down fmt lint clean docs docs-check install release fuzz bench
+.PHONY: soak build demo mesh test unit acceptance stack-up stack-down fmt lint clean docs docs-check install release fuzz bench
 
 CARGO ?= cargo
 
@@ -10,6 +10,10 @@ build:
 ## Build the provider, bring the local stack up, apply examples/terraform/quickstart, print outputs.
 demo:
 	bash scripts/demo.sh
+
+## Draw the demo's mesh (after make demo) into target/mesh/mesh.html; prints the path.
+mesh:
+	bash scripts/mesh.sh
 
 ## Unit tests + acceptance tests against a fresh local stack (started and stopped here).
 test:

@@ -181,3 +181,7 @@ case " $services " in
         [ "$took" -lt 2 ] || say "built the example pipeline jobs in ${took}s"
         ;;
 esac
+
+# Debian's chromium, for the mesh's browser check (tests/acceptance/mesh_test.rs).
+# shellcheck source=lib/chromium.sh
+. "$SCRIPTS/lib/chromium.sh" && ensure_chromium

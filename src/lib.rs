@@ -7,7 +7,8 @@
 //! `tfplugin` → [`provider`] (configuration, the data every call gets) → [`resources`],
 //! [`data_sources`], [`ephemeral`], [`list_resources`], [`functions`] → [`backends`] (storage,
 //! IAM, streaming, catalog) → SDKs. The pure rules the resources apply are [`naming`],
-//! [`governance`], [`policy`], [`acl`] and [`cql`], unit-tested without a server.
+//! [`governance`], [`policy`], [`acl`] and [`cql`], unit-tested without a server. [`mesh`] is the
+//! binary's one command besides serving: it draws the catalog's mesh as SVG, HTML or DOT.
 
 pub mod acl;
 pub mod actions;
@@ -20,6 +21,7 @@ pub mod governance;
 pub mod hdfs_acl;
 pub mod lineage;
 pub mod list_resources;
+pub mod mesh;
 pub mod naming;
 pub mod policy;
 pub mod provider;

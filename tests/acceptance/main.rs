@@ -24,6 +24,7 @@ mod grant_test;
 mod hdfs_port_test;
 mod kafka_access_test;
 mod kafka_quota_test;
+mod mesh_test;
 mod module_test;
 mod moved_test;
 mod mtls_test;

@@ -114,7 +114,9 @@ impl Reader {
 
 // ------------------------------------------------------------------------------------- Flink --
 
-fn flink_hcl(p: &str, tag: Option<&str>, with_grant: bool) -> String {
+/// The Flink test's mesh (also drawn by mesh_test): crm's customers with a stream, granted to
+/// sales, whose pipeline writes its own enriched product's stream.
+pub(crate) fn flink_hcl(p: &str, tag: Option<&str>, with_grant: bool) -> String {
     let bootstrap = stack_var("DATAMESH_KAFKA_BOOTSTRAP_SERVERS");
     let protocol = stack_var("DATAMESH_KAFKA_SECURITY_PROTOCOL");
     let mechanism = stack_var("DATAMESH_KAFKA_SASL_MECHANISM");
