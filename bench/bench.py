@@ -18,6 +18,11 @@ Sections (each figure is the median of --runs runs, interleaved with its compari
              SASL/SCRAM logins included; S3 and IAM/STS from moto's request log). The streams
              are made directly and their state written from the one Terraform made, so setup
              stays fast at N = 5,000
+  peer       against the mongey/kafka provider (Go): N topics each readable by a consumer
+             (theirs: kafka_topic + a kafka_acl per topic; ours: datamesh_stream + a
+             datamesh_access_grant per product) and the topics alone, apply / plan (refresh on,
+             no changes) / destroy on fresh private brokers behind the counting proxy: wall,
+             plugin CPU and peak RSS, Kafka requests by API, ratios and the issue's goals
 
 Every Kafka client (Terraform's provider, `datamesh-bench baseline` and `refresh-setup`) logs in
 to the stack's Apache Kafka with SASL/SCRAM as its admin, from the DATAMESH_KAFKA_* variables of
