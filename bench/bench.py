@@ -18,6 +18,11 @@ Sections (each figure is the median of --runs runs, interleaved with its compari
              SASL/SCRAM logins included; S3 and IAM/STS from moto's request log). The streams
              are made directly and their state written from the one Terraform made, so setup
              stays fast at N = 5,000
+  peer       against the mongey/kafka provider (Go): N topics each readable by a consumer
+             (theirs: kafka_topic + a kafka_acl per topic; ours: datamesh_stream + a
+             datamesh_access_grant per product) and the topics alone, apply / plan (refresh on,
+             no changes) / destroy on fresh private brokers behind the counting proxy: wall,
+             plugin CPU and peak RSS, Kafka requests by API, ratios and the issue's goals
 
 Every Kafka client (Terraform's provider, `datamesh-bench baseline` and `refresh-setup`) logs in
 to the stack's Apache Kafka with SASL/SCRAM as its admin, from the DATAMESH_KAFKA_* variables of
@@ -28,6 +33,7 @@ says whether the measurements could be taken.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -44,7 +50,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SECTIONS = ("startup", "terraform", "apply", "refresh")
+SECTIONS = ("startup", "terraform", "apply", "refresh", "peer")
 
 
 def say(msg):
@@ -515,6 +521,44 @@ class PrivateKafka:
             p.wait()
 
 
+@contextlib.contextmanager
+def counted_stack(args, work, name, moto=True):
+    """moto from a stack of its own (`moto=False`: none) and a private broker behind the counting
+    proxy; yields (stack or None, kafka, env), env being the stack's variables with the broker's
+    DATAMESH_KAFKA_* over them. Clients log in to the broker with its admin's SASL/SCRAM
+    credentials, read from that environment like the stack's."""
+    with contextlib.ExitStack() as es:
+        stack = es.enter_context(Stack(work, name, services="s3")) if moto else None
+        password = (stack.env.get("DATAMESH_KAFKA_SASL_PASSWORD") if stack else None) or secrets.token_urlsafe(18)
+        kafka = es.enter_context(PrivateKafka(args.harness, work / f"kafka-{name}", password))
+        yield stack, kafka, {**(stack.env if stack else {}), **kafka.env}
+
+
+def counted_tf(args, wd, env, plugin, kafka, stack, *argv, expect_no_changes=None):
+    """One Terraform command with what it cost: wall, the plugin's CPU and peak RSS (all its
+    launches), Kafka requests by API at the proxy and (with a stack) S3 and IAM/STS requests in
+    moto's log. With `expect_no_changes` (what to call the run), the output must say "No changes."
+    and report no drift, or the figures would be meaningless."""
+    kafka.take()
+    plugin.take_launches()
+    before = len(moto_log_lines(stack.dir)) if stack else 0
+    wall, out = run_tf(args.terraform, wd, env, *argv)
+    kafka_counts = kafka.take()
+    moto = moto_split(moto_log_lines(stack.dir)[before:]) if stack else {"s3": 0, "iam_sts": 0}
+    launches = launch_summary(plugin.take_launches())
+    if expect_no_changes and ("No changes." not in out or "changed outside of Terraform" in out):
+        raise RuntimeError(f"{expect_no_changes} is not 'No changes' (the figures would be invalid):\n{out[-3000:]}")
+    return {"wall_ms": wall, "kafka": kafka_counts, "s3": moto["s3"], "iam_sts": moto["iam_sts"],
+            **{k: launches[k] for k in ("cpu_ms", "peak_rss_kb", "launches")}}
+
+
+def counts_line(sample):
+    """A sample of counted_tf, for the progress log."""
+    k = sample["kafka"]
+    return (f"{sample['wall_ms'] / 1e3:.1f} s, plugin CPU {sample['cpu_ms']:.0f} ms, Kafka {k['total']} "
+            f"({', '.join(f'{a} {v}' for a, v in k['by_api'].items())}), S3 {sample['s3']}, IAM/STS {sample['iam_sts']}")
+
+
 def has_debug_sections(path):
     """Whether an ELF binary has DWARF sections: the release profile strips them, a debug build
     keeps its line tables (the names alone prove nothing: std's backtrace code holds them)."""
@@ -531,11 +575,11 @@ def has_debug_sections(path):
     return any(n.startswith(".debug_") for n in names)
 
 
-def refresh_layout(args, n):
+def refresh_layout(args, n, option="--refresh-sizes"):
     """N streams: N / streams-per-product data products, spread over a few domains."""
     per = args.refresh_streams_per_product
     if n % per:
-        raise SystemExit(f"--refresh-sizes: {n} is not a multiple of --refresh-streams-per-product {per}")
+        raise SystemExit(f"{option}: {n} is not a multiple of --refresh-streams-per-product {per}")
     products = n // per
     domains = max(2, min(args.refresh_domains, products))
     return {"streams": n, "products": products, "domains": domains, "streams_per_product": per,
@@ -564,16 +608,10 @@ def bench_refresh(args, work):
 
         say(f"  N = {n}: {lay['products']} data products in {lay['domains']} domains; setting up")
         setup_started = time.perf_counter()
-        # moto from a stack of its own (its broker would sit idle beside the measured one), and the
-        # private broker behind the counting proxy. The provider and refresh-setup log in to it
-        # with its admin's SASL/SCRAM credentials, read from the environment like the stack's.
-        with Stack(work, f"refresh-{n}", services="s3") as stack, \
-                PrivateKafka(args.harness, work / f"kafka-refresh-{n}",
-                             stack.env.get("DATAMESH_KAFKA_SASL_PASSWORD") or secrets.token_urlsafe(18)) as kafka:
+        with counted_stack(args, work, f"refresh-{n}") as (stack, kafka, stack_env):
             wd = work / f"refresh-{n}"
             wd.mkdir()
             plugin.cli_config(wd / "terraform.rc")
-            stack_env = {**stack.env, **kafka.env}
             env = terraform_env(wd / "terraform.rc", stack_env)
             # 1. Terraform makes the domains, then the products and the first stream (the
             #    template whose state every other stream's copies).
@@ -600,21 +638,9 @@ def bench_refresh(args, work):
 
             samples = []
             for i in range(args.refresh_runs + 1):  # run 0 is a warm-up, discarded
-                kafka.take()
-                plugin.take_launches()
-                before = len(moto_log_lines(stack.dir))
-                wall, plan = run_tf(args.terraform, wd, env, "plan", "-input=false", "-lock=false", "-no-color")
-                kafka_counts = kafka.take()
-                moto = moto_split(moto_log_lines(stack.dir)[before:])
-                launches = launch_summary(plugin.take_launches())
-                if "No changes." not in plan or "changed outside of Terraform" in plan:
-                    raise RuntimeError(f"refresh plan at N = {n} is not 'No changes' (the figures would be invalid):\n"
-                                       f"{plan[-3000:]}")
-                sample = {"wall_ms": wall, "kafka": kafka_counts, "s3": moto["s3"], "iam_sts": moto["iam_sts"],
-                          **{k: launches[k] for k in ("cpu_ms", "peak_rss_kb", "launches")}}
-                say(f"    {'warm-up' if i == 0 else f'run {i}'}: {wall / 1e3:.1f} s, Kafka {kafka_counts['total']} "
-                    f"({', '.join(f'{k} {v}' for k, v in kafka_counts['by_api'].items())}), "
-                    f"S3 {moto['s3']}, IAM/STS {moto['iam_sts']}")
+                sample = counted_tf(args, wd, env, plugin, kafka, stack, "plan", "-input=false", "-lock=false",
+                                    "-no-color", expect_no_changes=f"refresh plan at N = {n}")
+                say(f"    {'warm-up' if i == 0 else f'run {i}'}: {counts_line(sample)}")
                 if i > 0:
                     samples.append(sample)
         apis = sorted({a for s in samples for a in s["kafka"]["by_api"]})
@@ -650,6 +676,118 @@ def bench_refresh(args, work):
     out["target"] = {"kafka_per_stream_max": 0.1, "at_streams_min": 1000,
                      "met": bool(big) and all(z["kafka_per_stream"] <= 0.1 for z in big)}
     return out
+
+
+# --------------------------------------------------------------------- peer ----
+
+# The peer comparison's sides: (name, provider, with the grants / ACLs). "full" is the shape users
+# write (topics and who may read them); "topics" is topics alone on both sides, since one grant
+# covers a product's streams where the peer writes one ACL per topic.
+PEER_VARIANTS = (("theirs", "kafka", True), ("ours", "datamesh", True),
+                 ("theirs_topics", "kafka", False), ("ours_topics", "datamesh", False))
+PEER_OPS = ("apply", "plan", "destroy")
+
+
+def sample_medians(samples):
+    """Medians of counted_tf samples, Kafka requests by API included."""
+    apis = sorted({a for x in samples for a in x["kafka"]["by_api"]})
+    return {
+        **{k: median([x[k] for x in samples]) for k in ("wall_ms", "cpu_ms", "peak_rss_kb", "launches", "s3", "iam_sts")},
+        "kafka_total": median([x["kafka"]["total"] for x in samples]),
+        "kafka_connections": median([x["kafka"]["connections"] for x in samples]),
+        "kafka_by_api": {a: median([x["kafka"]["by_api"].get(a, 0) for x in samples]) for a in apis},
+    }
+
+
+def bench_peer(args, work):
+    """Ours against the mongey/kafka provider: N topics, each readable by a consumer, on a fresh
+    private broker behind the counting proxy per side and run; apply, plan (refresh on, no
+    changes) and destroy, interleaved."""
+    n = args.peer_size
+    lay = refresh_layout(args, n, "--peer-size")
+    say(f"peer: mongey/kafka vs datamesh over N = {n} topics ({lay['products']} data products in {lay['domains']} "
+        f"domains on our side), {args.peer_runs} run(s) of each side, interleaved")
+    plugins = {
+        "kafka": Plugin(work, "registry.terraform.io/mongey/kafka", "kafka", args.kafka_provider, args.harness,
+                        dirname="plugins-peer-kafka"),
+        "datamesh": Plugin(work, "registry.terraform.io/datamesh/datamesh", "datamesh", args.provider, args.harness,
+                           dirname="plugins-peer-datamesh"),
+    }
+    samples = {v: {op: [] for op in PEER_OPS} for v, _, _ in PEER_VARIANTS}
+    setup_seconds = {v: [] for v, _, _ in PEER_VARIANTS}
+    for i in range(args.peer_runs):
+        for variant, provider, grants in PEER_VARIANTS:
+            wargs = ["--prefix", "pb", "--domains", str(lay["domains"]), "--products", str(lay["products"]),
+                     "--streams-per-product", str(lay["streams_per_product"]),
+                     "--grants-per-product", "1" if grants else "0", "--manage-acls", "true"]
+
+            def hcl(part):
+                return subprocess.run([str(args.harness / "datamesh-bench"), "workload", "--part", part, *wargs],
+                                      check=True, capture_output=True, text=True).stdout
+
+            plugin = plugins[provider]
+            name = f"peer-{variant}-{i}"
+            started = time.perf_counter()
+            # Only our side needs moto (the catalog, buckets and roles of domains and products).
+            with counted_stack(args, work, name, moto=provider == "datamesh") as (stack, kafka, stack_env):
+                wd = work / name
+                wd.mkdir()
+                plugin.cli_config(wd / "terraform.rc")
+                if provider == "datamesh":
+                    # Untimed, in a state of its own: the domains, then the products.
+                    setup = wd / "setup"
+                    setup.mkdir()
+                    plugin.cli_config(setup / "terraform.rc")
+                    senv = terraform_env(setup / "terraform.rc", stack_env)
+                    for part in ("domains", "peer-setup"):
+                        (setup / "main.tf").write_text(hcl(part))
+                        run_tf(args.terraform, setup, senv, "apply", "-auto-approve", "-input=false", "-no-color")
+                    (wd / "main.tf").write_text(hcl("peer-ours"))
+                    env = terraform_env(wd / "terraform.rc", stack_env)
+                else:
+                    if stack_env.get("DATAMESH_KAFKA_SASL_MECHANISM", "").upper() != "SCRAM-SHA-512":
+                        raise RuntimeError(f"peer: the private broker wants {stack_env.get('DATAMESH_KAFKA_SASL_MECHANISM')}, "
+                                           "the mongey/kafka configuration says scram-sha512")
+                    (wd / "main.tf").write_text(hcl("peer-theirs"))
+                    env = terraform_env(wd / "terraform.rc", {
+                        "TF_VAR_kafka_bootstrap_servers": stack_env["DATAMESH_KAFKA_BOOTSTRAP_SERVERS"],
+                        "TF_VAR_kafka_username": stack_env["DATAMESH_KAFKA_SASL_USERNAME"],
+                        "TF_VAR_kafka_password": stack_env["DATAMESH_KAFKA_SASL_PASSWORD"],
+                    })
+                setup_seconds[variant].append(time.perf_counter() - started)
+                want = n + (n if provider == "kafka" else lay["products"]) * grants
+                run = {}
+                run["apply"] = counted_tf(args, wd, env, plugin, kafka, stack, "apply", "-auto-approve", "-input=false",
+                                          "-no-color")
+                run["plan"] = counted_tf(args, wd, env, plugin, kafka, stack, "plan", "-input=false", "-lock=false",
+                                         "-no-color", expect_no_changes=f"peer plan of {variant}")
+                run["destroy"] = counted_tf(args, wd, env, plugin, kafka, stack, "destroy", "-auto-approve",
+                                            "-input=false", "-no-color")
+                state = json.loads((wd / "terraform.tfstate").read_text())
+                if any(r["instances"] for r in state.get("resources", []) if r.get("mode") == "managed"):
+                    raise RuntimeError(f"peer: destroy of {variant} left resources in its state")
+                for op in PEER_OPS:
+                    samples[variant][op].append({**run[op], "resources": want})
+                    say(f"  run {i + 1} {variant} {op}: {counts_line(run[op])}")
+    res = {"streams": n, "products": lay["products"], "domains": lay["domains"],
+           "streams_per_product": lay["streams_per_product"], "runs": args.peer_runs,
+           "binary": str(args.provider), "debug_info": has_debug_sections(args.provider),
+           "kafka_provider": args.kafka_provider_version, "kafka_broker": kafka_broker(),
+           "resources": {v: ss["apply"][0]["resources"] for v, ss in samples.items()},
+           "setup_seconds": {v: median(x) for v, x in setup_seconds.items()},
+           "raw": samples, "median": {v: {op: sample_medians(ss[op]) for op in PEER_OPS} for v, ss in samples.items()}}
+    res["ratio"] = {}
+    for shape, (a, b) in (("full", ("ours", "theirs")), ("topics", ("ours_topics", "theirs_topics"))):
+        res["ratio"][shape] = {op: {k: ratio(res["median"][a][op][k], res["median"][b][op][k])
+                                    for k in ("wall_ms", "cpu_ms", "peak_rss_kb", "kafka_total")} for op in PEER_OPS}
+    r = res["ratio"]["full"]
+    res["goals"] = {
+        "plan_wall_at_most_one_third": r["plan"]["wall_ms"] is not None and r["plan"]["wall_ms"] <= 1 / 3,
+        "plan_kafka_requests_at_most_one_tenth": r["plan"]["kafka_total"] is not None and r["plan"]["kafka_total"] <= 0.1,
+        "apply_no_slower": r["apply"]["wall_ms"] is not None and r["apply"]["wall_ms"] <= 1.0,
+        "destroy_no_slower": r["destroy"]["wall_ms"] is not None and r["destroy"]["wall_ms"] <= 1.0,
+    }
+    return res
 
 
 def write_stream_state(path, lay):
@@ -898,7 +1036,77 @@ def markdown(res):
         ]
         if r.get("note"):
             lines += [r["note"], ""]
+    pr = res.get("peer")
+    if pr:
+        lines += peer_markdown(pr)
     return "\n".join(lines)
+
+
+def peer_markdown(pr):
+    """Section 5 of the report: ours against the mongey/kafka provider."""
+    med, rt, goals = pr["median"], pr["ratio"], pr["goals"]
+    res = pr["resources"]
+    lines = [
+        f"## 5. Against the peer: mongey/kafka {pr['kafka_provider']}, N = {pr['streams']:,} topics",
+        "",
+        f"Measured {pr.get('measured', '?')}, with {pr['binary']}"
+        f"{' (a build with debug info, not the release profile: request counts do not depend on the profile, wall and CPU do)' if pr.get('debug_info') else ''}. "
+        f"Same Terraform, each side and run on a fresh private broker ({pr['kafka_broker']}, ACLs on) behind the "
+        "counting proxy; our side also has moto for the catalog. Theirs: N `kafka_topic` and, with ACLs, a "
+        "`kafka_acl` READ per topic for the consumer domain's principal. Ours: N `datamesh_stream` "
+        f"over {pr['products']:,} data products in {pr['domains']} domains (the domains and products applied "
+        "beforehand, untimed, in a state of their own) and, with grants, one `datamesh_access_grant` per "
+        "product to the next domain (its READ and DESCRIBE on the product's topic prefix, READ on the "
+        "consumer's group prefix, and its IAM policy). Each run: `terraform apply`, `terraform plan` "
+        "(refresh on; it must say \"No changes\"), `terraform destroy`; Terraform's default parallelism (10). "
+        + (f"Medians of {pr['runs']} runs per side, interleaved A B A B." if pr["runs"] > 1 else
+           "One run per side (at this N one run of each is what fits; interleaved A B A B, read the walls with "
+           "the load average)."),
+        "",
+        "| shape | step | wall theirs | wall ours | ratio | plugin CPU theirs | ours | ratio "
+        "| peak RSS theirs | ours | ratio | Kafka requests theirs | ours | ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for shape, a, b, title in (("full", "ours", "theirs", f"topics + read access ({res['theirs']:,} vs {res['ours']:,} resources)"),
+                               ("topics", "ours_topics", "theirs_topics", f"topics alone ({res['theirs_topics']:,} vs {res['ours_topics']:,})")):
+        for op in PEER_OPS:
+            t, o, r = med[b][op], med[a][op], rt[shape][op]
+            lines.append(
+                f"| {title} | {op} | {fmt_ms(t['wall_ms'])} | {fmt_ms(o['wall_ms'])} | {fmt_ratio(r['wall_ms'])} "
+                f"| {fmt_ms(t['cpu_ms'])} | {fmt_ms(o['cpu_ms'])} | {fmt_ratio(r['cpu_ms'])} "
+                f"| {fmt_kb(t['peak_rss_kb'])} | {fmt_kb(o['peak_rss_kb'])} | {fmt_ratio(r['peak_rss_kb'])} "
+                f"| {t['kafka_total']:.0f} | {o['kafka_total']:.0f} | {fmt_ratio(r['kafka_total'])} |"
+            )
+    full = rt["full"]
+    lines += [
+        "",
+        f"Goals (topics + read access): plan with refresh ≤ 1/3 of their wall: {fmt_ratio(full['plan']['wall_ms'])} "
+        f"{verdict(goals['plan_wall_at_most_one_third'])}; ≤ 1/10 of their broker requests: "
+        f"{fmt_ratio(full['plan']['kafka_total'])} {verdict(goals['plan_kafka_requests_at_most_one_tenth'])}; "
+        f"apply no slower: {fmt_ratio(full['apply']['wall_ms'])} {verdict(goals['apply_no_slower'])}; "
+        f"destroy no slower: {fmt_ratio(full['destroy']['wall_ms'])} {verdict(goals['destroy_no_slower'])}.",
+        "",
+        "Kafka requests by API (medians; a login is SaslHandshake + SaslAuthenticate per connection), "
+        "and our side's S3 and IAM/STS requests in moto's log:",
+        "",
+        "| side | step | connections | by API | S3 | IAM/STS |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for side, _, _ in PEER_VARIANTS:
+        for op in PEER_OPS:
+            m = med[side][op]
+            by = ", ".join(f"{k} {v:.0f}" for k, v in sorted(m["kafka_by_api"].items(), key=lambda kv: -kv[1]) if v)
+            moto = side.startswith("ours")
+            lines.append(f"| {side} | {op} | {m['kafka_connections']:.0f} | {by or '–'} "
+                         f"| {m['s3']:.0f} | {m['iam_sts']:.0f} |" if moto else
+                         f"| {side} | {op} | {m['kafka_connections']:.0f} | {by or '–'} | – | – |")
+    lines += [
+        "",
+        "Setup per side (not part of the figures: broker start, and for ours the domains' and products' apply): "
+        + "; ".join(f"{v} {x:.0f} s" for v, x in pr["setup_seconds"].items() if x is not None) + ".",
+        "",
+    ]
+    return lines
 
 
 def main():
@@ -924,6 +1132,11 @@ def main():
     ap.add_argument("--refresh-setup-concurrency", type=int, default=32,
                     help="refresh section: streams made at once by the direct setup")
     ap.add_argument("--refresh-note", default="", help="refresh section: a line for the report (e.g. which build)")
+    ap.add_argument("--kafka-provider", type=Path, help="peer section: the mongey/kafka provider binary")
+    ap.add_argument("--kafka-provider-version", default="?", help="peer section: what to call it in the report")
+    ap.add_argument("--peer-size", type=int, default=1000, help="peer section: topics N on each side")
+    ap.add_argument("--peer-runs", type=int, default=1,
+                    help="peer section: runs of each side (each on fresh brokers; one fits at N = 1,000)")
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ", ".join(SECTIONS))
     ap.add_argument("--extra-provider", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
                     metavar="LABEL=PATH", help="another build of this provider to add to the start-up section (A/B)")
@@ -940,6 +1153,10 @@ def main():
         ap.error(f"--only: unknown sections {sorted(sections - set(SECTIONS))}; known: {', '.join(SECTIONS)}")
     if args.refresh_runs is None:
         args.refresh_runs = args.runs
+    if "peer" in sections:
+        if not args.kafka_provider:
+            ap.error("the peer section needs --kafka-provider (scripts/bench.sh passes the tools cache's)")
+        args.kafka_provider = args.kafka_provider.resolve()
 
     tf_version = subprocess.run([args.terraform, "version"], capture_output=True, text=True,
                                 env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "CHECKPOINT_DISABLE": "1"}).stdout
@@ -966,7 +1183,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="datamesh-bench-"))
     try:
         for name, fn in (("startup", bench_startup), ("terraform", bench_terraform), ("apply", bench_apply),
-                         ("refresh", bench_refresh)):
+                         ("refresh", bench_refresh), ("peer", bench_peer)):
             if name in sections:
                 started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                 res[name] = fn(args) if name == "startup" else fn(args, work)

@@ -3,6 +3,9 @@
 # own limit, written to bench/results.json and bench/results.md (and printed). A report, not
 # a test: it fails only when a measurement cannot be taken.
 #
+# It also measures the provider against the peer users pick for topics and ACLs, the mongey/kafka
+# provider (Go, built by scripts/tools.sh from the Go module proxy): bench.py's peer section.
+#
 #   1. builds the provider with the release profile (timed) and the harness in bench/harness
 #      (same target dir and profile, so it reuses the provider's compiled dependencies)
 #   2. installs what it needs into the tools cache: the venv, Terraform launcher, moto and
@@ -38,10 +41,15 @@ NULL_BIN="$NULL_DIR/terraform-provider-null"
 say() { echo "bench.sh: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-# The stack services bench.py starts (bench.py: BENCH_SERVICES): moto and Apache Kafka.
+# The stack services bench.py starts (bench.py: BENCH_SERVICES): moto and Apache Kafka. tools.sh
+# also builds the mongey/kafka provider, the peer section's comparison.
 bash scripts/tools.sh s3 kafka
 PY="$TOOLS/venv/bin/python"
 TERRAFORM="${DATAMESH_TERRAFORM:-$TOOLS/bin/terraform}"
+# shellcheck source=scripts/versions.sh
+. scripts/versions.sh
+KAFKA_PROVIDER_BIN="$TOOLS/go-providers/terraform-provider-kafka_v$KAFKA_PROVIDER_VERSION"
+[ -x "$KAFKA_PROVIDER_BIN" ] || die "scripts/tools.sh did not build the mongey/kafka provider at $KAFKA_PROVIDER_BIN"
 
 ensure_null_provider() {
     [ -x "$NULL_BIN" ] && return 0
@@ -135,6 +143,7 @@ CARGO_TARGET_DIR="$TARGET" "$CARGO" build --profile "$HARNESS_PROFILE" --manifes
     --provider "$PROVIDER" \
     --null "$NULL_BIN" --null-version "terraform-provider-null v2.1.2 ($NULL_PKG $NULL_PKG_VERSION)" \
     --harness "$harness_dir" \
+    --kafka-provider "$KAFKA_PROVIDER_BIN" --kafka-provider-version "v$KAFKA_PROVIDER_VERSION" \
     --terraform "$TERRAFORM" \
     --runs "$RUNS" \
     --build-seconds "$((build_ms / 1000)).$((build_ms % 1000 / 100))" --build-note "$build_note" \

@@ -19,7 +19,7 @@ use terraform_provider_datamesh::backends::{Catalog, Iam, Storage, Streaming};
 use terraform_provider_datamesh::provider::config::{ProviderConfig, Secret};
 use terraform_provider_datamesh::provider::ProviderData;
 use terraform_provider_datamesh::resources::access_grant::GrantEntry;
-use terraform_provider_datamesh::resources::data_product::ProductEntry;
+use terraform_provider_datamesh::resources::data_product::{PortEntry, ProductEntry};
 use terraform_provider_datamesh::resources::stream::StreamEntry;
 use terraform_provider_datamesh::{naming, policy};
 use tokio::sync::Semaphore;
@@ -94,8 +94,12 @@ impl Backends {
             versioning: true,
             schema: None,
             tags: BTreeMap::new(),
-            s3_uri: format!("s3://{bucket}/"),
-            bucket,
+            s3_uri: Some(format!("s3://{bucket}/")),
+            port_list: vec![PortEntry { kind: "s3".into(), location: format!("s3://{bucket}/") }],
+            bucket: Some(bucket),
+            hdfs_path: None,
+            hdfs_uri: None,
+            cassandra_keyspace: None,
             created_at: now_rfc3339(),
         };
         self.catalog.put(&data_product_key(&p.domain, &p.name), &entry).await.map_err(err("catalog put"))?;

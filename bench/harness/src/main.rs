@@ -12,6 +12,9 @@
 //! datamesh-bench workload --prefix P --part refresh|refresh-seed [sizes, --grants-per-product 0]
 //!     the refresh workload (item 4): domains, products and all their streams, or only the
 //!     first stream (the one Terraform creates, whose state the others' state copies)
+//! datamesh-bench workload --prefix P --part peer-setup|peer-ours|peer-theirs [sizes] [--manage-acls true]
+//!     the peer comparison: domains and products (untimed), then our streams and grants, or
+//!     the same topics with a READ ACL per topic and consumer through the mongey/kafka provider
 //! datamesh-bench refresh-setup --prefix P [sizes] [--skip 1] [--concurrency 32]
 //!     creates the refresh workload's streams but the first --skip directly: topics and
 //!     catalog entries (stack env needed); JSON out
@@ -79,6 +82,11 @@ impl Flags {
             products: self.num("products", 100)?,
             streams_per_product: self.num("streams-per-product", 2)?,
             grants_per_product: self.num("grants-per-product", 2)?,
+            manage_acls: match self.get("manage-acls") {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(v) => return Err(format!("--manage-acls true|false, not {v:?}")),
+            },
         };
         if w.domains < 2 || w.grants_per_product >= w.domains {
             return Err("grants go to other domains: need --domains > --grants-per-product >= 0 and 2+ domains".into());
@@ -108,7 +116,12 @@ fn run(args: &[String]) -> Result<String, String> {
                 Some("terraform-data") => Ok(w.terraform_data_hcl()),
                 Some("refresh") => Ok(w.refresh_hcl(usize::MAX)),
                 Some("refresh-seed") => Ok(w.refresh_hcl(1)),
-                other => Err(format!("--part domains|apply|terraform-data|refresh|refresh-seed, not {other:?}")),
+                Some("peer-setup") => Ok(w.peer_setup_hcl()),
+                Some("peer-ours") => Ok(w.peer_ours_hcl()),
+                Some("peer-theirs") => Ok(w.peer_theirs_hcl()),
+                other => Err(format!(
+                    "--part domains|apply|terraform-data|refresh|refresh-seed|peer-setup|peer-ours|peer-theirs, not {other:?}"
+                )),
             }
         }
         "baseline" => {

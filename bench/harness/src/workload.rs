@@ -17,6 +17,9 @@ pub struct Workload {
     pub streams_per_product: usize,
     /// Grants per data product, each to another domain.
     pub grants_per_product: usize,
+    /// The provider's `kafka { manage_acls }`: off for the apply and refresh workloads, on for
+    /// the peer comparison, whose grants make Kafka ACLs.
+    pub manage_acls: bool,
 }
 
 /// One data product of the workload.
@@ -90,11 +93,12 @@ provider "datamesh" {{
   }}
   kafka {{
     default_replication_factor = 1
-    manage_acls                = false
+    manage_acls                = {acls}
   }}
 }}
 "#,
-            p = self.prefix
+            p = self.prefix,
+            acls = self.manage_acls
         )
     }
 
@@ -126,27 +130,81 @@ provider "datamesh" {{
         let mut s = String::new();
         let mut left = streams;
         for p in self.products() {
-            let _ = write!(
-                s,
-                "\nresource \"datamesh_data_product\" \"{l}\" {{\n  domain         = \"{d}\"\n  name           = \"{n}\"\n  classification = \"{CLASSIFICATION}\"\n  retention_days = {RETENTION_DAYS}\n}}\n",
-                l = p.label,
-                d = p.domain,
-                n = p.name
-            );
+            s += &product_hcl(&p);
+            let id = format!("datamesh_data_product.{}.id", p.label);
             for st in p.streams.iter().take(left) {
                 left -= 1;
-                let _ = write!(
-                    s,
-                    "\nresource \"datamesh_stream\" \"{l}_{st}\" {{\n  data_product = datamesh_data_product.{l}.id\n  name         = \"{st}\"\n  partitions   = {PARTITIONS}\n}}\n",
-                    l = p.label
-                );
+                s += &stream_hcl(&p, st, &id);
             }
-            for (k, c) in p.consumers.iter().enumerate() {
+            s += &grants_hcl(&p, &id);
+        }
+        s
+    }
+
+    /// The peer comparison's setup (untimed): the domains and the data products, no streams.
+    pub fn peer_setup_hcl(&self) -> String {
+        self.domains_hcl() + &self.products().iter().map(product_hcl).collect::<String>()
+    }
+
+    /// The peer comparison's measured part on our side: every stream and grant, naming the
+    /// products of [`Self::peer_setup_hcl`] (another state) by ID.
+    pub fn peer_ours_hcl(&self) -> String {
+        let mut s = self.provider_block();
+        for p in self.products() {
+            let id = format!("\"{}/{}\"", p.domain, p.name);
+            for st in &p.streams {
+                s += &stream_hcl(&p, st, &id);
+            }
+            s += &grants_hcl(&p, &id);
+        }
+        s
+    }
+
+    /// The same topics through the mongey/kafka provider: one `kafka_topic` per stream (the
+    /// topic name ours makes), and per grant a `kafka_acl` READ on each of the product's topics
+    /// for the consumer domain's principal. The broker's address and admin login come from
+    /// `TF_VAR_kafka_bootstrap_servers`, `TF_VAR_kafka_username` and `TF_VAR_kafka_password`.
+    pub fn peer_theirs_hcl(&self) -> String {
+        let mut s = String::from(
+            r#"terraform {
+  required_providers {
+    kafka = { source = "mongey/kafka" }
+  }
+}
+
+variable "kafka_bootstrap_servers" { type = string }
+variable "kafka_username" { type = string }
+variable "kafka_password" {
+  type      = string
+  sensitive = true
+}
+
+provider "kafka" {
+  bootstrap_servers = split(",", var.kafka_bootstrap_servers)
+  sasl_username     = var.kafka_username
+  sasl_password     = var.kafka_password
+  sasl_mechanism    = "scram-sha512"
+  tls_enabled       = false
+  skip_tls_verify   = true
+}
+"#,
+        );
+        for p in self.products() {
+            for st in &p.streams {
                 let _ = write!(
                     s,
-                    "\nresource \"datamesh_access_grant\" \"{l}_g{k}\" {{\n  consumer_domain = \"{c}\"\n  data_product    = datamesh_data_product.{l}.id\n  purpose         = \"{PURPOSE}\"\n}}\n",
-                    l = p.label
+                    "\nresource \"kafka_topic\" \"{l}_{st}\" {{\n  name               = \"{d}.{n}.{st}\"\n  partitions         = {PARTITIONS}\n  replication_factor = 1\n}}\n",
+                    l = p.label,
+                    d = p.domain,
+                    n = p.name
                 );
+                for (k, c) in p.consumers.iter().enumerate() {
+                    let _ = write!(
+                        s,
+                        "\nresource \"kafka_acl\" \"{l}_{st}_g{k}\" {{\n  resource_name       = kafka_topic.{l}_{st}.name\n  resource_type       = \"Topic\"\n  acl_principal       = \"User:{c}\"\n  acl_host            = \"*\"\n  acl_operation       = \"Read\"\n  acl_permission_type = \"Allow\"\n}}\n",
+                        l = p.label
+                    );
+                }
             }
         }
         s
@@ -180,4 +238,35 @@ provider "datamesh" {{
         }
         s
     }
+}
+
+/// A data product's resource.
+fn product_hcl(p: &ProductSpec) -> String {
+    format!(
+        "\nresource \"datamesh_data_product\" \"{l}\" {{\n  domain         = \"{d}\"\n  name           = \"{n}\"\n  classification = \"{CLASSIFICATION}\"\n  retention_days = {RETENTION_DAYS}\n}}\n",
+        l = p.label,
+        d = p.domain,
+        n = p.name
+    )
+}
+
+/// One stream of a product; `product` is the HCL expression of the product's ID.
+fn stream_hcl(p: &ProductSpec, stream: &str, product: &str) -> String {
+    format!(
+        "\nresource \"datamesh_stream\" \"{l}_{stream}\" {{\n  data_product = {product}\n  name         = \"{stream}\"\n  partitions   = {PARTITIONS}\n}}\n",
+        l = p.label
+    )
+}
+
+/// A product's grants; `product` is the HCL expression of the product's ID.
+fn grants_hcl(p: &ProductSpec, product: &str) -> String {
+    let mut s = String::new();
+    for (k, c) in p.consumers.iter().enumerate() {
+        let _ = write!(
+            s,
+            "\nresource \"datamesh_access_grant\" \"{l}_g{k}\" {{\n  consumer_domain = \"{c}\"\n  data_product    = {product}\n  purpose         = \"{PURPOSE}\"\n}}\n",
+            l = p.label
+        );
+    }
+    s
 }

@@ -286,16 +286,58 @@ pub(super) fn describe(
         return Ok(Vec::new());
     }
     let filters = wanted.iter().map(|b| new_binding(b, true)).collect::<Result<Vec<_>, _>>()?;
+    // The filters are exact, but a broker may match more loosely: keep only what was asked for.
+    let found = described(admin, &filters, timeout)?;
+    Ok(wanted.iter().filter(|b| found.contains(*b)).cloned().collect())
+}
+
+/// Every binding the broker holds that the provider could have made: one match-any filter.
+pub(super) fn list(admin: &AdminClient<DefaultClientContext>, timeout: Duration) -> Result<Vec<AclBinding>, Failure> {
+    Ok(described(admin, &[any_filter()?], timeout)?.into_iter().collect())
+}
+
+/// A filter matching every binding (what `kafka-acls --list` asks for).
+fn any_filter() -> Result<Owned<rd::rd_kafka_AclBinding_t>, Failure> {
+    let mut errstr = [0 as c_char; 512];
+    // SAFETY: a null name, principal and host match any (librdkafka's filter contract), so no
+    // string is passed; `errstr` is writable for the length passed. The result is owned by the
+    // returned guard.
+    let ptr = unsafe {
+        rd::rd_kafka_AclBindingFilter_new(
+            rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_ANY,
+            std::ptr::null(),
+            rd::rd_kafka_ResourcePatternType_t::RD_KAFKA_RESOURCE_PATTERN_ANY,
+            std::ptr::null(),
+            std::ptr::null(),
+            rd::rd_kafka_AclOperation_t::RD_KAFKA_ACL_OPERATION_ANY,
+            rd::rd_kafka_AclPermissionType_t::RD_KAFKA_ACL_PERMISSION_TYPE_ANY,
+            errstr.as_mut_ptr(),
+            errstr.len(),
+        )
+    };
+    if ptr.is_null() {
+        return Err((RDKafkaErrorCode::InvalidArgument, format!("the match-any ACL filter: {}", errstr_text(&errstr))));
+    }
+    Ok(Owned { ptr, destroy: rd::rd_kafka_AclBinding_destroy })
+}
+
+/// The bindings the answers to `filters` hold, of those the provider could have made: every
+/// filter sent at once, answers read until `timeout` passes.
+fn described(
+    admin: &AdminClient<DefaultClientContext>,
+    filters: &[Owned<rd::rd_kafka_AclBinding_t>],
+    timeout: Duration,
+) -> Result<BTreeSet<AclBinding>, Failure> {
     let request = Request::new(admin, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBEACLS, timeout);
     let mut found = BTreeSet::new();
     // SAFETY: the client, options, queue and filters are live for each call, which copies the
     // filter; the described bindings belong to their event and are copied before it is
     // destroyed.
     unsafe {
-        for filter in &filters {
+        for filter in filters {
             rd::rd_kafka_DescribeAcls(request.rk, filter.ptr, request.options.ptr, request.queue.ptr);
         }
-        for _ in &filters {
+        for _ in filters {
             let event = request.next()?;
             let acls = answer(
                 &event,
@@ -304,15 +346,13 @@ pub(super) fn describe(
                 rd::rd_kafka_DescribeAcls_result_acls,
             )?;
             for &acl in acls {
-                // The filters are exact, but a broker may match more loosely: keep only what
-                // was asked for.
-                if let Some(binding) = binding_from(acl).filter(|b| wanted.contains(b)) {
+                if let Some(binding) = binding_from(acl) {
                     found.insert(binding);
                 }
             }
         }
     }
-    Ok(wanted.iter().filter(|b| found.contains(*b)).cloned().collect())
+    Ok(found)
 }
 
 /// Deletes exactly these bindings (missing ones match nothing, which is fine); blocks until the
@@ -376,6 +416,11 @@ mod tests {
                 assert_eq!(back.as_ref(), Some(&b), "filter {filter}");
             }
         }
+    }
+
+    #[test]
+    fn the_match_any_filter_is_one_librdkafka_accepts() {
+        assert!(any_filter().is_ok());
     }
 
     #[test]

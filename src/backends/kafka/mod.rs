@@ -1,5 +1,6 @@
 //! The real `Streaming`: a Kafka-protocol broker through `rdkafka` (bundled librdkafka).
 
+mod acl_listing;
 mod acls;
 mod api_versions;
 mod events;
@@ -31,6 +32,7 @@ use super::retry::{with_retries, RetryPolicy};
 use super::streaming::{Quota, ScramMechanism, Streaming, TopicInfo, TopicSpec};
 use crate::acl::AclBinding;
 use crate::provider::config::Secret;
+use acl_listing::AclListing;
 use api_versions::AclSupport;
 use snapshot::{Lookup, Shape, Snapshot, CONFIGS_PER_REQUEST};
 
@@ -51,7 +53,8 @@ pub struct KafkaConnection {
     pub ca_cert_pem: Option<String>,
     /// How long one admin call may take.
     pub timeout: Duration,
-    /// Whether topic reads share snapshots (see `snapshot`); otherwise each reads the broker.
+    /// Whether topic and ACL reads share snapshots (see `snapshot`, `acl_listing`); otherwise
+    /// each reads the broker.
     pub shared_reads: bool,
 }
 
@@ -85,6 +88,10 @@ pub struct KafkaStreaming {
     snapshot: Mutex<Snapshot>,
     /// Held by the one read fetching for all the others.
     fetching: tokio::sync::Mutex<()>,
+    /// ACL reads share listings (see `acl_listing`).
+    acl_listing: Mutex<AclListing>,
+    /// Held by the one ACL read listing for all the others.
+    listing_acls: tokio::sync::Mutex<()>,
     shared_reads: bool,
 }
 
@@ -135,6 +142,8 @@ impl KafkaStreaming {
             acl_support: tokio::sync::OnceCell::new(),
             snapshot: Mutex::new(Snapshot::default()),
             fetching: tokio::sync::Mutex::new(()),
+            acl_listing: Mutex::new(AclListing::default()),
+            listing_acls: tokio::sync::Mutex::new(()),
             shared_reads: conn.shared_reads,
         })
     }
@@ -143,6 +152,47 @@ impl KafkaStreaming {
         // The snapshot is only a cache: one left half-updated by a panicking thread is still
         // consistent enough to read (every update is a single insert).
         self.snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn acls_listed(&self) -> MutexGuard<'_, AclListing> {
+        // Only a cache, like the snapshot: every update is a single assignment.
+        self.acl_listing.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Which of `wanted` exist, from a listing of every binding when this process reads many
+    /// (see `acl_listing`); None when the read should ask for its own bindings.
+    async fn listed_acls(&self, wanted: &[AclBinding]) -> Result<Option<Vec<AclBinding>>, BackendError> {
+        {
+            let mut listed = self.acls_listed();
+            if let Some(found) = listed.lookup(wanted, Instant::now()) {
+                return Ok(Some(found));
+            }
+            if !listed.worth_listing() {
+                return Ok(None);
+            }
+        }
+        let _turn = self.listing_acls.lock().await;
+        // The listing this read waited behind may answer it.
+        if let Some(found) = self.acls_listed().peek(wanted, Instant::now()) {
+            return Ok(Some(found));
+        }
+        let (mark, asked) = (self.acls_listed().mark(), Instant::now());
+        let all = with_retries(self.policy(), &self.stop, || {
+            self.attempt("DescribeAcls", self.ffi_call("DescribeAcls", acls::list))
+        })
+        .await?;
+        let mut listed = self.acls_listed();
+        listed.store(mark, asked, all);
+        // None when a write came meanwhile: then the read asks for its own.
+        Ok(listed.peek(wanted, Instant::now()))
+    }
+
+    /// Runs a write of ACL bindings, voiding listings before and after it.
+    async fn writing_acls<T>(&self, write: impl std::future::Future<Output = T>) -> T {
+        self.acls_listed().wrote();
+        let out = write.await;
+        self.acls_listed().wrote();
+        out
     }
 
     fn policy(&self) -> RetryPolicy {
@@ -636,18 +686,23 @@ impl Streaming for KafkaStreaming {
 
     async fn create_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError> {
         self.check_acl_support().await?;
-        with_retries(self.policy(), &self.stop, || {
+        self.writing_acls(with_retries(self.policy(), &self.stop, || {
             let bindings = bindings.to_vec();
             self.attempt(
                 "CreateAcls",
                 self.ffi_call("CreateAcls", move |admin, timeout| acls::create(admin, &bindings, timeout)),
             )
-        })
+        }))
         .await
     }
 
     async fn describe_acls(&self, bindings: &[AclBinding]) -> Result<Vec<AclBinding>, BackendError> {
         self.check_acl_support().await?;
+        if self.shared_reads && !bindings.is_empty() {
+            if let Some(found) = self.listed_acls(bindings).await? {
+                return Ok(found);
+            }
+        }
         with_retries(self.policy(), &self.stop, || {
             let bindings = bindings.to_vec();
             self.attempt(
@@ -660,13 +715,13 @@ impl Streaming for KafkaStreaming {
 
     async fn delete_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError> {
         self.check_acl_support().await?;
-        with_retries(self.policy(), &self.stop, || {
+        self.writing_acls(with_retries(self.policy(), &self.stop, || {
             let bindings = bindings.to_vec();
             self.attempt(
                 "DeleteAcls",
                 self.ffi_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout)),
             )
-        })
+        }))
         .await
     }
 

@@ -31,7 +31,8 @@ pub struct KafkaSettings {
     pub manage_acls: bool,
     /// Per-call timeout.
     pub timeout: Duration,
-    /// Whether topic reads share short-lived snapshots (`backends::kafka::snapshot`): on in
+    /// Whether topic and ACL reads share short-lived snapshots (`backends::kafka::snapshot`,
+    /// `acl_listing`): on in
     /// the provider, whose process lives for one Terraform operation; off for a long-lived
     /// client that must see every change at once (the acceptance tests' checker).
     pub shared_reads: bool,
