@@ -843,8 +843,15 @@ fn a_spark_master_restarted_during_a_batch_fails_the_apply_at_once_and_the_next_
         spark.var("DATAMESH_SPARK_MASTER_URL"),
         spark.var("DATAMESH_SPARK_MASTER_WEBUI_URL"),
     );
+    // The provider reaches the REST server through the fault proxy, which shows when it has
+    // the driver's ID (it asks for its status): the master must go only then, or the create
+    // itself goes unanswered (a different fault, reported as one the provider never resends).
+    let proxy = crate::support::proxy::Proxy::to(&rest);
     let mut tf = Tf::new();
-    tf.provider_config(&format!("  spark {{\n    rest_url   = \"{rest}\"\n    master_url = \"{master}\"\n  }}\n"));
+    tf.provider_config(&format!(
+        "  spark {{\n    rest_url   = \"{}\"\n    master_url = \"{master}\"\n  }}\n",
+        proxy.url()
+    ));
     let b = Backends::for_prefix(&tf.prefix);
     let p = tf.prefix.clone();
     let (raw, daily) = (format!("{p}-{p}-crm-raw"), format!("{p}-{p}-sales-daily"));
@@ -879,6 +886,11 @@ fn a_spark_master_restarted_during_a_batch_fails_the_apply_at_once_and_the_next_
             let drivers = active();
             *last = format!("{drivers:?}");
             drivers.iter().find(|d| d["state"] == "RUNNING").and_then(|d| d["id"].as_str().map(str::to_string))
+        });
+        wait_until("the provider asking for the driver's status", Duration::from_secs(300), |last| {
+            let asked = proxy.requests();
+            *last = format!("{asked:?}");
+            asked.iter().any(|r| r.starts_with(&format!("GET /v1/submissions/status/{driver} "))).then_some(())
         });
         spark.stop("spark-master");
         spark.respawn("spark-master");
