@@ -1,5 +1,5 @@
 //! `datamesh_stream`: a data product's Kafka topic and its catalog entry; a kafka_topic of
-//! mongey/kafka may be moved into it ([`moved`]).
+//! mongey/kafka may be moved into it (its `moved` module).
 
 mod moved;
 
