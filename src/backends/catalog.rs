@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use futures::stream::{self, StreamExt, TryStreamExt};
+use futures::stream::{self, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::OnceCell;
@@ -120,16 +120,32 @@ impl Catalog {
 
     /// Every entry under a prefix, read [`CONCURRENT_READS`] at a time, in key order (none
     /// when the catalog bucket does not exist yet). An entry deleted between the listing and
-    /// its read is left out.
+    /// its read is left out; the first entry that cannot be read fails the whole read.
     pub async fn get_all<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, BackendError> {
+        let mut out = Vec::new();
+        for (_, read) in self.read_each::<T>(prefix).await? {
+            out.extend(read?);
+        }
+        Ok(out)
+    }
+
+    /// Every entry under a prefix with its key, each read's own outcome kept (`Ok(None)`: deleted
+    /// since the listing), read [`CONCURRENT_READS`] at a time, in key order: for a reader that
+    /// goes on past an entry it cannot read (the mesh view).
+    pub async fn read_each<T: DeserializeOwned>(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, Result<Option<T>, BackendError>)>, BackendError> {
         let mut keys: Vec<String> = self.list(prefix).await?.into_iter().filter(|k| k.ends_with(".json")).collect();
         keys.sort();
-        let found: Vec<Option<T>> = stream::iter(keys)
-            .map(|key| async move { self.get::<T>(&key).await })
+        Ok(stream::iter(keys)
+            .map(|key| async move {
+                let read = self.get::<T>(&key).await;
+                (key, read)
+            })
             .buffered(CONCURRENT_READS)
-            .try_collect()
-            .await?;
-        Ok(found.into_iter().flatten().collect())
+            .collect()
+            .await)
     }
 
     /// Every key under a prefix (none when the catalog bucket does not exist yet).

@@ -3,16 +3,12 @@
 //! chain exactly as for the provider). A record that cannot be read or parsed is skipped with a
 //! warning: one odd object must not hide the rest of the mesh.
 
-use futures::stream::{self, StreamExt};
 use serde::de::DeserializeOwned;
 
 use super::model::Entries;
 use crate::backends::{BackendError, Catalog};
 use crate::provider::config::ProviderConfig;
 use crate::provider::ProviderData;
-
-/// How many catalog objects are read at once.
-const CONCURRENT_READS: usize = 32;
 
 /// The catalog of a provider configuration (only its `catalog_bucket` and `aws` settings count).
 pub async fn connect(config: ProviderConfig) -> Result<std::sync::Arc<Catalog>, String> {
@@ -38,15 +34,7 @@ async fn all<T: DeserializeOwned>(
     prefix: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<T>, BackendError> {
-    let keys: Vec<String> = catalog.list(prefix).await?.into_iter().filter(|k| k.ends_with(".json")).collect();
-    let read: Vec<(String, Result<Option<T>, BackendError>)> = stream::iter(keys)
-        .map(|key| async move {
-            let got = catalog.get::<T>(&key).await;
-            (key, got)
-        })
-        .buffered(CONCURRENT_READS)
-        .collect()
-        .await;
+    let read = catalog.read_each::<T>(prefix).await?;
     let mut out = Vec::with_capacity(read.len());
     for (key, got) in read {
         match got {
