@@ -1,9 +1,10 @@
-//! Secrets never reach logs or state: with `TF_LOG=trace`, an apply that uses
-//! `aws.secret_key`, `kafka.sasl_password`, `cassandra.password`, a domain's `password_wo`
-//! (its SCRAM credential and Cassandra role, whose CQL holds it as a literal) and ephemeral
-//! consumer credentials prints none of them, and the state holds none of them.
+//! Secrets never reach logs, plans or state: with `TF_LOG=trace`, a plan saved to a file and
+//! an apply that use `aws.secret_key`, `kafka.sasl_password`, `cassandra.password` (each set
+//! from an ephemeral variable, as a team would pass them), a domain's `password_wo` (its SCRAM
+//! credential and Cassandra role, whose CQL holds it as a literal) and ephemeral consumer
+//! credentials print none of them; neither the plan file's members nor the state hold any.
 
-use crate::support::{combined, unique, Tf};
+use crate::support::{combined, unique, zip_members, Tf};
 
 #[test]
 fn no_secret_reaches_the_trace_log_or_the_state() {
@@ -14,7 +15,9 @@ fn no_secret_reaches_the_trace_log_or_the_state() {
     // The broker's real SCRAM login, set in the provider block rather than taken from the env.
     let sasl_user = std::env::var("DATAMESH_KAFKA_SASL_USERNAME").expect("stack.env");
     let sasl_password = std::env::var("DATAMESH_KAFKA_SASL_PASSWORD").expect("stack.env");
-    tf.aws_config(&format!("    access_key = \"AKIATESTDATAMESH\"\n    secret_key = \"{secret_key}\""));
+    tf.aws_config("    access_key = \"AKIATESTDATAMESH\"\n    secret_key = var.aws_sk");
+    tf.env("TF_VAR_aws_sk", &secret_key);
+    tf.env("TF_VAR_sasl_pw", &sasl_password);
     let infra = format!(
         r#"resource "datamesh_domain" "sales" {{
   name  = "{p}-sales"
@@ -27,19 +30,44 @@ resource "datamesh_domain" "mkt" {{
 }}
 "#
     );
-    tf.write(&infra);
+    let provider_secrets = r#"
+variable "aws_sk" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+variable "sasl_pw" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+variable "cql_pw" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+"#;
+    let cql_password = std::env::var("DATAMESH_CASSANDRA_PASSWORD").expect("stack.env");
+    tf.env("TF_VAR_cql_pw", &cql_password);
+    tf.write(&format!("{infra}{provider_secrets}"));
     tf.apply();
     let main = std::fs::read_to_string(tf.path().join("main.tf")).unwrap().replace(
         "    manage_acls                = true",
-        &format!("    manage_acls                = true\n    sasl_username              = \"{sasl_user}\"\n    sasl_password              = \"{sasl_password}\""),
+        &format!("    manage_acls                = true\n    sasl_username              = \"{sasl_user}\"\n    sasl_password              = var.sasl_pw"),
     );
     let cql_user = std::env::var("DATAMESH_CASSANDRA_USERNAME").expect("stack.env");
-    let cql_password = std::env::var("DATAMESH_CASSANDRA_PASSWORD").expect("stack.env");
     let main = main.replace(
         "    replication = { datacenter1 = 1 }",
-        &format!("    replication = {{ datacenter1 = 1 }}\n    username    = \"{cql_user}\"\n    password    = \"{cql_password}\""),
+        &format!(
+            "    replication = {{ datacenter1 = 1 }}\n    username    = \"{cql_user}\"\n    password    = var.cql_pw"
+        ),
     );
-    assert!(main.contains(&sasl_password) && main.contains(&cql_password), "the provider block sets the passwords");
+    assert!(
+        main.contains("var.sasl_pw") && main.contains("var.cql_pw") && main.contains("var.aws_sk"),
+        "the provider block takes the passwords from the variables"
+    );
     let domain_password = format!("pw'{};--", unique('w'));
     tf.env("TF_VAR_pw_cas", &domain_password);
     let dir = tf.path().display().to_string();
@@ -94,8 +122,13 @@ resource "datamesh_data_product" "rows" {{
     );
     std::fs::write(tf.path().join("main.tf"), with_ephemeral).unwrap();
     tf.env("TF_LOG", "trace");
+    // A saved plan of everything still to make (the ports, the Cassandra domain, the credentials).
+    let planned = tf.run(&["plan", "-out=tfplan", "-no-color"]);
+    let mut log = combined(&planned);
+    assert!(planned.status.success(), "{}", &log[log.len().saturating_sub(4000)..]);
+    let plan_file = zip_members(&tf.path().join("tfplan"));
     let out = tf.run(&["apply", "-auto-approve", "-no-color"]);
-    let log = combined(&out);
+    log.push_str(&combined(&out));
     assert!(out.status.success(), "{}", &log[log.len().saturating_sub(4000)..]);
     assert!(log.contains("datamesh."), "the provider's own log lines are in the trace log");
 
@@ -106,8 +139,18 @@ resource "datamesh_data_product" "rows" {{
     assert_eq!(secrets.len(), 6, "three configured secrets, a domain's password_wo and two ephemeral ones");
     assert!(log.contains("CREATE ROLE") || log.contains("cassandra"), "the trace log covers the Cassandra calls");
     let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
+    assert!(plan_file.iter().any(|(name, _)| name == "tfplan"), "the plan file holds the plan itself");
     for secret in &secrets {
         assert!(!log.contains(secret.as_str()), "a secret appears in the TF_LOG=trace output");
         assert!(!state.contains(secret.as_str()), "a secret appears in the state file");
+    }
+    // The ephemeral credentials exist only during the apply; the plan came before them.
+    for secret in &secrets[..4] {
+        for (name, bytes) in &plan_file {
+            assert!(
+                !String::from_utf8_lossy(bytes).contains(secret.as_str()),
+                "a secret appears in the plan file's {name}"
+            );
+        }
     }
 }
