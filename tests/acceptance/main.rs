@@ -35,6 +35,7 @@ mod plugin_test;
 mod ports_grant_test;
 mod processing_backend_test;
 mod query_test;
+mod refresh_cost_test;
 mod release_test;
 mod sasl_test;
 mod secrets_test;
