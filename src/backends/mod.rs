@@ -10,6 +10,7 @@ pub mod flink;
 pub mod hdfs;
 pub mod iam;
 pub mod kafka;
+mod listing;
 pub mod processing;
 mod rest;
 pub mod retry;

@@ -1,24 +1,86 @@
 //! The real `Iam`: AWS IAM and STS (or a compatible endpoint) through the AWS SDK.
+//!
+//! Inline policies are read role by role until a process has read many (a refresh); then one
+//! GetAccountAuthorizationDetails listing (every role's inline policies, page by page) answers
+//! them, as `backends::listing` describes. Measured on moto with 1,000 grant roles: the listing
+//! took 3.7 s, 1,000 GetRole + GetRolePolicy pairs 120 s. A principal that may not list the
+//! account reads role by role, as before.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 
 use super::error::{from_aws, BackendError, ErrorKind};
 use super::iam::{CallerIdentity, Iam, Role, TemporaryCredentials};
+use super::listing::Coalesced;
 
 /// IAM and STS through the AWS SDK.
 pub struct AwsIam {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     endpoint: String,
+    /// Every role's inline policies (role → policy name → document), shared by many reads.
+    policies: Coalesced<InlinePolicies>,
+    /// GetAccountAuthorizationDetails failed once (not allowed, say): read role by role.
+    no_listing: AtomicBool,
 }
+
+/// Role name → inline policy name → its (decoded) document.
+type InlinePolicies = BTreeMap<String, BTreeMap<String, String>>;
 
 impl AwsIam {
     /// Wraps configured clients; `endpoint` is only used in error messages.
     pub fn new(iam: aws_sdk_iam::Client, sts: aws_sdk_sts::Client, endpoint: String) -> Self {
-        Self { iam, sts, endpoint }
+        Self { iam, sts, endpoint, policies: Coalesced::default(), no_listing: AtomicBool::new(false) }
+    }
+
+    /// Every role's inline policies, from GetAccountAuthorizationDetails page by page.
+    async fn inline_policies(&self) -> Result<InlinePolicies, BackendError> {
+        let mut all = InlinePolicies::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .iam
+                .get_account_authorization_details()
+                .filter(aws_sdk_iam::types::EntityType::Role)
+                .max_items(1000)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| self.err("GetAccountAuthorizationDetails", e))?;
+            for role in page.role_detail_list() {
+                let Some(name) = role.role_name() else { continue };
+                let policies = all.entry(name.to_string()).or_default();
+                for p in role.role_policy_list() {
+                    if let (Some(policy), Some(document)) = (p.policy_name(), p.policy_document()) {
+                        policies.insert(policy.to_string(), decode_policy(document));
+                    }
+                }
+            }
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_string()),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// `role`'s inline policy `policy` from a listing when this process reads many; None when
+    /// the read should ask IAM itself.
+    async fn listed_policy(&self, role: &str, policy: &str) -> Option<Option<String>> {
+        if self.no_listing.load(Ordering::Relaxed) {
+            return None;
+        }
+        let listed = self
+            .policies
+            .read(|all| all.get(role).and_then(|p| p.get(policy)).cloned(), || self.inline_policies())
+            .await;
+        listed.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "IAM: inline policies are read role by role (the account listing failed)");
+            self.no_listing.store(true, Ordering::Relaxed);
+            None
+        })
     }
 
     fn err<E>(
@@ -260,24 +322,19 @@ impl Iam for AwsIam {
     }
 
     async fn delete_role(&self, name: &str) -> Result<(), BackendError> {
-        not_found_ok(
-            self.iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(|e| self.err("DeleteRole", e)),
-        )
+        let delete = self.iam.delete_role().role_name(name).send();
+        not_found_ok(self.policies.writing(delete).await.map(|_| ()).map_err(|e| self.err("DeleteRole", e)))
     }
 
     async fn put_role_policy(&self, role: &str, policy: &str, document: &str) -> Result<(), BackendError> {
-        self.iam
-            .put_role_policy()
-            .role_name(role)
-            .policy_name(policy)
-            .policy_document(document)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err("PutRolePolicy", e))
+        let put = self.iam.put_role_policy().role_name(role).policy_name(policy).policy_document(document).send();
+        self.policies.writing(put).await.map(|_| ()).map_err(|e| self.err("PutRolePolicy", e))
     }
 
     async fn get_role_policy(&self, role: &str, policy: &str) -> Result<Option<String>, BackendError> {
+        if let Some(listed) = self.listed_policy(role, policy).await {
+            return Ok(listed);
+        }
         match self.iam.get_role_policy().role_name(role).policy_name(policy).send().await {
             Ok(out) => Ok(Some(decode_policy(out.policy_document()))),
             Err(e) => {
@@ -292,16 +349,8 @@ impl Iam for AwsIam {
     }
 
     async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), BackendError> {
-        not_found_ok(
-            self.iam
-                .delete_role_policy()
-                .role_name(role)
-                .policy_name(policy)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| self.err("DeleteRolePolicy", e)),
-        )
+        let delete = self.iam.delete_role_policy().role_name(role).policy_name(policy).send();
+        not_found_ok(self.policies.writing(delete).await.map(|_| ()).map_err(|e| self.err("DeleteRolePolicy", e)))
     }
 
     async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, BackendError> {

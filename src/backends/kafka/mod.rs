@@ -1,6 +1,5 @@
 //! The real `Streaming`: a Kafka-protocol broker through `rdkafka` (bundled librdkafka).
 
-mod acl_listing;
 mod acls;
 mod api_versions;
 mod events;
@@ -13,7 +12,7 @@ mod snapshot;
 mod topics;
 mod wire;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -28,11 +27,11 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{BackendError, ErrorKind};
+use super::listing::Coalesced;
 use super::retry::{with_retries, RetryPolicy};
 use super::streaming::{Quota, ScramMechanism, Streaming, TopicInfo, TopicSpec};
 use crate::acl::AclBinding;
 use crate::provider::config::Secret;
-use acl_listing::AclListing;
 use api_versions::AclSupport;
 use snapshot::{Lookup, Shape, Snapshot, CONFIGS_PER_REQUEST};
 
@@ -53,7 +52,7 @@ pub struct KafkaConnection {
     pub ca_cert_pem: Option<String>,
     /// How long one admin call may take.
     pub timeout: Duration,
-    /// Whether topic and ACL reads share snapshots (see `snapshot`, `acl_listing`); otherwise
+    /// Whether topic and ACL reads share snapshots (see `snapshot`, `backends::listing`); otherwise
     /// each reads the broker.
     pub shared_reads: bool,
 }
@@ -88,10 +87,8 @@ pub struct KafkaStreaming {
     snapshot: Mutex<Snapshot>,
     /// Held by the one read fetching for all the others.
     fetching: tokio::sync::Mutex<()>,
-    /// ACL reads share listings (see `acl_listing`).
-    acl_listing: Mutex<AclListing>,
-    /// Held by the one ACL read listing for all the others.
-    listing_acls: tokio::sync::Mutex<()>,
+    /// ACL reads share listings (see `backends::listing`).
+    acl_listing: Coalesced<BTreeSet<AclBinding>>,
     shared_reads: bool,
 }
 
@@ -142,8 +139,7 @@ impl KafkaStreaming {
             acl_support: tokio::sync::OnceCell::new(),
             snapshot: Mutex::new(Snapshot::default()),
             fetching: tokio::sync::Mutex::new(()),
-            acl_listing: Mutex::new(AclListing::default()),
-            listing_acls: tokio::sync::Mutex::new(()),
+            acl_listing: Coalesced::default(),
             shared_reads: conn.shared_reads,
         })
     }
@@ -154,45 +150,26 @@ impl KafkaStreaming {
         self.snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn acls_listed(&self) -> MutexGuard<'_, AclListing> {
-        // Only a cache, like the snapshot: every update is a single assignment.
-        self.acl_listing.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Which of `wanted` exist, from a listing of every binding when this process reads many
-    /// (see `acl_listing`); None when the read should ask for its own bindings.
+    /// (see `backends::listing`); None when the read should ask for its own bindings.
     async fn listed_acls(&self, wanted: &[AclBinding]) -> Result<Option<Vec<AclBinding>>, BackendError> {
-        {
-            let mut listed = self.acls_listed();
-            if let Some(found) = listed.lookup(wanted, Instant::now()) {
-                return Ok(Some(found));
-            }
-            if !listed.worth_listing() {
-                return Ok(None);
-            }
-        }
-        let _turn = self.listing_acls.lock().await;
-        // The listing this read waited behind may answer it.
-        if let Some(found) = self.acls_listed().peek(wanted, Instant::now()) {
-            return Ok(Some(found));
-        }
-        let (mark, asked) = (self.acls_listed().mark(), Instant::now());
-        let all = with_retries(self.policy(), &self.stop, || {
-            self.attempt("DescribeAcls", self.ffi_call("DescribeAcls", acls::list))
-        })
-        .await?;
-        let mut listed = self.acls_listed();
-        listed.store(mark, asked, all);
-        // None when a write came meanwhile: then the read asks for its own.
-        Ok(listed.peek(wanted, Instant::now()))
+        self.acl_listing
+            .read(
+                |all| wanted.iter().filter(|b| all.contains(*b)).cloned().collect(),
+                || async {
+                    let all = with_retries(self.policy(), &self.stop, || {
+                        self.attempt("DescribeAcls", self.ffi_call("DescribeAcls", acls::list))
+                    })
+                    .await?;
+                    Ok(all.into_iter().collect())
+                },
+            )
+            .await
     }
 
     /// Runs a write of ACL bindings, voiding listings before and after it.
     async fn writing_acls<T>(&self, write: impl std::future::Future<Output = T>) -> T {
-        self.acls_listed().wrote();
-        let out = write.await;
-        self.acls_listed().wrote();
-        out
+        self.acl_listing.writing(write).await
     }
 
     fn policy(&self) -> RetryPolicy {

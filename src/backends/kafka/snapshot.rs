@@ -13,15 +13,14 @@
 //! never answered from a snapshot again: after its own write a process reads the broker.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::backends::error::BackendError;
 use crate::backends::streaming::TopicInfo;
 
-/// How long a snapshot answers reads.
-pub(super) const SNAPSHOT_TTL: Duration = Duration::from_secs(10);
-/// Reads a process serves before fetches also take every other stream topic's configs.
-pub(super) const PREFETCH_AFTER: u32 = 16;
+/// How long a snapshot answers reads, and the reads a process serves before fetches also take
+/// every other stream topic's configs: as for every coalesced read.
+pub(super) use crate::backends::listing::{PREFETCH_AFTER, SNAPSHOT_TTL};
 /// Topics per DescribeConfigs request.
 pub(super) const CONFIGS_PER_REQUEST: usize = 500;
 
@@ -164,6 +163,8 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
     use crate::backends::error::ErrorKind;
 
     fn ready(p: i32) -> Shape {
