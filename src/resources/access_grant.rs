@@ -244,8 +244,13 @@ async fn converge_stores(
                 cql_part::revoke(db.as_ref(), keyspace, &p.consumer).await?;
                 m.cassandra_permissions = Some(Vec::new());
             } else {
-                m.cassandra_permissions =
-                    Some(cql_part::grant(db.as_ref(), keyspace, &p.consumer, m.read_write()).await?);
+                match cql_part::grant(db.as_ref(), keyspace, &p.consumer, m.read_write(), &have).await {
+                    Ok(held) => m.cassandra_permissions = Some(held),
+                    Err((held, d)) => {
+                        m.cassandra_permissions = Some(held);
+                        return Err(d);
+                    }
+                }
             }
         }
     } else {
@@ -760,10 +765,11 @@ impl Resource<ProviderData> for AccessGrant {
             let wanted = ports.wanted(&m, &p);
             m.hdfs_acl = old.hdfs_acl.clone();
             m.cassandra_permissions = old.cassandra_permissions.clone();
-            // A level change rewrites entries even where the shown list would match.
+            // A level change rewrites HDFS entries even where the shown list would match. The
+            // Cassandra permissions state records are the baseline of the change: a change cut
+            // short then still records what the role holds (cql_part::held_after).
             if old.read_write() != m.read_write() {
                 m.hdfs_acl = Some(Vec::new());
-                m.cassandra_permissions = Some(Vec::new());
             }
             converge_stores(ctx, &mut m, &p, &ports, &wanted).await
         };

@@ -239,6 +239,25 @@ fn derive_names(m: &mut ProductModel, cfg: &ProviderConfig) {
     m.cassandra_keyspace = m.cassandra.as_ref().map(|_| naming::keyspace_name(&m.domain, &m.name));
 }
 
+/// What a create keeps of an HDFS port that failed part-way: when the directory was `made` (it
+/// exists without its quotas or mode) a bare port, for the next plan to finish; otherwise no
+/// port, and none of the names derived from it, so that state never shows a directory that
+/// does not exist.
+fn after_failed_hdfs_port(m: &mut ProductModel, made: bool, cfg: &ProviderConfig) {
+    m.hdfs = made.then(HdfsPort::default);
+    m.hdfs_permission = None;
+    derive_names(m, cfg);
+}
+
+/// What a create keeps of a Cassandra port that failed part-way: the port when its keyspace
+/// was `made`, else neither the port nor its keyspace's name.
+fn after_failed_cassandra_port(m: &mut ProductModel, made: bool, cfg: &ProviderConfig) {
+    if !made {
+        m.cassandra = None;
+    }
+    derive_names(m, cfg);
+}
+
 /// The domain's Cassandra role (the owner of its keyspaces).
 fn owner_role(m: &ProductModel) -> &str {
     &m.domain
@@ -686,13 +705,7 @@ impl Resource<ProviderData> for DataProduct {
                 Ok(()) => m.hdfs_permission = Some(hdfs_part::wanted_permission(&m.domain)),
                 Err(partial) => {
                     diags.0.push(partial.error);
-                    if partial.made {
-                        // The directory exists without its quotas or mode: the next plan sets them.
-                        m.hdfs = Some(HdfsPort::default());
-                        m.hdfs_permission = None;
-                    } else {
-                        m.hdfs = None;
-                    }
+                    after_failed_hdfs_port(&mut m, partial.made, cfg);
                     return self.partial_state(&m, made_any || partial.made, diags);
                 }
             }
@@ -703,9 +716,7 @@ impl Resource<ProviderData> for DataProduct {
             let replication = cql_part::effective_replication(port, &cfg.cassandra.replication);
             if let Err((made, d)) = cql_part::create_port(db.as_ref(), &keyspace, owner_role(&m), &replication).await {
                 diags.0.push(d);
-                if !made {
-                    m.cassandra = None;
-                }
+                after_failed_cassandra_port(&mut m, made, cfg);
                 return self.partial_state(&m, made_any || made, diags);
             }
         }
@@ -1145,6 +1156,41 @@ mod tests {
         assert_eq!(m.s3_uri.as_deref(), Some("s3://acme-sales-orders/"));
         assert_eq!(m.manifest_key.as_deref(), Some("data-products/sales/orders.json"));
         assert_eq!(m.id.as_deref(), Some("sales/orders"));
+    }
+
+    #[test]
+    fn a_port_whose_create_failed_before_it_was_made_leaves_no_name_in_state() {
+        // Regression (outage test, NameNode in safe mode): a product whose MKDIRS was refused
+        // was kept in state, tainted, with the hdfs_path, hdfs_uri and hdfs_permission of a
+        // directory that did not exist; a keyspace never created kept its name the same way.
+        let cfg = ProviderConfig { name_prefix: "acme".into(), ..Default::default() };
+        let planned = || {
+            let mut m = ProductModel {
+                domain: "sales".into(),
+                name: "orders".into(),
+                hdfs: Some(HdfsPort { space_quota_bytes: Some(1 << 40), namespace_quota: None }),
+                cassandra: Some(CassandraPort::default()),
+                hdfs_permission: Some("0750 sales:sales".into()),
+                ..Default::default()
+            };
+            derive_names(&mut m, &cfg);
+            m
+        };
+        let mut m = planned();
+        after_failed_hdfs_port(&mut m, false, &cfg);
+        after_failed_cassandra_port(&mut m, false, &cfg);
+        assert_eq!((m.hdfs, &m.hdfs_path, &m.hdfs_uri, &m.hdfs_permission), (None, &None, &None, &None));
+        assert_eq!((&m.cassandra, &m.cassandra_keyspace), (&None, &None));
+        assert_eq!(m.bucket.as_deref(), Some("acme-sales-orders"), "the S3 port made before stays");
+
+        // Made, but not finished: the directory without its quotas or mode, the keyspace.
+        let mut m = planned();
+        after_failed_hdfs_port(&mut m, true, &cfg);
+        after_failed_cassandra_port(&mut m, true, &cfg);
+        assert_eq!(m.hdfs, Some(HdfsPort::default()));
+        assert_eq!(m.hdfs_path.as_deref(), Some("/datamesh/sales/orders"));
+        assert_eq!(m.hdfs_permission, None, "the mode is not known to be set");
+        assert_eq!(m.cassandra_keyspace.as_deref(), Some("sales__orders"));
     }
 
     #[test]

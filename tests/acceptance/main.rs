@@ -30,6 +30,7 @@ mod moved_test;
 mod mtls_test;
 mod odps_test;
 mod opentofu_test;
+mod outage_test;
 mod pipeline_test;
 mod plugin_test;
 mod ports_grant_test;

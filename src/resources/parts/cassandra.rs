@@ -132,20 +132,40 @@ pub(crate) fn grant_shown(keyspace: &str, read_write: bool) -> Vec<String> {
 }
 
 /// Grants the consumer's role what the access level gives, and revokes `MODIFY` on `read`.
+/// `held`: the grant's permissions the role holds before, as state shows them. A failure comes
+/// with what the role holds afterwards as far as the provider knows (see [`held_after`]), so
+/// that state records a permission Cassandra granted before it went away.
 pub(crate) async fn grant(
     db: &dyn Database,
     keyspace: &str,
     role: &str,
     read_write: bool,
-) -> Result<Vec<String>, Diagnostic> {
+    held: &[String],
+) -> Result<Vec<String>, (Vec<String>, Diagnostic)> {
     let what = format!("the grant's permissions on Cassandra keyspace {keyspace:?}");
+    let mut granted = Vec::new();
     for p in grant_permissions(read_write) {
-        db.grant(p, keyspace, role).await.map_err(|e| e.diagnostic(&what))?;
+        if let Err(e) = db.grant(p, keyspace, role).await {
+            return Err((held_after(held, &granted, keyspace), e.diagnostic(&what)));
+        }
+        granted.push(p);
     }
     if !read_write {
-        db.revoke(Permission::Modify, keyspace, role).await.map_err(|e| e.diagnostic(&what))?;
+        if let Err(e) = db.revoke(Permission::Modify, keyspace, role).await {
+            return Err((held_after(held, &granted, keyspace), e.diagnostic(&what)));
+        }
     }
     Ok(grant_shown(keyspace, read_write))
+}
+
+/// The grant's permissions a role holds after `granted` were granted on top of `held` (shown),
+/// in the order `grant_shown` lists them. A revoke that failed took nothing away.
+pub(crate) fn held_after(held: &[String], granted: &[Permission], keyspace: &str) -> Vec<String> {
+    grant_permissions(true)
+        .into_iter()
+        .filter(|p| granted.contains(p) || held.contains(&shown(*p, keyspace)))
+        .map(|p| shown(p, keyspace))
+        .collect()
 }
 
 /// Of the grant's permissions, those the role holds on the keyspace.
@@ -180,6 +200,23 @@ mod tests {
             grant_shown("sales__orders", true),
             vec!["SELECT ON KEYSPACE sales__orders", "MODIFY ON KEYSPACE sales__orders"]
         );
+    }
+
+    #[test]
+    fn a_grant_cut_short_records_what_was_granted_before() {
+        // Regression (outage test, Cassandra stopped during a grant): a read grant whose
+        // REVOKE MODIFY failed after its GRANT SELECT left state saying the consumer held nothing.
+        let ks = "sales__orders";
+        assert_eq!(held_after(&[], &[], ks), Vec::<String>::new(), "stopped before the first GRANT");
+        assert_eq!(held_after(&[], &[Permission::Select], ks), vec!["SELECT ON KEYSPACE sales__orders"]);
+        // read_write to read: MODIFY held before is still held when its REVOKE failed.
+        let both = grant_shown(ks, true);
+        assert_eq!(held_after(&both, &[Permission::Select], ks), both);
+        // Granted out of order on top of what was held: the order grant_shown lists.
+        let modify = vec!["MODIFY ON KEYSPACE sales__orders".to_string()];
+        assert_eq!(held_after(&modify, &[Permission::Select], ks), both);
+        // Another keyspace's entries are not this one's.
+        assert_eq!(held_after(&["SELECT ON KEYSPACE other".into()], &[], ks), Vec::<String>::new());
     }
 
     #[test]

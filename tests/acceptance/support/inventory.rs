@@ -32,6 +32,9 @@ pub struct Inventory {
     pub cassandra_roles: BTreeSet<String>,
     /// Cassandra keyspaces `<prefix with _>_...`.
     pub keyspaces: BTreeSet<String>,
+    /// Cassandra permissions the prefix's roles hold on keyspaces, `<role> data/<keyspace>`: a
+    /// product's owner on its keyspace, a grant's consumer on the product's.
+    pub cassandra_permissions: BTreeSet<String>,
 }
 
 impl Inventory {
@@ -88,7 +91,7 @@ impl Inventory {
         }
         let topics = list_topics(broker).into_iter().filter(|t| t.starts_with(&mine)).collect();
         let (hdfs_dirs, hdfs_entries) = scan_hdfs(b, &mine);
-        let (cassandra_roles, keyspaces) = scan_cassandra(b, &mine);
+        let (cassandra_roles, keyspaces, cassandra_permissions) = scan_cassandra(b, &mine);
         Inventory {
             buckets,
             roles,
@@ -99,6 +102,7 @@ impl Inventory {
             hdfs_entries,
             cassandra_roles,
             keyspaces,
+            cassandra_permissions,
         }
     }
 
@@ -134,11 +138,21 @@ impl Inventory {
                         }
                     }
                     want.hdfs_entries.extend(entries);
+                    // `SELECT ON KEYSPACE <keyspace>`: one row of the consumer's on the keyspace.
+                    for p in v["cassandra_permissions"].as_array().into_iter().flatten().filter_map(Json::as_str) {
+                        if let Some((_, keyspace)) = p.split_once(" ON KEYSPACE ") {
+                            want.cassandra_permissions.insert(format!("{consumer} data/{keyspace}"));
+                        }
+                    }
                 }
                 "datamesh_data_product" => {
                     want.buckets.extend(v["bucket"].as_str().map(String::from));
                     want.hdfs_dirs.extend(v["hdfs_path"].as_str().map(String::from));
                     want.keyspaces.extend(v["cassandra_keyspace"].as_str().map(String::from));
+                    // The owning domain's role holds ALL PERMISSIONS on the keyspace.
+                    if let Some(keyspace) = v["cassandra_keyspace"].as_str() {
+                        want.cassandra_permissions.insert(format!("{} data/{keyspace}", s("domain")));
+                    }
                     let role = format!("{prefix}-domain-{}", s("domain"));
                     want.policies.insert(format!("{role}/datamesh-owner-{}", s("name")));
                     want.catalog_keys.insert(s("manifest_key"));
@@ -182,7 +196,7 @@ impl Inventory {
             .collect()
     }
 
-    fn kinds<'a>(&'a self, state: &'a Inventory) -> [(&'static str, &'a BTreeSet<String>, &'a BTreeSet<String>); 9] {
+    fn kinds<'a>(&'a self, state: &'a Inventory) -> [(&'static str, &'a BTreeSet<String>, &'a BTreeSet<String>); 10] {
         [
             ("bucket", &self.buckets, &state.buckets),
             ("role", &self.roles, &state.roles),
@@ -193,6 +207,7 @@ impl Inventory {
             ("HDFS ACL entry", &self.hdfs_entries, &state.hdfs_entries),
             ("Cassandra role", &self.cassandra_roles, &state.cassandra_roles),
             ("keyspace", &self.keyspaces, &state.keyspaces),
+            ("Cassandra permission", &self.cassandra_permissions, &state.cassandra_permissions),
         ]
     }
 }
@@ -205,8 +220,10 @@ fn scan_hdfs(b: &Backends, mine: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         return (dirs, entries);
     }
     let hdfs = b.hdfs();
-    let root = b.config().hdfs.root.clone();
-    let children = super::stores::HdfsUser::new("hdfs").list(&root).unwrap_or_default();
+    let settings = &b.config().hdfs;
+    let root = settings.root.clone();
+    let namenode = super::stores::HdfsUser::at(settings.webhdfs_url.as_deref().unwrap_or_default(), &settings.user);
+    let children = namenode.list(&root).unwrap_or_default();
     for child in children.into_iter().filter(|c| c.starts_with(mine)) {
         let home = format!("{root}/{child}");
         let tree = b.block_on(hdfs.tree(&home)).expect("HDFS tree");
@@ -227,14 +244,18 @@ fn scan_hdfs(b: &Backends, mine: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     (dirs, entries)
 }
 
-/// The prefix's Cassandra roles and keyspaces (none when the stack has no Cassandra).
-fn scan_cassandra(b: &Backends, mine: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    if !b.config().cassandra.configured() {
-        return (BTreeSet::new(), BTreeSet::new());
+/// The prefix's Cassandra roles, keyspaces and the permissions its roles hold (none when the
+/// stack has no Cassandra), read as the provider's admin role from the first contact point.
+fn scan_cassandra(b: &Backends, mine: &str) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
+    let settings = &b.config().cassandra;
+    if !settings.configured() {
+        return (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     }
-    let user = std::env::var("DATAMESH_CASSANDRA_USERNAME").expect("stack.env");
-    let password = std::env::var("DATAMESH_CASSANDRA_PASSWORD").expect("stack.env");
-    let session = b.block_on(super::stores::cql_login(&user, &password)).expect("CQL login as the admin");
+    let user = settings.username.clone().expect("cassandra.username (DATAMESH_CASSANDRA_USERNAME)");
+    let password = settings.password.clone().expect("cassandra.password (DATAMESH_CASSANDRA_PASSWORD)").0;
+    let session = b
+        .block_on(super::stores::cql_login_to(&settings.contact_points[0], &user, &password))
+        .expect("CQL login as the admin");
     let column = |cql: &str| -> BTreeSet<String> {
         let rows = b.block_on(session.query_unpaged(cql, &[])).expect(cql).into_rows_result().expect("rows");
         rows.rows::<(String,)>().expect("text column").filter_map(Result::ok).map(|(n,)| n).collect()
@@ -245,7 +266,33 @@ fn scan_cassandra(b: &Backends, mine: &str) -> (BTreeSet<String>, BTreeSet<Strin
         .into_iter()
         .filter(|k| k.starts_with(&keyspace_prefix))
         .collect();
-    (roles, keyspaces)
+    let cql = "SELECT role, resource FROM system_auth.role_permissions";
+    let rows = b.block_on(session.query_unpaged(cql, &[])).expect(cql).into_rows_result().expect("rows");
+    let permissions = rows
+        .rows::<(String, String)>()
+        .expect("text columns")
+        .filter_map(Result::ok)
+        // Keyspaces' permissions (`data/<keyspace>`); what an owner's role holds on tables it
+        // made itself is the owner's.
+        .filter(|(role, resource)| role.starts_with(mine) && resource.matches('/').count() == 1)
+        .map(|(role, resource)| format!("{role} {resource}"))
+        .collect();
+    (roles, keyspaces, permissions)
+}
+
+impl Backends {
+    /// Backends configured like [`Backends::for_prefix`], then changed by `change`: HDFS or
+    /// Cassandra of a test's own servers (a [`super::PrivateStack`]), or none, so that the scan
+    /// reads the servers the test's provider writes to.
+    pub fn for_prefix_with(
+        prefix: &str,
+        change: impl FnOnce(&mut terraform_provider_datamesh::provider::config::ProviderConfig),
+    ) -> Self {
+        let Self { rt, data } = Self::for_prefix(prefix);
+        let mut config = data.config;
+        change(&mut config);
+        Self { rt, data: terraform_provider_datamesh::provider::ProviderData::new(config) }
+    }
 }
 
 /// The stack's broker: the first of `DATAMESH_KAFKA_BOOTSTRAP_SERVERS`.

@@ -18,6 +18,12 @@ impl HdfsUser {
     /// The stack's NameNode, as `user`.
     pub fn new(user: &str) -> Self {
         let base = std::env::var("DATAMESH_HDFS_WEBHDFS_URL").expect("DATAMESH_HDFS_WEBHDFS_URL (stack.env)");
+        Self::at(&base, user)
+    }
+
+    /// The NameNode whose WebHDFS is at `base` (`http://host:port`), as `user`.
+    pub fn at(base: &str, user: &str) -> Self {
+        let base = base.trim_end_matches('/').to_string();
         let client = Client::builder()
             .redirect(redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -92,7 +98,16 @@ impl HdfsUser {
 pub async fn cql_login(user: &str, password: &str) -> Result<scylla::client::session::Session, String> {
     let points =
         std::env::var("DATAMESH_CASSANDRA_CONTACT_POINTS").expect("DATAMESH_CASSANDRA_CONTACT_POINTS (stack.env)");
-    let first = points.split(',').next().unwrap_or_default().trim().to_string();
+    cql_login_to(points.split(',').next().unwrap_or_default().trim(), user, password).await
+}
+
+/// [`cql_login`] to the node at `contact_point` (`host:port`).
+pub async fn cql_login_to(
+    contact_point: &str,
+    user: &str,
+    password: &str,
+) -> Result<scylla::client::session::Session, String> {
+    let first = contact_point.to_string();
     scylla::client::session_builder::SessionBuilder::new()
         .known_node(first)
         .user(user, password)
