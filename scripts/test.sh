@@ -72,6 +72,8 @@ if ! $only_acceptance; then
     stage "fuzz smoke (build + run)"
 fi
 
+# The soak runs 20 Flink pipelines at once: a TaskManager with room for them.
+if $soak; then export DATAMESH_FLINK_SLOTS="${DATAMESH_FLINK_SLOTS:-24}" DATAMESH_FLINK_TM_MEMORY="${DATAMESH_FLINK_TM_MEMORY:-4g}"; fi
 stack_dir="$(mktemp -d "${TMPDIR:-/tmp}/datamesh-test-XXXXXX")"
 bash scripts/stack-up.sh "$stack_dir"
 stage "stack up"

@@ -1,4 +1,5 @@
-# Apache Flink: a session cluster of one JobManager and one TaskManager with six slots, both in
+# Apache Flink: a session cluster of one JobManager and one TaskManager with six slots
+# (DATAMESH_FLINK_SLOTS; its memory DATAMESH_FLINK_TM_MEMORY, 2g: `make soak` runs 20 jobs), both in
 # the foreground (start-foreground), every port a free one on 127.0.0.1. The distribution is
 # PyPI's apache-flink + apache-flink-libraries (site-packages/pyflink: bin/, lib/, conf/); the
 # stack runs it with a copy of its conf/ in DIR/flink/conf whose config.yaml is written here.
@@ -10,6 +11,8 @@
 
 FLINK_VENV="$TOOLS/flink-$FLINK_VERSION"
 FLINK_CONNECTORS="$TOOLS/flink-connectors-$FLINK_KAFKA_CONNECTOR_VERSION"
+FLINK_SLOTS="${DATAMESH_FLINK_SLOTS:-6}"
+FLINK_TM_MEMORY="${DATAMESH_FLINK_TM_MEMORY:-2g}"
 
 # The distribution inside the venv (site-packages/pyflink; the python minor version varies).
 flink_home() { site_package "$FLINK_VENV" pyflink "lib/flink-dist-$FLINK_VERSION.jar"; }
@@ -20,13 +23,14 @@ install_flink() {
     maven_fetch "$FLINK_CONNECTORS" "org.apache.flink:flink-connector-kafka:$FLINK_KAFKA_CONNECTOR_VERSION"
 }
 
-# GET URL/overview: exit 0 when it reports one TaskManager with six slots.
+# GET URL/overview: exit 0 when it reports one TaskManager with FLINK_SLOTS slots.
 flink_overview_ok() {
-    "$PY" - "$1" <<'PY'
+    "$PY" - "$1" "$FLINK_SLOTS" <<'PY'
 import json, sys, urllib.request
 o = json.load(urllib.request.urlopen(f"{sys.argv[1]}/overview", timeout=2))
-if o.get("taskmanagers") != 1 or o.get("slots-total") != 6:
-    sys.exit(f"overview: {o.get('taskmanagers')} TaskManager(s), {o.get('slots-total')} slot(s); want 1 and 6")
+want = int(sys.argv[2])
+if o.get("taskmanagers") != 1 or o.get("slots-total") != want:
+    sys.exit(f"overview: {o.get('taskmanagers')} TaskManager(s), {o.get('slots-total')} slot(s); want 1 and {want}")
 PY
 }
 
@@ -67,8 +71,8 @@ taskmanager.host: 127.0.0.1
 taskmanager.bind-host: 127.0.0.1
 taskmanager.rpc.port: $tm_rpc
 taskmanager.data.port: $tm_data
-taskmanager.memory.process.size: 2g
-taskmanager.numberOfTaskSlots: 6
+taskmanager.memory.process.size: $FLINK_TM_MEMORY
+taskmanager.numberOfTaskSlots: $FLINK_SLOTS
 parallelism.default: 1
 rest.address: 127.0.0.1
 rest.bind-address: 127.0.0.1
@@ -95,7 +99,7 @@ YAML
     if [ "$rc" -eq 0 ]; then
         spawn flink-taskmanager env "${flink_env[@]}" "$home/bin/taskmanager.sh" start-foreground \
             -D "metrics.internal.query-service.port=$tm_metrics"
-        wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, 6 slots)" \
+        wait_for flink-taskmanager "registration with the JobManager (1 TaskManager, $FLINK_SLOTS slots)" \
             flink_overview_ok "http://127.0.0.1:$rest" || rc=$?
     fi
     return "$rc"
