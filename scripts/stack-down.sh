@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stops what scripts/stack-up.sh started in DIR: each service's process group
 # (from DIR/NAME.pid) gets SIGTERM, then SIGKILL if it hasn't exited after a
-# grace period; pid files (and stack.env, when stopping everything) are removed.
+# grace period; pid files (and stack.env, when stopping everything) are removed. With
+# DATAMESH_STACK_STOP_SIGNAL=KILL each group gets SIGKILL at once instead, as a crash would
+# (no shutdown hook runs): the fault tests kill a broker that way.
 # Exits 0 when everything it found is stopped (or nothing was running), 1 when a process
 # survived SIGKILL (named on stderr).
 #
@@ -14,6 +16,9 @@ set -euo pipefail
 DIR="${1:-${DATAMESH_STACK_DIR:-${TMPDIR:-/tmp}/datamesh-stack}}"
 shift || true
 GRACE="${DATAMESH_STACK_STOP_SECONDS:-10}"
+SIGNAL="${DATAMESH_STACK_STOP_SIGNAL:-TERM}"
+case "$SIGNAL" in TERM | KILL) ;; *) echo "stack-down.sh: DATAMESH_STACK_STOP_SIGNAL is TERM or KILL, not $SIGNAL" >&2; exit 2 ;; esac
+[ "$SIGNAL" = TERM ] || GRACE=0
 
 say() { echo "stack-down.sh: $*" >&2; }
 
@@ -64,13 +69,13 @@ for name in "${names[@]+"${names[@]}"}"; do
     if [ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "DATAMESH_STACK_PROCESS=$DIR/$name"; then
         # stack-up starts each service as its own session/group leader, so the
         # group also covers anything the service forked.
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        kill "-$SIGNAL" -- "-$pid" 2>/dev/null || kill "-$SIGNAL" "$pid" 2>/dev/null || true
         waited=0
         while [ -n "$(group_members "$pid")" ] && [ "$waited" -lt $((GRACE * 10)) ]; do
             sleep 0.1; waited=$((waited + 1))
         done
         if [ -n "$(group_members "$pid")" ]; then
-            say "$name (pid $pid) ignored SIGTERM for ${GRACE}s; sending SIGKILL"
+            [ "$SIGNAL" = KILL ] || say "$name (pid $pid) ignored SIGTERM for ${GRACE}s; sending SIGKILL"
             kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
             waited=0
             while [ -n "$(group_members "$pid")" ] && [ "$waited" -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
@@ -81,7 +86,7 @@ for name in "${names[@]+"${names[@]}"}"; do
             survivors+=("$name")
             continue # keep its pid file: the stack still holds it
         fi
-        say "stopped $name (pid $pid)"
+        if [ "$SIGNAL" = KILL ]; then say "killed $name (pid $pid)"; else say "stopped $name (pid $pid)"; fi
         stopped=$((stopped + 1))
     fi
     rm -f "$pidfile"

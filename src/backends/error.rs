@@ -60,6 +60,18 @@ impl BackendError {
         self.kind == kind
     }
 
+    /// Whether a write that failed this way may still have done its work: its last attempt got
+    /// no usable answer (retries ran out on a transient error), or it was stopped after one
+    /// that did not. A create that fails so must be recorded, tainted, or what it made would be
+    /// an orphan that the next apply meets as "already exists".
+    pub fn outcome_unknown(&self) -> bool {
+        match self.kind {
+            ErrorKind::Transient => true,
+            ErrorKind::Cancelled => self.after_unanswered_attempt,
+            _ => false,
+        }
+    }
+
     /// The diagnostic for this error while working on `what` (like `bucket "acme-sales-orders"`).
     pub fn diagnostic(&self, what: &str) -> Diagnostic {
         Diagnostic::error(self.summary(what), self.detail(what))
@@ -200,6 +212,19 @@ mod tests {
         assert_eq!(xml_field(body, "Message").as_deref(), Some("User: x is not authorized"));
         assert_eq!(xml_field("<Code></Code>", "Code"), None);
         assert_eq!(xml_field("garbage", "Code"), None);
+    }
+
+    #[test]
+    fn a_write_whose_answer_never_came_has_an_unknown_outcome() {
+        let e = |kind| BackendError::new(kind, "Kafka", "CreateTopics", "x");
+        assert!(e(ErrorKind::Transient).outcome_unknown(), "retries ran out without an answer");
+        assert!(!e(ErrorKind::Cancelled).outcome_unknown(), "stopped before any attempt");
+        let mut stopped = e(ErrorKind::Cancelled);
+        stopped.after_unanswered_attempt = true;
+        assert!(stopped.outcome_unknown(), "stopped after an unanswered attempt");
+        for answered in [ErrorKind::AlreadyExists, ErrorKind::Auth, ErrorKind::Other, ErrorKind::Unsupported] {
+            assert!(!e(answered).outcome_unknown(), "{answered:?}: the backend said no");
+        }
     }
 
     #[test]

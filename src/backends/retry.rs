@@ -52,9 +52,15 @@ where
 {
     let started = Instant::now();
     let mut attempt = 0;
+    // A stop after an attempt that failed transiently leaves that attempt's outcome unknown.
+    let stopped = |attempt: u32| {
+        let mut e = BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop");
+        e.after_unanswered_attempt = attempt > 0;
+        e
+    };
     loop {
         if stop.is_cancelled() {
-            return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop"));
+            return Err(stopped(attempt));
         }
         let mut result = op().await;
         if attempt > 0 {
@@ -73,7 +79,7 @@ where
                 let pause = policy.backoff(attempt).min(left);
                 tracing::debug!(error = %e, attempt, "transient backend error; retrying");
                 tokio::select! {
-                    _ = stop.cancelled() => return Err(BackendError::new(ErrorKind::Cancelled, "provider", "stop", "the provider was asked to stop")),
+                    _ = stop.cancelled() => return Err(stopped(attempt + 1)),
                     _ = tokio::time::sleep(pause) => {}
                 }
                 attempt += 1;
@@ -197,7 +203,9 @@ mod tests {
             Err(BackendError::new(ErrorKind::Transient, "Kafka", "CreateTopics", "x"))
         })
         .await;
-        assert!(r.unwrap_err().is(ErrorKind::Cancelled));
+        let e = r.unwrap_err();
+        assert!(e.is(ErrorKind::Cancelled));
+        assert!(e.outcome_unknown(), "the attempt before the stop got no answer: it may have done its work");
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
@@ -209,6 +217,8 @@ mod tests {
             Err(BackendError::new(ErrorKind::Transient, "Kafka", "CreateTopics", "x"))
         })
         .await;
-        assert!(r.unwrap_err().is(ErrorKind::Cancelled));
+        let e = r.unwrap_err();
+        assert!(e.is(ErrorKind::Cancelled));
+        assert!(!e.outcome_unknown(), "stopped before any attempt: nothing was done");
     }
 }

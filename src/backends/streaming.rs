@@ -106,6 +106,10 @@ pub trait Streaming: Send + Sync {
     async fn describe_acls(&self, bindings: &[AclBinding]) -> Result<Vec<AclBinding>, BackendError>;
     /// Deletes exactly these bindings (missing ones are fine).
     async fn delete_acls(&self, bindings: &[AclBinding]) -> Result<(), BackendError>;
+    /// Every binding the broker holds of the kind the provider makes (ALLOW from any host, on
+    /// topics or groups, literal or prefixed), whoever made it: one DescribeAcls with a
+    /// match-any filter, as `kafka-acls --list` asks. For scans that look for orphans.
+    async fn list_acls(&self) -> Result<Vec<AclBinding>, BackendError>;
     /// Sets `user`'s SCRAM credential for `mechanism` (AlterUserScramCredentials), replacing
     /// any earlier one.
     async fn set_scram_credential(

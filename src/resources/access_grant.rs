@@ -603,12 +603,21 @@ impl Resource<ProviderData> for AccessGrant {
         m.kafka_acls = Some(Vec::new());
         if !bindings.is_empty() {
             let created = match ctx.provider.streaming().await {
-                Ok(s) => s.create_acls(&bindings).await.map_err(|e| e.diagnostic("the grant's Kafka ACLs")),
-                Err(d) => Err(d),
+                Ok(s) => s
+                    .create_acls(&bindings)
+                    .await
+                    .map_err(|e| (e.outcome_unknown(), e.diagnostic("the grant's Kafka ACLs"))),
+                Err(d) => Err((false, d)),
             };
             match created {
                 Ok(()) => m.kafka_acls = Some(shown(&bindings)),
-                Err(d) => {
+                Err((unknown, d)) => {
+                    // The broker may have made the bindings without its answer arriving: state
+                    // (tainted) lists them, so nothing on the broker is unknown to it and a destroy
+                    // deletes them; the next refresh reads what is really there.
+                    if unknown {
+                        m.kafka_acls = Some(shown(&bindings));
+                    }
                     diags.0.push(d);
                     return self.state(&m, diags);
                 }

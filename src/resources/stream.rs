@@ -22,6 +22,11 @@ use tfplugin::framework::{AttrPath, Attribute, Block, Diagnostics, MoveSource, R
 /// The `datamesh_stream` resource.
 pub struct Stream;
 
+/// Said of a create whose outcome is unknown ([`crate::backends::BackendError::outcome_unknown`]).
+const UNKNOWN_CREATE: &str =
+    "\n\nThe broker may have created the topic without its answer reaching the provider: state records \
+     the stream as tainted, so the next apply checks the broker and replaces it.";
+
 /// Topic configs that have their own attribute.
 const RETENTION_MS: &str = "retention.ms";
 const CLEANUP_POLICY: &str = "cleanup.policy";
@@ -275,12 +280,27 @@ impl Resource<ProviderData> for Stream {
             configs: m.topic_configs(),
         };
         let what = format!("topic {topic:?}");
-        if ok_or_report(streaming.create_topic(&spec).await, &what, diags).is_none() {
-            return Value::Null;
-        }
+        let created = streaming.create_topic(&spec).await;
         m.id = Some(topic.clone());
         m.topic = Some(topic.clone());
         m.replication_factor = Some(spec.replication_factor as i64);
+        match created {
+            Ok(()) => {}
+            Err(e) if e.outcome_unknown() => {
+                // The broker may have made the topic and lost its answer (it went away with the
+                // request in flight): state records the stream, tainted, so the next apply looks
+                // and replaces it. Recording nothing would leave such a topic an orphan, which the
+                // next apply would meet as "already exists".
+                let mut d = e.diagnostic(&what);
+                d.detail.push_str(UNKNOWN_CREATE);
+                diags.0.push(d);
+                return self.state(&m, diags);
+            }
+            Err(e) => {
+                diags.0.push(e.diagnostic(&what));
+                return Value::Null;
+            }
+        }
         let entry = StreamEntry {
             topic: topic.clone(),
             data_product: m.data_product.clone(),

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use crate::support::inventory::{stack_broker, Inventory};
+use crate::support::inventory::{acls_from_state, scan_acls, stack_broker, Inventory};
 use crate::support::proxy::{Mode, Proxy};
-use crate::support::{combined, Backends, PrivateKafka, Tf};
+use crate::support::{combined, kafka_client_as, Backends, PrivateKafka, Tf};
 
 /// Where the provider's Kafka traffic goes.
 enum Broker {
@@ -118,6 +118,16 @@ impl Rig {
     /// What state says should exist: the objects each resource in state owns.
     fn expected(&self) -> Inventory {
         Inventory::from_state(&self.tf.prefix, &self.state_resources())
+    }
+
+    /// The test's own broker ([`Broker::Private`]).
+    fn broker(&self) -> &PrivateKafka {
+        self._broker.as_ref().expect("a rig with Broker::Private")
+    }
+
+    /// The Kafka ACL bindings of this test's names on the broker (read around the proxy).
+    fn acls(&self) -> std::collections::BTreeSet<String> {
+        scan_acls(&self.tf.prefix, &self.broker_addr)
     }
 
     /// Asserts that the backends hold exactly what state knows about: no orphans, nothing lost.
@@ -612,4 +622,267 @@ fn fault_a_late_answer_to_a_create_leaves_no_orphan() {
         problems.push(format!("after importing the orphans and applying, backends still differ from state:\n{left}"));
     }
     assert!(problems.is_empty(), "late answers to creates:\n{}", problems.join("\n"));
+}
+
+/// The killed-broker test's configuration: domain `d` with `products` data products and
+/// `streams` streams spread over them, and domain `c` (`consumer`, with a SCRAM login) granted
+/// read on the first `grants` products. Grant 0 comes as soon as its product; grant `i` waits
+/// for stream `s<10 i>`, so grants (and the ACLs they write) come all through the apply.
+fn broker_kill_hcl(domain: &str, consumer: &str, products: usize, streams: usize, grants: usize) -> String {
+    let mut hcl = domain_hcl(domain);
+    hcl.push_str(&format!(
+        r#"
+resource "datamesh_domain" "c" {{
+  name                = "{consumer}"
+  owner               = "marketing@example.com"
+  password_wo         = "consumer-secret-1"
+  password_wo_version = 1
+}}
+"#
+    ));
+    for p in 0..products {
+        hcl.push_str(&product_hcl(&format!("p{p}"), &format!("p{p:02}")));
+    }
+    for s in 0..streams {
+        hcl.push_str(&stream_hcl(&format!("s{s}"), &format!("p{}", s % products), &format!("s{s:02}")));
+    }
+    for g in 0..grants {
+        let after = if g == 0 { String::new() } else { format!("  depends_on      = [datamesh_stream.s{}]\n", 10 * g) };
+        hcl.push_str(&format!(
+            r#"
+resource "datamesh_access_grant" "g{g}" {{
+  consumer_domain = datamesh_domain.c.name
+  data_product    = datamesh_data_product.p{g}.id
+  purpose         = "Campaign attribution"
+{after}}}
+"#
+        ));
+    }
+    hcl
+}
+
+/// The resources of `resources` that are not tainted.
+fn untainted(resources: &[Json]) -> Vec<Json> {
+    resources.iter().filter(|r| r["tainted"].as_bool() != Some(true)).cloned().collect()
+}
+
+/// The elements of `a` that are not in `b`, one a line (empty: `a` is a subset of `b`).
+fn missing_from<T: Ord + std::fmt::Display>(
+    a: &std::collections::BTreeSet<T>,
+    b: &std::collections::BTreeSet<T>,
+) -> String {
+    a.difference(b).map(|x| format!("  {x}\n")).collect()
+}
+
+/// The broker process killed (SIGKILL) in the middle of an apply of 100 streams, 5 grants and
+/// their ACLs, then started again: the apply fails within a bound that follows from the
+/// provider's Kafka timeout, naming Kafka and the brokers it could not reach; state tells the
+/// truth about what the broker has after its restart (what state holds untainted exists as
+/// state says, and the broker holds nothing state does not know of); the next apply converges
+/// and leaves no orphan topic or ACL; destroy leaves nothing.
+#[test]
+fn fault_the_broker_killed_mid_apply_fails_clearly_and_the_next_apply_converges() {
+    let test_started = Instant::now();
+    let timeout = 5;
+    let mut rig = Rig::new(Broker::Private, timeout);
+    let (products, streams, grants) = (10, 100, 5);
+    let total = 2 + products + streams + grants;
+    let (domain, consumer) = (rig.domain(), format!("{}-mkt", rig.tf.prefix));
+    // Every Kafka request is in flight for a while (both ways), so the kill lands on some.
+    rig.kafka.set_latency(Duration::from_millis(150));
+    rig.write(&broker_kill_hcl(&domain, &consumer, products, streams, grants));
+
+    let mut run = spawn_apply(&rig.tf);
+    let started = Instant::now();
+    // The signal: Terraform has reported this many streams created, and a grant (its ACLs); or
+    // twice as many streams when no grant came yet (under load grant 0 can come late), so
+    // the kill still lands in the middle.
+    let wanted = 30;
+    let (mut created, mut granted) = (0, 0);
+    while created < wanted || (granted == 0 && created < 2 * wanted) {
+        let line = run.lines.recv_timeout(Duration::from_secs(300)).unwrap_or_else(|e| {
+            panic!(
+                "apply ended or stalled before {wanted} streams and a grant were created ({e}):\n{}",
+                run.stdout.join("\n")
+            )
+        });
+        if line.contains("Creation complete") {
+            created += usize::from(line.starts_with("datamesh_stream."));
+            granted += usize::from(line.starts_with("datamesh_access_grant."));
+        }
+        run.stdout.push(line);
+    }
+    let before_kill = run.stdout.iter().filter(|l| l.contains("Creation complete")).count();
+    let killed = Instant::now();
+    // The broker's host drops off the network (what is in flight through the proxy, requests
+    // and answers, is lost: some CreateTopics and CreateAcls the broker carried out go
+    // unanswered), the broker process is killed, and from then on connections meet a broker
+    // that is down (the open ones are reset; new ones are reset by the proxy, which finds
+    // nothing listening behind it).
+    rig.kafka.set_mode(Mode::BlackHole);
+    rig.broker().kill();
+    rig.kafka.set_latency(Duration::ZERO);
+    rig.kafka.set_mode(Mode::PassThrough);
+    let reset = rig.kafka.reset_open();
+    let kill_took = killed.elapsed();
+    assert!(!rig.broker().answers(Duration::from_secs(2)), "the broker is down");
+
+    // The bound: the calls the kill catches retry for the provider's Kafka deadline (3 x
+    // timeout), their last attempt taking up to one timeout more. The resources not yet made
+    // then come in waves of 10 (Terraform's parallelism); the outage is older than the deadline
+    // by then, so each of their calls makes one attempt (one timeout), not a deadline's worth of
+    // them (the provider's `outage`: without it, each wave waited the whole deadline again).
+    let t = Duration::from_secs(timeout);
+    let waves = (total - before_kill).div_ceil(10) as u32;
+    let bound = 4 * t + waves * (t + Duration::from_secs(3)) + Duration::from_secs(30);
+    let status = loop {
+        run.stdout.extend(run.lines.try_iter());
+        if let Some(status) = run.child.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(
+            killed.elapsed() < bound,
+            "terraform apply still running {bound:?} after the broker was killed:\n{}",
+            run.stdout.join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let ended_after = killed.elapsed();
+    run.stdout.extend(run.lines.try_iter());
+    let stderr = run.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
+    let out = format!("{}\n{stderr}", run.stdout.join("\n"));
+    if std::env::var_os("FAULT_VERBOSE").is_some() {
+        eprintln!("----- apply with the broker killed -----\n{out}\n-----");
+    }
+    let created_total = out.matches("Creation complete").count();
+    let streams_total =
+        run.stdout.iter().filter(|l| l.starts_with("datamesh_stream.") && l.contains("Creation complete")).count();
+    eprintln!(
+        "fault (f) broker killed {:.1?} into the apply, after {before_kill} creations ({created} streams, {granted} \
+         grants; kill took {kill_took:.2?}, {reset} Kafka connections reset): apply ended {ended_after:.1?} later \
+         (bound {bound:?}), status {status}; {created_total} creations completed in all ({streams_total} streams)",
+        killed - started
+    );
+    let errors = error_lines(&out, 4);
+    eprintln!("fault (f) the first error:\n{errors}");
+    let error_count = out.lines().filter(|l| l.starts_with("Error:")).count();
+    if status.success() {
+        assert!(out.contains(&format!("{total} added")), "an apply that succeeded made everything:\n{out}");
+    } else {
+        assert!(error_count > 0, "a failed apply says why:\n{out}");
+        // Every error names Kafka and the brokers the provider was told to use.
+        let brokers = rig.kafka.addr().to_string();
+        let mut blocks = out.split("Error: ").skip(1);
+        assert!(
+            blocks.all(|b| b.contains("Kafka") && b.contains(&brokers)),
+            "every error names Kafka and the brokers {brokers}:\n{out}"
+        );
+    }
+    assert!(created_total < total, "the kill came before the end:\n{out}");
+
+    // State after the failed apply; then the broker comes back on the same port from its storage.
+    let left_state = rig.state_resources();
+    let tainted_count = left_state.iter().filter(|r| r["tainted"].as_bool() == Some(true)).count();
+    let restarted_in = rig.broker().restart(Duration::from_secs(120));
+    eprintln!(
+        "fault (f) after the apply: {} resources in state ({tainted_count} tainted), {error_count} errors; broker \
+         answering again {restarted_in:.1?} after its restart",
+        left_state.len()
+    );
+    // The consumer domain's SCRAM user survived the restart: it logs in and, through its
+    // grants' ACLs, sees topics.
+    let c = tainted(&left_state, "datamesh_domain.c");
+    assert_eq!(c, Some(false), "the consumer domain was made before the kill:\n{out}");
+    {
+        use rdkafka::admin::AdminClient;
+        use rdkafka::client::DefaultClientContext;
+        let login: AdminClient<DefaultClientContext> = kafka_client_as(&consumer, "consumer-secret-1")
+            .set("bootstrap.servers", &rig.broker_addr)
+            .create()
+            .expect("client");
+        let seen = login.inner().fetch_metadata(None, Duration::from_secs(15));
+        assert!(seen.is_ok(), "{consumer} logs in to the restarted broker with its password_wo: {seen:?}");
+    }
+
+    // State tells the truth about the restarted broker: whatever it holds under the test's
+    // names state knows of (tainted resources may or may not have made their objects), and
+    // every untainted stream's topic is there as state says.
+    let (have, claimed, sure) = (
+        rig.scan(),
+        Inventory::from_state(&rig.tf.prefix, &left_state),
+        Inventory::from_state(&rig.tf.prefix, &untainted(&left_state)),
+    );
+    let orphans = have.orphans(&claimed);
+    assert!(
+        orphans.is_empty(),
+        "after the restart the broker holds what state does not know of:\n{}",
+        have.diff(&claimed)
+    );
+    let lost = have.diff(&sure);
+    let lost: Vec<&str> = lost.lines().filter(|l| l.trim_start().starts_with("lost")).collect();
+    assert!(lost.is_empty(), "untainted resources in state whose objects are missing:\n{}", lost.join("\n"));
+    let (acls_have, acls_claimed, acls_sure) =
+        (rig.acls(), acls_from_state(&left_state), acls_from_state(&untainted(&left_state)));
+    let orphan_acls = missing_from(&acls_have, &acls_claimed);
+    assert!(orphan_acls.is_empty(), "ACLs on the restarted broker that state does not know of:\n{orphan_acls}");
+    let lost_acls = missing_from(&acls_sure, &acls_have);
+    assert!(lost_acls.is_empty(), "ACLs of untainted resources missing after the restart:\n{lost_acls}");
+    let kb = Backends::for_prefix_with_kafka(&rig.tf.prefix, |k| k.bootstrap_servers = vec![rig.broker_addr.clone()]);
+    let kafka = kb.streaming();
+    let mut checked = 0;
+    for r in untainted(&left_state).iter().filter(|r| r["type"] == "datamesh_stream") {
+        let v = &r["values"];
+        let topic = v["topic"].as_str().expect("topic in state");
+        let info =
+            kb.block_on(kafka.describe_topic(topic)).expect("describe").unwrap_or_else(|| panic!("{topic} is gone"));
+        assert_eq!(i64::from(info.partitions), v["partitions"].as_i64().unwrap_or(-1), "{topic}: partitions");
+        assert_eq!(i64::from(info.replication_factor), v["replication_factor"].as_i64().unwrap_or(-1), "{topic}");
+        assert!(info.configs.is_empty() && v["config"].is_null() && v["retention_ms"].is_null(), "{topic}: {info:?}");
+        checked += 1;
+    }
+    // The creates whose answers were lost but which the broker carried out: tainted in state
+    // (with the provider before the fix, not in state at all: orphans).
+    let unanswered: Vec<&str> = left_state
+        .iter()
+        .filter(|r| r["type"] == "datamesh_stream" && r["tainted"].as_bool() == Some(true))
+        .filter_map(|r| r["values"]["topic"].as_str())
+        .filter(|t| have.topics.contains(*t))
+        .collect();
+    eprintln!(
+        "fault (f) after the restart: {} topics, {} ACLs of the test on the broker; {checked} untainted streams \
+         checked; state claims {} topics and {} ACLs; {} tainted streams whose topic the broker made: {unanswered:?}",
+        have.topics.len(),
+        acls_have.len(),
+        claimed.topics.len(),
+        acls_claimed.len(),
+        unanswered.len()
+    );
+
+    // The next apply converges.
+    let (ok, out, took) = rig.timed_apply("(f) after the restart");
+    eprintln!(
+        "fault (f) next apply: ok={ok} in {took:.1?}: {}",
+        out.lines().find(|l| l.starts_with("Apply complete")).unwrap_or("-")
+    );
+    assert!(ok, "the apply after the broker came back must converge:\n{out}");
+    rig.tf.assert_no_changes();
+    let resources = rig.state_resources();
+    assert_eq!(resources.len(), total, "everything is in state");
+    assert!(resources.iter().all(|r| r["tainted"].as_bool() != Some(true)), "nothing is left tainted");
+    rig.assert_backends_match_state("after the broker was killed and the next apply");
+    let (acls_have, acls_want) = (rig.acls(), acls_from_state(&resources));
+    assert_eq!(acls_have, acls_want, "the broker's ACLs (left) are exactly state's (right)");
+    let inv = rig.scan();
+    assert_eq!(
+        (inv.buckets.len(), inv.topics.len(), inv.roles.len()),
+        (products, streams, 2),
+        "no duplicates: {inv:?}"
+    );
+    // 2 bindings of each domain's own, 2 topic bindings of each grant (its group binding is the
+    // consumer domain's own).
+    assert_eq!(acls_have.len(), 2 * 2 + 2 * grants, "{acls_have:#?}");
+    rig.tf.destroy();
+    assert_eq!(rig.scan(), Inventory::default(), "destroy leaves nothing");
+    assert!(rig.acls().is_empty(), "destroy leaves no ACL: {:?}", rig.acls());
+    eprintln!("fault (f) test wall time {:.1?}", test_started.elapsed());
 }

@@ -5,6 +5,7 @@ mod api_versions;
 mod events;
 mod ffi;
 mod incremental;
+mod outage;
 mod quotas;
 mod sasl;
 mod scram;
@@ -90,6 +91,8 @@ pub struct KafkaStreaming {
     /// ACL reads share listings (see `backends::listing`).
     acl_listing: Coalesced<BTreeSet<AclBinding>>,
     shared_reads: bool,
+    /// Since when no attempt got an answer: calls during an outage share its deadline.
+    outage: Mutex<outage::Outage>,
 }
 
 impl KafkaStreaming {
@@ -141,6 +144,7 @@ impl KafkaStreaming {
             fetching: tokio::sync::Mutex::new(()),
             acl_listing: Coalesced::default(),
             shared_reads: conn.shared_reads,
+            outage: Mutex::new(outage::Outage::default()),
         })
     }
 
@@ -172,9 +176,15 @@ impl KafkaStreaming {
         self.acl_listing.writing(write).await
     }
 
+    fn outage(&self) -> MutexGuard<'_, outage::Outage> {
+        // One instant behind a lock: never left half-updated.
+        self.outage.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn policy(&self) -> RetryPolicy {
-        // A broker that is down costs a whole timeout per attempt; allow a few of them.
-        RetryPolicy::within(self.timeout * 3)
+        // A broker that is down costs a whole timeout per attempt; allow a few of them, counted
+        // from the start of the outage this call meets, if any (see `outage`).
+        RetryPolicy::within(self.outage().deadline(self.timeout * 3, Instant::now()))
     }
 
     fn options(&self) -> AdminOptions {
@@ -189,6 +199,20 @@ impl KafkaStreaming {
     /// errors are not retried. Ending early abandons the attempt's request, which can only
     /// have gone to a broker that accepted the same credentials (another broker, if any).
     async fn attempt<T>(
+        &self,
+        op: &'static str,
+        call: impl std::future::Future<Output = Result<T, BackendError>>,
+    ) -> Result<T, BackendError> {
+        let result = self.attempt_once(op, call).await;
+        match &result {
+            Err(e) if outage::no_answer(e) => self.outage().unanswered(Instant::now()),
+            _ => self.outage().answered(),
+        }
+        result
+    }
+
+    /// [`KafkaStreaming::attempt`] without the outage bookkeeping.
+    async fn attempt_once<T>(
         &self,
         op: &'static str,
         call: impl std::future::Future<Output = Result<T, BackendError>>,
@@ -699,6 +723,14 @@ impl Streaming for KafkaStreaming {
                 self.ffi_call("DeleteAcls", move |admin, timeout| acls::delete(admin, &bindings, timeout)),
             )
         }))
+        .await
+    }
+
+    async fn list_acls(&self) -> Result<Vec<AclBinding>, BackendError> {
+        self.check_acl_support().await?;
+        with_retries(self.policy(), &self.stop, || {
+            self.attempt("DescribeAcls", self.ffi_call("DescribeAcls", acls::list))
+        })
         .await
     }
 

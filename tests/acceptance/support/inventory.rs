@@ -325,3 +325,41 @@ pub fn orphans_of(tf: &super::Tf, b: &Backends) -> Vec<String> {
     let have = Inventory::scan(b, &tf.prefix, &stack_broker());
     have.orphans(&Inventory::from_state(&tf.prefix, &state_resources(tf)))
 }
+
+/// The Kafka ACL bindings on the broker at `broker` (`host:port`) that are `prefix`'s: whose
+/// principal is one of its users (`User:<prefix>-...`) or whose resource name starts with
+/// `<prefix>-` (its domains' topics and groups), as `kafka_acls` shows them. Read with one
+/// DescribeAcls that matches every binding, so a binding nothing in state owns shows too.
+pub fn scan_acls(prefix: &str, broker: &str) -> BTreeSet<String> {
+    let b = Backends::for_prefix_with_kafka(prefix, |k| k.bootstrap_servers = vec![broker.to_string()]);
+    let all = b.block_on(b.streaming().list_acls()).expect("DescribeAcls (every binding)");
+    let mine = format!("{prefix}-");
+    all.iter()
+        .filter(|a| a.name.starts_with(&mine) || a.principal.split_once(':').is_some_and(|(_, n)| n.starts_with(&mine)))
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// The Kafka ACL bindings a state's resources own, with `kafka.manage_acls` on: each domain's
+/// own bindings (on its topics and groups, for its principal) and each grant's `kafka_acls`.
+pub fn acls_from_state(resources: &[Json]) -> BTreeSet<String> {
+    use terraform_provider_datamesh::{acl, naming};
+    let mut want = BTreeSet::new();
+    for r in resources {
+        let v = &r["values"];
+        match r["type"].as_str().unwrap_or_default() {
+            "datamesh_domain" => {
+                let name = v["name"].as_str().unwrap_or_default();
+                let principal =
+                    v["kafka_principal"].as_str().map(String::from).unwrap_or_else(|| naming::default_principal(name));
+                want.extend(acl::domain_bindings(name, &principal).iter().map(ToString::to_string));
+            }
+            "datamesh_access_grant" => {
+                let shown = v["kafka_acls"].as_array().into_iter().flatten();
+                want.extend(shown.filter_map(|a| a.as_str().map(String::from)));
+            }
+            _ => {}
+        }
+    }
+    want
+}

@@ -742,6 +742,19 @@ impl PrivateStack {
         assert!(out.status.success(), "stopping {name}:\n{}", combined(&out));
     }
 
+    /// Kills its process `name` with SIGKILL, as a crash would: no shutdown hook runs, nothing
+    /// is flushed or closed in order (`DATAMESH_STACK_STOP_SIGNAL=KILL scripts/stack-down.sh`).
+    pub fn kill(&self, name: &str) {
+        let out = Command::new("bash")
+            .arg(stack_script("stack-down.sh"))
+            .arg(self.dir.path())
+            .arg(name)
+            .env("DATAMESH_STACK_STOP_SIGNAL", "KILL")
+            .output();
+        let out = out.expect("run scripts/stack-down.sh");
+        assert!(out.status.success(), "killing {name}:\n{}", combined(&out));
+    }
+
     /// Starts its process `name` again, as stack-up started it; the caller waits for it to answer.
     pub fn respawn(&self, name: &str) {
         let out = Command::new("bash").arg(stack_script("stack-respawn.sh")).arg(self.dir.path()).arg(name).output();
@@ -796,6 +809,54 @@ impl PrivateKafka {
     /// The broker's log so far.
     pub fn log(&self) -> String {
         self.stack.log("kafka")
+    }
+
+    /// Kills the broker process (SIGKILL: a crash, no controlled shutdown).
+    pub fn kill(&self) {
+        self.stack.kill("kafka");
+    }
+
+    /// Stops the broker process the way an operator would (SIGTERM: a controlled shutdown).
+    pub fn stop(&self) {
+        self.stack.stop("kafka");
+    }
+
+    /// Starts the broker again after [`PrivateKafka::kill`] or [`PrivateKafka::stop`]: the same
+    /// command on the same ports, so it comes back from the KRaft storage in the stack
+    /// directory with the topics, SCRAM users and ACLs it had. Returns once it answers a
+    /// Metadata call on its own listener, and how long that took; panics (with the broker's
+    /// last log lines) when it does not within `within`.
+    pub fn restart(&self, within: std::time::Duration) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        self.stack.respawn("kafka");
+        while !self.answers(std::time::Duration::from_secs(2)) {
+            if started.elapsed() > within {
+                let log = self.log();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                panic!(
+                    "the broker on {} did not answer within {within:?} of its restart; its log ends:\n{}",
+                    self.listener,
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        started.elapsed()
+    }
+
+    /// Whether the broker answers one Metadata call on its own listener (as the admin, around
+    /// any proxy it advertises) within `timeout`.
+    pub fn answers(&self, timeout: std::time::Duration) -> bool {
+        use rdkafka::admin::AdminClient;
+        use rdkafka::client::DefaultClientContext;
+        let Ok(admin) = kafka_admin_client()
+            .set("bootstrap.servers", &self.listener)
+            .set("socket.timeout.ms", timeout.as_millis().max(10).to_string())
+            .create::<AdminClient<DefaultClientContext>>()
+        else {
+            return false;
+        };
+        admin.inner().fetch_metadata(None, timeout).is_ok_and(|m| !m.brokers().is_empty())
     }
 }
 
