@@ -3,8 +3,13 @@
 
 use crate::error::{BackendError, ErrorKind};
 
-/// The most characters of a body an error message quotes (then `...`).
+/// The most characters of a body an error message quotes (then `...`), and of what the JSON
+/// parser says about it.
 pub const EXCERPT_CHARS: usize = 200;
+
+/// The most characters of one text of a server's own (a message, a cause, a name) kept in an
+/// error or a status: enough for a cause, not a whole trace.
+pub const MAX_SERVER_TEXT: usize = 1000;
 
 /// Parses a successful answer of `op` from `service`; `server` says whose answer it is in the
 /// error ("the JobManager's").
@@ -19,7 +24,12 @@ pub fn parse<T: serde::de::DeserializeOwned>(
             ErrorKind::Other,
             service,
             op,
-            format!("{server} answer is not what {op} returns ({e}): {}", excerpt(body)),
+            // serde's message quotes the value it could not take, however long: clipped too.
+            format!(
+                "{server} answer is not what {op} returns ({}): {}",
+                clip(&e.to_string(), EXCERPT_CHARS),
+                excerpt(body)
+            ),
         )
     })
 }
@@ -50,5 +60,24 @@ mod tests {
         assert_eq!(clip("abc", 3), "abc");
         assert_eq!(excerpt("  \n"), "(empty body)");
         assert_eq!(excerpt(&"x".repeat(250)).len(), 203);
+    }
+
+    #[test]
+    fn a_parse_error_is_bounded_whatever_the_value_it_quotes() {
+        // Found by the answer fuzz targets' bound on messages (on an input written by hand:
+        // the runs did not grow strings this long): serde's message quoted a mistyped string
+        // whole, so a server could make the error as long as its answer.
+        #[derive(Debug, serde::Deserialize)]
+        struct Answer {
+            #[allow(dead_code)]
+            n: i64,
+        }
+        let body = format!(r#"{{"n": "{}"}}"#, "x".repeat(5000));
+        let e = parse::<Answer>("Flink", "GetJob", "the JobManager's", &body).unwrap_err();
+        assert!(
+            e.message.starts_with("the JobManager's answer is not what GetJob returns (invalid type: string"),
+            "{e}"
+        );
+        assert!(e.message.chars().count() < 600, "{} characters", e.message.chars().count());
     }
 }

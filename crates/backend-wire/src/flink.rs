@@ -7,15 +7,15 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::body::{self, excerpt};
 use crate::error::{BackendError, ErrorKind};
 use crate::processing::JobStatus;
-use crate::body::{self, excerpt};
 
 /// The service name every error of this backend carries.
 pub const SERVICE: &str = "Flink";
 
 /// The longest message kept from a server's text: enough for a cause, not a whole trace.
-const MAX_MESSAGE: usize = 1000;
+pub const MAX_MESSAGE: usize = body::MAX_SERVER_TEXT;
 
 /// `{"filename": "<upload dir>/<jar id>", "status": "success"}` (`POST /jars/upload`).
 #[derive(Debug, Deserialize)]
@@ -141,7 +141,7 @@ impl SavepointAnswer {
         if let Some(cause) = op.and_then(|o| o.failure_cause.as_ref()) {
             let why = match (&cause.stack_trace, &cause.class) {
                 (Some(trace), _) if !trace.trim().is_empty() => summary(trace),
-                (_, Some(class)) => class.clone(),
+                (_, Some(class)) if !class.trim().is_empty() => clip(class),
                 _ => "the JobManager gives no cause".into(),
             };
             return Some(Err(why));
@@ -184,7 +184,7 @@ impl ExceptionsAnswer {
         let newest = self.history.as_ref().and_then(|h| h.entries.first());
         let from_history = newest.and_then(|e| match (&e.stacktrace, &e.exception_name) {
             (Some(trace), _) if !trace.trim().is_empty() => Some(summary(trace)),
-            (_, Some(name)) if !name.is_empty() => Some(name.clone()),
+            (_, Some(name)) if !name.is_empty() => Some(clip(name)),
             _ => None,
         });
         from_history.or_else(|| self.root_exception.as_deref().filter(|t| !t.trim().is_empty()).map(summary))
@@ -426,6 +426,24 @@ mod tests {
 
         let e = error("GetJob", 404, "<html>not a JobManager</html>");
         assert!(e.is(ErrorKind::NotFound) && e.message.contains("is rest_url the JobManager's?"), "{e}");
+    }
+
+    #[test]
+    fn failure_names_are_bounded_and_never_blank() {
+        // Found by the flink_answers fuzz target's bounds (on inputs written by hand): a
+        // savepoint's failure class and a job's exception name were kept whole, and a blank
+        // class was the whole reason.
+        let long = "x".repeat(5000);
+        let savepoint =
+            serde_json::json!({"status": {"id": "COMPLETED"}, "operation": {"failure-cause": {"class": long}}});
+        let why = parse::<SavepointAnswer>("GetSavepointStatus", &savepoint.to_string()).unwrap().outcome();
+        assert_eq!(why.map(|w| w.unwrap_err().chars().count()), Some(MAX_MESSAGE + 3));
+        let blank = r#"{"status":{"id":"COMPLETED"},"operation":{"failure-cause":{"class":" "}}}"#;
+        let why = parse::<SavepointAnswer>("GetSavepointStatus", blank).unwrap().outcome();
+        assert_eq!(why, Some(Err("the JobManager gives no cause".into())));
+        let history = serde_json::json!({"exceptionHistory": {"entries": [{"exceptionName": long}]}});
+        let message = parse::<ExceptionsAnswer>("GetJobExceptions", &history.to_string()).unwrap().message();
+        assert_eq!(message.map(|m| m.chars().count()), Some(MAX_MESSAGE + 3));
     }
 
     #[test]

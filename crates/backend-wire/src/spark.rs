@@ -7,15 +7,19 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::body::{self, excerpt};
 use crate::error::{BackendError, ErrorKind};
 use crate::processing::JobStatus;
-use crate::body::{self, excerpt};
 
 /// The service name every error of this backend carries.
 pub const SERVICE: &str = "Spark";
 
 /// The longest message kept from a server's text.
-const MAX_MESSAGE: usize = 1000;
+pub const MAX_MESSAGE: usize = body::MAX_SERVER_TEXT;
+
+/// The most characters of a worker's ID or address a message keeps (they are short; a server
+/// that sends otherwise does not get to fill the message).
+const MAX_NAME: usize = 200;
 
 /// `CreateSubmissionResponse`: `{"success": true, "submissionId": "driver-...", "message": ...}`.
 #[derive(Debug, Deserialize)]
@@ -81,8 +85,8 @@ impl StatusAnswer {
             None if state == "FAILED" => Some(format!(
                 "the driver's main exited with an error; the master gives no reason: see the driver's stderr in \
                  work/{id} on worker {} ({})",
-                self.worker_id.as_deref().unwrap_or("unknown"),
-                self.worker_host_port.as_deref().unwrap_or("unknown address"),
+                body::clip(self.worker_id.as_deref().unwrap_or("unknown"), MAX_NAME),
+                body::clip(self.worker_host_port.as_deref().unwrap_or("unknown address"), MAX_NAME),
             )),
             None => None,
         };
@@ -203,6 +207,18 @@ mod tests {
             let s = status(&body).unwrap().unwrap();
             assert!(s.is_terminal() && s.message.is_none(), "{state}");
         }
+    }
+
+    #[test]
+    fn a_failed_drivers_message_is_bounded() {
+        // Found by the spark_answers fuzz target's bound on messages (on an input written by
+        // hand): the worker's ID and address were pasted in whole.
+        let long = "w".repeat(5000);
+        let body =
+            serde_json::json!({"success": true, "driverState": "FAILED", "workerId": long, "workerHostPort": long});
+        let s = parse::<StatusAnswer>("SubmissionStatus", &body.to_string()).unwrap().status("driver-1").unwrap();
+        let m = s.unwrap().message.unwrap();
+        assert!(m.contains(&format!("on worker {}... ({}...)", "w".repeat(MAX_NAME), "w".repeat(MAX_NAME))), "{m}");
     }
 
     #[test]

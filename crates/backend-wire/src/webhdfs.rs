@@ -5,9 +5,9 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::body::{self, excerpt};
 use crate::error::{BackendError, ErrorKind};
 use crate::hdfs::{FileStatus, QuotaUsage};
-use crate::body::{self, excerpt};
 
 /// The service name every error of this backend carries.
 pub const SERVICE: &str = "HDFS";
@@ -155,6 +155,12 @@ pub struct BooleanAnswer {
     pub boolean: bool,
 }
 
+/// The most characters of the exception's name and message an error keeps.
+pub const MAX_MESSAGE: usize = body::MAX_SERVER_TEXT;
+
+/// What an error says for a `RemoteException` without a message (null, missing or blank).
+pub const NO_MESSAGE: &str = "the NameNode gives no message";
+
 /// `{"RemoteException": {...}}`: how WebHDFS reports every failure the NameNode raised.
 #[derive(Debug, Deserialize)]
 struct RemoteExceptionAnswer {
@@ -167,8 +173,9 @@ struct RemoteExceptionAnswer {
 struct RemoteException {
     /// The simple class name, like `FileNotFoundException`.
     exception: String,
+    /// Null for an exception without one: the NameNode writes `getMessage()` as it is.
     #[serde(default)]
-    message: String,
+    message: Option<String>,
 }
 
 /// Parses a successful answer of `op` on `path`.
@@ -203,11 +210,17 @@ pub fn error(op: &'static str, path: &str, user: &str, status: u16, body: &str) 
         .with_code(format!("HTTP {status}"));
     };
     let kind = kind_of(&remote.exception, status);
+    let said = remote.message.filter(|m| !m.trim().is_empty()).map_or_else(|| NO_MESSAGE.into(), |m| clip(&m));
     let message = match kind {
-        ErrorKind::Auth => format!("{path} (as HDFS user {user}): {}", remote.message),
-        _ => format!("{path}: {}", remote.message),
+        ErrorKind::Auth => format!("{path} (as HDFS user {user}): {said}"),
+        _ => format!("{path}: {said}"),
     };
-    BackendError::new(kind, SERVICE, op, message).with_code(remote.exception)
+    BackendError::new(kind, SERVICE, op, message).with_code(clip(&remote.exception))
+}
+
+/// At most [`MAX_MESSAGE`] characters of `text`.
+fn clip(text: &str) -> String {
+    body::clip(text, MAX_MESSAGE)
 }
 
 /// The kind of a `RemoteException`, by its class name.
@@ -292,6 +305,29 @@ mod tests {
         assert!(error("GETFILESTATUS", "/d", "hdfs", 400, r#"{"RemoteException": 7}"#).is(ErrorKind::Other));
         let long = "x".repeat(10_000);
         assert!(error("GETFILESTATUS", "/d", "hdfs", 400, &long).message.len() < 400);
+    }
+
+    #[test]
+    fn a_remote_exception_without_a_message_keeps_its_kind() {
+        // Found by the webhdfs_answers fuzz target. Hadoop's JsonUtil writes the exception's
+        // getMessage() as it is, so an exception without a message comes as `"message": null`;
+        // it was read as no RemoteException at all, and a missing path as a failure of the URL.
+        let body = r#"{"RemoteException":{"exception":"FileNotFoundException","javaClassName":"java.io.FileNotFoundException","message":null}}"#;
+        let e = error("GETFILESTATUS", "/d", "hdfs", 404, body);
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::NotFound, Some("FileNotFoundException")), "{e}");
+        assert_eq!(e.message, "/d: the NameNode gives no message");
+        let npe = r#"{"RemoteException":{"exception":"NullPointerException","javaClassName":"java.lang.NullPointerException","message":null}}"#;
+        assert_eq!(error("MKDIRS", "/d", "hdfs", 500, npe).code.as_deref(), Some("NullPointerException"));
+    }
+
+    #[test]
+    fn the_servers_texts_are_bounded() {
+        // Found by the webhdfs_answers fuzz target's bound on messages (on an input written by
+        // hand): the exception's message and name were kept whole, however long.
+        let long = "x".repeat(5000);
+        let e = error("MKDIRS", "/d", "hdfs", 403, &remote(&long, &long));
+        assert_eq!(e.message.chars().count(), "/d: ".len() + MAX_MESSAGE + 3, "{e}");
+        assert_eq!(e.code.map(|c| c.chars().count()), Some(MAX_MESSAGE + 3));
     }
 
     #[test]
