@@ -9,7 +9,7 @@ use backend_wire::spark::{self, CreateAnswer, KillAnswer, StatusAnswer, SERVICE}
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 use terraform_provider_datamesh_fuzz::answer::{
-    assert_bounded, check_error, check_parse_error, kind_of_status, status_and_body,
+    assert_bounded, check_parse_error, check_status_error, check_summary, kind_of_status, status_and_body,
 };
 
 /// The driver every status is asked for.
@@ -68,17 +68,13 @@ fn any_body_parses_or_names_the_call(body: &str) {
 /// the status and is bounded.
 fn any_failed_answer_maps_by_status(status: u16, body: &str) {
     let op = OPS[usize::from(status) % OPS.len()];
-    let e = spark::error(op, status, body);
-    check_error(&e, SERVICE, op, &format!("HTTP {status}: "));
-    assert_eq!(e.kind, kind_of_status(status, false, false), "{e:?}");
-    assert_eq!(e.code, Some(format!("HTTP {status}")));
+    check_status_error(&spark::error(op, status, body), SERVICE, op, status, kind_of_status(status, &[]));
 }
 
 /// A message's summary is one line, bounded; a line that is no stack frame is kept whole.
 fn summaries_are_one_bounded_line(message: &str) {
     let s = spark::summary(message);
-    assert!(!s.contains('\n'), "a summary of more than one line: {s:?}");
-    assert_bounded("a summary", &s, 0);
+    check_summary(&s);
     if !message.contains('\n') && !message.starts_with(char::is_whitespace) && message.chars().count() <= 900 {
         assert_eq!(s, message.trim(), "one line that is not a frame is its own summary");
     }
@@ -87,7 +83,10 @@ fn summaries_are_one_bounded_line(message: &str) {
 fn text_round_trips(status: u16, text: &str) {
     let create = json!({"action": "CreateSubmissionResponse", "success": true, "submissionId": text});
     match spark::parse::<CreateAnswer>("CreateSubmission", &create.to_string()).map(CreateAnswer::submission) {
-        Ok(Ok(id)) => assert_eq!(id, text),
+        Ok(Ok(id)) => {
+            assert!(!id.is_empty(), "an empty submission ID was taken");
+            assert_eq!(id, text);
+        }
         Ok(Err(why)) => assert!(text.is_empty(), "the submission {text:?} was taken for a refusal: {why}"),
         Err(e) => panic!("a well-formed submission answer did not parse: {e}"),
     }

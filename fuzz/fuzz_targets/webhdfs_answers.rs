@@ -20,16 +20,22 @@ const USER: &str = "hdfs-admin";
 /// The operations of the failed answers, one picked by the status.
 const OPS: [&str; 6] = ["GETFILESTATUS", "MKDIRS", "SETOWNER", "SETQUOTA", "MODIFYACLENTRIES", "DELETE"];
 
-/// Exception names with a kind of their own, and one without.
-const EXCEPTIONS: [&str; 8] = [
-    "FileNotFoundException",
-    "FileAlreadyExistsException",
-    "PathIsNotEmptyDirectoryException",
-    "AccessControlException",
-    "SafeModeException",
-    "StandbyException",
-    "UnsupportedOperationException",
-    "IllegalArgumentException",
+/// The exceptions with a kind of their own, as the backend documents them (any other is
+/// Transient from a 5xx, else Other); the last has none.
+const EXCEPTIONS: [(&str, Option<ErrorKind>); 13] = [
+    ("FileNotFoundException", Some(ErrorKind::NotFound)),
+    ("FileAlreadyExistsException", Some(ErrorKind::AlreadyExists)),
+    ("PathIsNotEmptyDirectoryException", Some(ErrorKind::NotEmpty)),
+    ("AccessControlException", Some(ErrorKind::Auth)),
+    ("AuthorizationException", Some(ErrorKind::Auth)),
+    ("SecurityException", Some(ErrorKind::Auth)),
+    ("RetriableException", Some(ErrorKind::Transient)),
+    ("SafeModeException", Some(ErrorKind::Transient)),
+    ("StandbyException", Some(ErrorKind::Transient)),
+    ("ObserverRetryOnActiveException", Some(ErrorKind::Transient)),
+    ("UnsupportedOperationException", Some(ErrorKind::Unsupported)),
+    ("IllegalArgumentException", None),
+    ("ParentNotDirectoryException", None),
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -118,20 +124,10 @@ fn any_failed_answer_maps_safely(status: u16, body: &str) {
     let _ = webhdfs::is_unknown_op(&e, op);
 }
 
-/// The kind a `RemoteException` of this name has, as the backend documents it.
+/// The kind a `RemoteException` of this name has, by [`EXCEPTIONS`].
 fn kind_of(exception: &str, status: u16) -> ErrorKind {
-    match exception {
-        "FileNotFoundException" => ErrorKind::NotFound,
-        "FileAlreadyExistsException" => ErrorKind::AlreadyExists,
-        "PathIsNotEmptyDirectoryException" => ErrorKind::NotEmpty,
-        "AccessControlException" | "AuthorizationException" | "SecurityException" => ErrorKind::Auth,
-        "RetriableException" | "SafeModeException" | "StandbyException" | "ObserverRetryOnActiveException" => {
-            ErrorKind::Transient
-        }
-        "UnsupportedOperationException" => ErrorKind::Unsupported,
-        _ if status >= 500 => ErrorKind::Transient,
-        _ => ErrorKind::Other,
-    }
+    let own = EXCEPTIONS.iter().find(|(name, _)| *name == exception).and_then(|(_, kind)| *kind);
+    own.unwrap_or(if status >= 500 { ErrorKind::Transient } else { ErrorKind::Other })
 }
 
 /// `text` in the fields of well-formed answers comes back exactly.
@@ -171,7 +167,7 @@ fn text_round_trips(status: u16, text: &str) {
         }
         Err(e) => panic!("a well-formed quota usage did not parse: {e}\n{quota}"),
     }
-    let known = EXCEPTIONS[usize::from(status) % EXCEPTIONS.len()];
+    let (known, _) = EXCEPTIONS[usize::from(status) % EXCEPTIONS.len()];
     for exception in [known, text] {
         for message in [json!(text), json!(null), json!("")] {
             remote_exception_round_trips(status, exception, message);

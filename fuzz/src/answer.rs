@@ -57,13 +57,29 @@ pub fn assert_bounded(what: &str, text: &str, own: usize) {
 }
 
 /// The kind a failed answer's HTTP status gives where the body names no failure of its own:
-/// what Flink and Spark errors always take, and WebHDFS's without a `RemoteException`.
-pub fn kind_of_status(status: u16, not_found: bool, conflict: bool) -> ErrorKind {
+/// what Flink and Spark errors always take (Flink's 404 and 409 have kinds of their own).
+pub fn kind_of_status(status: u16, own: &[(u16, ErrorKind)]) -> ErrorKind {
+    if let Some((_, kind)) = own.iter().find(|(s, _)| *s == status) {
+        return *kind;
+    }
     match status {
-        404 if not_found => ErrorKind::NotFound,
-        409 if conflict => ErrorKind::Conflict,
         401 | 403 => ErrorKind::Auth,
         s if s >= 500 => ErrorKind::Transient,
         _ => ErrorKind::Other,
     }
+}
+
+/// Checks the error of a failed answer whose kind comes from its status alone (Flink's,
+/// Spark's): `HTTP <status>` as its code and first words, the status's kind, and what
+/// [`check_error`] checks.
+pub fn check_status_error(e: &BackendError, service: &str, op: &str, status: u16, kind: ErrorKind) {
+    check_error(e, service, op, &format!("HTTP {status}: "));
+    assert_eq!(e.kind, kind, "a failed answer of HTTP {status} is not a {kind:?}: {e:?}");
+    assert_eq!(e.code, Some(format!("HTTP {status}")), "{e:?}");
+}
+
+/// Checks a summary of a server's text (a trace, a message): one line, and bounded.
+pub fn check_summary(s: &str) {
+    assert!(!s.contains('\n'), "a summary of more than one line: {s:?}");
+    assert_bounded("a summary", s, 0);
 }
