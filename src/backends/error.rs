@@ -1,8 +1,57 @@
-//! One error type for every backend and the one place that turns it into a diagnostic: both
-//! live in [`backend_wire::error`] (the answer parsers there make them too) and are re-exported
-//! here. What stays is the AWS SDK's errors turned into it.
+//! One error type for every backend (in [`backend_wire::error`], where the answer parsers make
+//! it too; re-exported here), the one place that turns it into a diagnostic ([`Diagnose`]), and
+//! the AWS SDK's errors turned into it.
 
 pub use backend_wire::error::{BackendError, ErrorKind};
+use tfplugin::framework::{AttrPath, Diagnostic};
+
+/// Turns a [`BackendError`] into the diagnostic Terraform shows: the summary names what was
+/// being worked on, the detail gives the backend's words and what to do next.
+pub trait Diagnose {
+    /// The diagnostic for this error while working on `what` (like `bucket "acme-sales-orders"`).
+    fn diagnostic(&self, what: &str) -> Diagnostic;
+    /// The same, at an attribute.
+    fn attr_diagnostic(&self, path: AttrPath, what: &str) -> Diagnostic;
+}
+
+impl Diagnose for BackendError {
+    fn diagnostic(&self, what: &str) -> Diagnostic {
+        Diagnostic::error(summary(self, what), detail(self, what))
+    }
+
+    fn attr_diagnostic(&self, path: AttrPath, what: &str) -> Diagnostic {
+        Diagnostic::attr_error(path, summary(self, what), detail(self, what))
+    }
+}
+
+fn summary(e: &BackendError, what: &str) -> String {
+    match e.kind {
+        ErrorKind::AlreadyExists => format!("{what} already exists"),
+        ErrorKind::NotFound => format!("{what} was not found"),
+        ErrorKind::Unsupported => format!("{} does not support {}", e.service, e.operation),
+        ErrorKind::Cancelled => format!("Stopped while working on {what}"),
+        _ => format!("{} {} failed for {what}", e.service, e.operation),
+    }
+}
+
+fn detail(e: &BackendError, what: &str) -> String {
+    let code = e.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+    let hint = match e.kind {
+        ErrorKind::AlreadyExists => format!(
+            "The provider never adopts or overwrites existing objects. If {what} should be managed by this \
+             configuration, bring it under management with `terraform import` (or an import block); \
+             otherwise choose another name."
+        ),
+        ErrorKind::Conflict => "Another writer changed the same object at the same time. Run the apply again.".into(),
+        ErrorKind::Transient => "The backend was unavailable or throttled and retries ran out within the provider's timeout. Check the backend and run the apply again.".into(),
+        ErrorKind::Auth => "Check the provider's credentials (aws access_key/secret_key/profile, kafka sasl_username/sasl_password) and their permissions.".into(),
+        ErrorKind::Unsupported => "The backend in use does not implement this API. Use a backend that does, or avoid the change that needs it.".into(),
+        ErrorKind::Cancelled => "Terraform asked the provider to stop. Run the apply again to finish; state records what was made.".into(),
+        ErrorKind::NotEmpty => "Empty it first, or set force_destroy = true where the resource offers it.".into(),
+        _ => "Check the backend's message above and the provider's configuration, then run the apply again.".into(),
+    };
+    format!("{} {}{code}: {}\n\n{hint}", e.service, e.operation, e.message)
+}
 
 /// The text of the first `<name>` element in an XML error body (CDATA unwrapped).
 fn xml_field(body: &str, name: &str) -> Option<String> {
@@ -92,5 +141,15 @@ mod tests {
         assert_eq!(xml_field(body, "Message").as_deref(), Some("User: x is not authorized"));
         assert_eq!(xml_field("<Code></Code>", "Code"), None);
         assert_eq!(xml_field("garbage", "Code"), None);
+    }
+
+    #[test]
+    fn already_exists_suggests_import() {
+        let e = BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "taken")
+            .with_code("BucketAlreadyOwnedByYou");
+        let d = e.diagnostic("bucket \"acme-sales-orders\"");
+        assert_eq!(d.summary, "bucket \"acme-sales-orders\" already exists");
+        assert!(d.detail.contains("terraform import"));
+        assert!(d.detail.contains("BucketAlreadyOwnedByYou"));
     }
 }

@@ -1,8 +1,7 @@
-//! One error type for every backend, and the one place that turns it into a diagnostic.
+//! One error type for every backend: which service and call failed, of what kind, and what the
+//! server said. (The provider turns it into a Terraform diagnostic, in `backends::error`.)
 
 use std::fmt;
-
-use tfplugin::framework::{AttrPath, Diagnostic};
 
 /// What kind of failure, as far as resources need to tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,45 +58,6 @@ impl BackendError {
     pub fn is(&self, kind: ErrorKind) -> bool {
         self.kind == kind
     }
-
-    /// The diagnostic for this error while working on `what` (like `bucket "acme-sales-orders"`).
-    pub fn diagnostic(&self, what: &str) -> Diagnostic {
-        Diagnostic::error(self.summary(what), self.detail(what))
-    }
-
-    /// The same, at an attribute.
-    pub fn attr_diagnostic(&self, path: AttrPath, what: &str) -> Diagnostic {
-        Diagnostic::attr_error(path, self.summary(what), self.detail(what))
-    }
-
-    fn summary(&self, what: &str) -> String {
-        match self.kind {
-            ErrorKind::AlreadyExists => format!("{what} already exists"),
-            ErrorKind::NotFound => format!("{what} was not found"),
-            ErrorKind::Unsupported => format!("{} does not support {}", self.service, self.operation),
-            ErrorKind::Cancelled => format!("Stopped while working on {what}"),
-            _ => format!("{} {} failed for {what}", self.service, self.operation),
-        }
-    }
-
-    fn detail(&self, what: &str) -> String {
-        let code = self.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-        let hint = match self.kind {
-            ErrorKind::AlreadyExists => format!(
-                "The provider never adopts or overwrites existing objects. If {what} should be managed by this \
-                 configuration, bring it under management with `terraform import` (or an import block); \
-                 otherwise choose another name."
-            ),
-            ErrorKind::Conflict => "Another writer changed the same object at the same time. Run the apply again.".into(),
-            ErrorKind::Transient => "The backend was unavailable or throttled and retries ran out within the provider's timeout. Check the backend and run the apply again.".into(),
-            ErrorKind::Auth => "Check the provider's credentials (aws access_key/secret_key/profile, kafka sasl_username/sasl_password) and their permissions.".into(),
-            ErrorKind::Unsupported => "The backend in use does not implement this API. Use a backend that does, or avoid the change that needs it.".into(),
-            ErrorKind::Cancelled => "Terraform asked the provider to stop. Run the apply again to finish; state records what was made.".into(),
-            ErrorKind::NotEmpty => "Empty it first, or set force_destroy = true where the resource offers it.".into(),
-            _ => "Check the backend's message above and the provider's configuration, then run the apply again.".into(),
-        };
-        format!("{} {}{code}: {}\n\n{hint}", self.service, self.operation, self.message)
-    }
 }
 
 impl fmt::Display for BackendError {
@@ -111,18 +71,3 @@ impl fmt::Display for BackendError {
 }
 
 impl std::error::Error for BackendError {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn already_exists_suggests_import() {
-        let e = BackendError::new(ErrorKind::AlreadyExists, "S3", "CreateBucket", "taken")
-            .with_code("BucketAlreadyOwnedByYou");
-        let d = e.diagnostic("bucket \"acme-sales-orders\"");
-        assert_eq!(d.summary, "bucket \"acme-sales-orders\" already exists");
-        assert!(d.detail.contains("terraform import"));
-        assert!(d.detail.contains("BucketAlreadyOwnedByYou"));
-    }
-}

@@ -4,7 +4,8 @@
 //! CQL statements the Cassandra backend sends ([`cql`]), built with one quoting rule each for
 //! identifiers and literals.
 //!
-//! Everything here is a pure function of its input: no I/O, no async, no HTTP client or driver.
+//! Everything here is a pure function of its input: no I/O, no async, no HTTP client, driver or
+//! plugin framework (the provider turns a [`BackendError`] into a Terraform diagnostic).
 //! That keeps the crate cheap to build, so the fuzz targets in `fuzz/` (one per parser family,
 //! and the CQL quoting round trip) build it in about a minute instead of compiling the whole
 //! provider, and it lets a reviewer check every parser against a server's answer without a

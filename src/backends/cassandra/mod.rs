@@ -3,6 +3,7 @@
 //! text comes from [`crate::cql`]; keyspace metadata is read from `system_schema`, roles and
 //! permissions with `LIST ROLES` and `LIST ALL PERMISSIONS`.
 
+use super::error::Diagnose;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
