@@ -3,7 +3,6 @@
 //! text comes from [`crate::cql`]; keyspace metadata is read from `system_schema`, roles and
 //! permissions with `LIST ROLES` and `LIST ALL PERMISSIONS`.
 
-use super::error::Diagnose;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -542,6 +541,7 @@ impl Database for CassandraDatabase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backends::Diagnose;
 
     fn row(cols: &[(&str, CqlValue)]) -> BTreeMap<String, CqlValue> {
         cols.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
