@@ -21,7 +21,7 @@ test:
 
 unit:
 	$(CARGO) test --workspace --lib --bins
-	$(CARGO) test -p tfplugin --doc
+	$(CARGO) test -p tfplugin -p backend-wire --doc
 
 acceptance:
 	bash scripts/test.sh --acceptance-only
@@ -60,7 +60,7 @@ install:
 release:
 	bash scripts/release.sh $(if $(OUT),--out "$(OUT)")
 
-## Fuzz the decoders of Terraform's values, 300 s per target (`bash scripts/fuzz.sh SECONDS` for other lengths).
+## Fuzz the decoders of Terraform's values, the parsers of the backends' answers and the CQL quoting, 300 s per target (`bash scripts/fuzz.sh SECONDS` for other lengths).
 fuzz:
 	bash scripts/fuzz.sh 300
 

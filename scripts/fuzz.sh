@@ -2,7 +2,7 @@
 # `make fuzz`: builds the fuzz targets in fuzz/ and runs each in turn, printing executions and
 # crashes per target.
 #   scripts/fuzz.sh [SECONDS]   each target for SECONDS (default 60)
-#   scripts/fuzz.sh --smoke     each target for a few seconds, for `make test`
+#   scripts/fuzz.sh --smoke     each target for a few seconds, for `make test` (6 targets: ~40 s)
 #   FUZZ_TARGETS="decode_json"  only these targets
 #
 # Stable Rust is enough: libFuzzer comes from the libfuzzer-sys crate (built with the C++
@@ -11,12 +11,18 @@
 # C code would go unseen, but the targets run safe Rust only: panics, aborts, stack overflows,
 # hangs (-timeout) and memory blow-ups (-rss_limit_mb) are what they catch.
 #
+# The targets: the DynamicValue decoders (decode_msgpack, decode_json), every parser of a
+# backend's answers (webhdfs_answers, flink_answers, spark_answers) and the CQL quoting rules
+# (cql_quoting). Each asserts properties (round trips, bounded messages, errors naming their
+# call), so a crash is a broken property as well as a panic.
+#
 # Builds go to $FUZZ_TARGET_DIR, by default ${CARGO_TARGET_DIR:-target}/fuzz (`make test` points
-# it at the tools cache, outside the repo, so that the cold build, ~50 s on 2 cores (the targets
-# build the tfplugin framework and codec only), is reused by later runs and fresh clones). New inputs the fuzzer finds go to the
+# it at the tools cache, outside the repo, so that the cold build, about a minute on 2 cores
+# (the targets build the tfplugin framework and codec and crates/backend-wire only, never the
+# provider), is reused by later runs and fresh clones). New inputs the fuzzer finds go to the
 # corpus there, kept so that runs build on each other (it only grows: delete it to start
-# over); the committed seeds in fuzz/corpus/<target>/, real requests from Terraform, are only
-# read.
+# over); the committed seeds in fuzz/corpus/<target>/ (real requests from Terraform, real
+# answers of the stack's servers, hostile names) are only read.
 # Runs sharing a build dir take turns (a lock there).
 # A crash is saved in fuzz/artifacts/<target>/; replay it with
 #   <build dir>/<host triple>/release/<target> fuzz/artifacts/<target>/crash-...
@@ -52,7 +58,7 @@ coverage="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-l
 coverage+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table"
 coverage+=" -Cllvm-args=-sanitizer-coverage-trace-compares"
 start=$SECONDS
-echo "fuzz.sh: building the fuzz targets in $target_dir (cold: the tfplugin framework and codec, a few minutes)"
+echo "fuzz.sh: building the fuzz targets in $target_dir (cold: the tfplugin framework and codec and backend-wire, about a minute)"
 RUSTFLAGS="${RUSTFLAGS:-} $coverage" cargo build --locked --manifest-path fuzz/Cargo.toml --release \
     --target "$host" --target-dir "$target_dir" --bins ||
     fail "building the fuzz targets (fuzz/Cargo.toml) failed; see the cargo output above"

@@ -54,14 +54,16 @@ cargo build --workspace --all-targets
 stage "cargo build --workspace"
 
 if ! $only_acceptance; then
-    # Every crate's unit tests, and the framework's doc example (a one-resource provider).
+    # Every crate's unit tests, and the doc examples (the framework's one-resource provider,
+    # backend-wire's overview).
     cargo test --workspace --lib --bins
-    cargo test -p tfplugin --doc
+    cargo test -p tfplugin -p backend-wire --doc
     stage "unit tests"
     # The committed registry docs must match the schema, and every example must be valid.
     python3 scripts/docs.py check --provider-dir "${CARGO_TARGET_DIR:-target}/debug"
     stage "registry docs check"
-    # Fuzz smoke (issue 5): each decoder target for a few seconds (`make fuzz` runs longer).
+    # Fuzz smoke (issue 5): each fuzz target (the decoders, the backends' answer parsers, the
+    # CQL quoting) for a few seconds (`make fuzz` runs longer).
     # Its build lives in the tools cache, outside the repo, so later runs and fresh clones on
     # this machine reuse it.
     fuzz_dir="${FUZZ_TARGET_DIR:-${DATAMESH_TOOLS_DIR:-$HOME/.cache/terraform-provider-datamesh}/fuzz-target}"

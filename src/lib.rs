@@ -13,7 +13,7 @@
 pub mod acl;
 pub mod actions;
 pub mod backends;
-pub mod cql;
+pub use backend_wire::cql;
 pub mod data_sources;
 pub mod ephemeral;
 pub mod functions;

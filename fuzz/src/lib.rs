@@ -1,15 +1,19 @@
-//! What the fuzz targets share: every type the provider decodes Terraform's values as, and the
-//! framework code a decoded value reaches next.
+//! What the fuzz targets share. The decoder targets (`decode_msgpack`, `decode_json`) share this
+//! module's own code: every type the provider decodes Terraform's values as, and the framework
+//! code a decoded value reaches next. The targets of the backends' answer parsers share
+//! [`answer`]; the CQL quoting target (`cql_quoting`) stands alone.
 //!
-//! A target hands its input to [`exercise`] with one decoder (msgpack or JSON). The input is
-//! what Terraform would send as one `DynamicValue`, so the seed corpus is real requests as
-//! captured (`TFPLUGIN_CAPTURE_DIR`, see `crates/tfplugin/src/protocol/convert.rs`); which schema
-//! a value belongs to is not in the bytes, so every input is decoded as each of them. The types
-//! and the resource schemas come from `surfaces.json`, a snapshot of the provider's schemas (a
-//! unit test of the provider keeps it current), so the targets build against the `tfplugin`
+//! A decoder target hands its input to [`exercise`] with one decoder (msgpack or JSON). The
+//! input is what Terraform would send as one `DynamicValue`, so the seed corpus is real requests
+//! as captured (`TFPLUGIN_CAPTURE_DIR`, see `crates/tfplugin/src/protocol/convert.rs`); which
+//! schema a value belongs to is not in the bytes, so every input is decoded as each of them. The
+//! types and the resource schemas come from `surfaces.json`, a snapshot of the provider's schemas
+//! (a unit test of the provider keeps it current), so the targets build against the `tfplugin`
 //! framework alone. Beyond "never panic", a decoded value must encode again and decode to itself
 //! (the server re-encodes what it decodes), and planning an unchanged value must replace nothing
 //! but unknowns.
+
+pub mod answer;
 
 use std::sync::OnceLock;
 

@@ -2,6 +2,7 @@
 //! Flink pipeline's running job, streaming progress to Terraform. Terraform's state is not
 //! touched; the pipeline's catalog record notes the run.
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::error::BackendError;
 use crate::provider::config::Secret;
+pub use backend_wire::cql::Permission;
 
 /// A keyspace as read back from the schema metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,28 +26,6 @@ pub struct KeyspaceInfo {
 pub struct RoleInfo {
     /// Whether it may log in.
     pub login: bool,
-}
-
-/// A permission on a keyspace, as CQL names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Permission {
-    /// `ALL PERMISSIONS`.
-    All,
-    /// `SELECT`.
-    Select,
-    /// `MODIFY`.
-    Modify,
-}
-
-impl Permission {
-    /// The permission as CQL writes it after GRANT.
-    pub fn cql(self) -> &'static str {
-        match self {
-            Permission::All => "ALL PERMISSIONS",
-            Permission::Select => "SELECT",
-            Permission::Modify => "MODIFY",
-        }
-    }
 }
 
 /// A Cassandra cluster, as the provider's role sees it.

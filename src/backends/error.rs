@@ -1,128 +1,57 @@
-//! One error type for every backend, and the one place that turns it into a diagnostic.
+//! One error type for every backend (in [`backend_wire::error`], where the answer parsers make
+//! it too; re-exported here), the one place that turns it into a diagnostic ([`Diagnose`]), and
+//! the AWS SDK's errors turned into it.
 
-use std::fmt;
-
+pub use backend_wire::error::{BackendError, ErrorKind};
 use tfplugin::framework::{AttrPath, Diagnostic};
 
-/// What kind of failure, as far as resources need to tell them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The thing does not exist.
-    NotFound,
-    /// The thing already exists.
-    AlreadyExists,
-    /// A conditional write lost a race (precondition failed).
-    Conflict,
-    /// The thing still has contents or dependents.
-    NotEmpty,
-    /// The backend does not implement what was asked.
-    Unsupported,
-    /// Worth retrying: throttling, 5xx, broker not available, timeouts.
-    Transient,
-    /// Credentials missing, wrong or not allowed.
-    Auth,
-    /// The provider was asked to stop.
-    Cancelled,
-    /// Anything else.
-    Other,
-}
-
-/// A failed backend call: which service and operation, the backend's own code, and its message.
-#[derive(Debug, Clone)]
-pub struct BackendError {
-    /// The kind of failure.
-    pub kind: ErrorKind,
-    /// `S3`, `IAM`, `STS` or `Kafka`.
-    pub service: &'static str,
-    /// The operation, like `CreateBucket`.
-    pub operation: &'static str,
-    /// The backend's error code or name, like `BucketAlreadyExists` or `TOPIC_ALREADY_EXISTS`.
-    pub code: Option<String>,
-    /// The backend's message.
-    pub message: String,
-    /// An earlier attempt of the same call failed without a usable answer (timed out, lost its
-    /// connection): it may have done its work, so `AlreadyExists` can mean "made by that attempt".
-    pub after_unanswered_attempt: bool,
-}
-
-impl BackendError {
-    /// A new error.
-    pub fn new(kind: ErrorKind, service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
-        Self { kind, service, operation, code: None, message: message.into(), after_unanswered_attempt: false }
-    }
-    /// With the backend's error code.
-    pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
-    /// Whether it is of this kind.
-    pub fn is(&self, kind: ErrorKind) -> bool {
-        self.kind == kind
-    }
-
-    /// Whether a write that failed this way may still have done its work: its last attempt got
-    /// no usable answer (retries ran out on a transient error), or it was stopped after one
-    /// that did not. A create that fails so must be recorded, tainted, or what it made would be
-    /// an orphan that the next apply meets as "already exists".
-    pub fn outcome_unknown(&self) -> bool {
-        match self.kind {
-            ErrorKind::Transient => true,
-            ErrorKind::Cancelled => self.after_unanswered_attempt,
-            _ => false,
-        }
-    }
-
+/// Turns a [`BackendError`] into the diagnostic Terraform shows: the summary names what was
+/// being worked on, the detail gives the backend's words and what to do next.
+pub trait Diagnose {
     /// The diagnostic for this error while working on `what` (like `bucket "acme-sales-orders"`).
-    pub fn diagnostic(&self, what: &str) -> Diagnostic {
-        Diagnostic::error(self.summary(what), self.detail(what))
-    }
-
+    fn diagnostic(&self, what: &str) -> Diagnostic;
     /// The same, at an attribute.
-    pub fn attr_diagnostic(&self, path: AttrPath, what: &str) -> Diagnostic {
-        Diagnostic::attr_error(path, self.summary(what), self.detail(what))
+    fn attr_diagnostic(&self, path: AttrPath, what: &str) -> Diagnostic;
+}
+
+impl Diagnose for BackendError {
+    fn diagnostic(&self, what: &str) -> Diagnostic {
+        Diagnostic::error(summary(self, what), detail(self, what))
     }
 
-    fn summary(&self, what: &str) -> String {
-        match self.kind {
-            ErrorKind::AlreadyExists => format!("{what} already exists"),
-            ErrorKind::NotFound => format!("{what} was not found"),
-            ErrorKind::Unsupported => format!("{} does not support {}", self.service, self.operation),
-            ErrorKind::Cancelled => format!("Stopped while working on {what}"),
-            _ => format!("{} {} failed for {what}", self.service, self.operation),
-        }
-    }
-
-    fn detail(&self, what: &str) -> String {
-        let code = self.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-        let hint = match self.kind {
-            ErrorKind::AlreadyExists => format!(
-                "The provider never adopts or overwrites existing objects. If {what} should be managed by this \
-                 configuration, bring it under management with `terraform import` (or an import block); \
-                 otherwise choose another name."
-            ),
-            ErrorKind::Conflict => "Another writer changed the same object at the same time. Run the apply again.".into(),
-            ErrorKind::Transient => "The backend was unavailable or throttled and retries ran out within the provider's timeout. Check the backend and run the apply again.".into(),
-            ErrorKind::Auth => "Check the provider's credentials (aws access_key/secret_key/profile, kafka sasl_username/sasl_password) and their permissions.".into(),
-            ErrorKind::Unsupported => "The backend in use does not implement this API. Use a backend that does, or avoid the change that needs it.".into(),
-            ErrorKind::Cancelled => "Terraform asked the provider to stop. Run the apply again to finish; state records what was made.".into(),
-            ErrorKind::NotEmpty => "Empty it first, or set force_destroy = true where the resource offers it.".into(),
-            _ => "Check the backend's message above and the provider's configuration, then run the apply again.".into(),
-        };
-        format!("{} {}{code}: {}\n\n{hint}", self.service, self.operation, self.message)
+    fn attr_diagnostic(&self, path: AttrPath, what: &str) -> Diagnostic {
+        Diagnostic::attr_error(path, summary(self, what), detail(self, what))
     }
 }
 
-impl fmt::Display for BackendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.service, self.operation)?;
-        if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
-        }
-        write!(f, ": {}", self.message)
+fn summary(e: &BackendError, what: &str) -> String {
+    match e.kind {
+        ErrorKind::AlreadyExists => format!("{what} already exists"),
+        ErrorKind::NotFound => format!("{what} was not found"),
+        ErrorKind::Unsupported => format!("{} does not support {}", e.service, e.operation),
+        ErrorKind::Cancelled => format!("Stopped while working on {what}"),
+        _ => format!("{} {} failed for {what}", e.service, e.operation),
     }
 }
 
-impl std::error::Error for BackendError {}
+fn detail(e: &BackendError, what: &str) -> String {
+    let code = e.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+    let hint = match e.kind {
+        ErrorKind::AlreadyExists => format!(
+            "The provider never adopts or overwrites existing objects. If {what} should be managed by this \
+             configuration, bring it under management with `terraform import` (or an import block); \
+             otherwise choose another name."
+        ),
+        ErrorKind::Conflict => "Another writer changed the same object at the same time. Run the apply again.".into(),
+        ErrorKind::Transient => "The backend was unavailable or throttled and retries ran out within the provider's timeout. Check the backend and run the apply again.".into(),
+        ErrorKind::Auth => "Check the provider's credentials (aws access_key/secret_key/profile, kafka sasl_username/sasl_password) and their permissions.".into(),
+        ErrorKind::Unsupported => "The backend in use does not implement this API. Use a backend that does, or avoid the change that needs it.".into(),
+        ErrorKind::Cancelled => "Terraform asked the provider to stop. Run the apply again to finish; state records what was made.".into(),
+        ErrorKind::NotEmpty => "Empty it first, or set force_destroy = true where the resource offers it.".into(),
+        _ => "Check the backend's message above and the provider's configuration, then run the apply again.".into(),
+    };
+    format!("{} {}{code}: {}\n\n{hint}", e.service, e.operation, e.message)
+}
 
 /// The text of the first `<name>` element in an XML error body (CDATA unwrapped).
 fn xml_field(body: &str, name: &str) -> Option<String> {
@@ -212,19 +141,6 @@ mod tests {
         assert_eq!(xml_field(body, "Message").as_deref(), Some("User: x is not authorized"));
         assert_eq!(xml_field("<Code></Code>", "Code"), None);
         assert_eq!(xml_field("garbage", "Code"), None);
-    }
-
-    #[test]
-    fn a_write_whose_answer_never_came_has_an_unknown_outcome() {
-        let e = |kind| BackendError::new(kind, "Kafka", "CreateTopics", "x");
-        assert!(e(ErrorKind::Transient).outcome_unknown(), "retries ran out without an answer");
-        assert!(!e(ErrorKind::Cancelled).outcome_unknown(), "stopped before any attempt");
-        let mut stopped = e(ErrorKind::Cancelled);
-        stopped.after_unanswered_attempt = true;
-        assert!(stopped.outcome_unknown(), "stopped after an unanswered attempt");
-        for answered in [ErrorKind::AlreadyExists, ErrorKind::Auth, ErrorKind::Other, ErrorKind::Unsupported] {
-            assert!(!e(answered).outcome_unknown(), "{answered:?}: the backend said no");
-        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod webhdfs;
 
 pub use catalog::Catalog;
 pub use database::Database;
-pub use error::{BackendError, ErrorKind};
+pub use error::{BackendError, Diagnose, ErrorKind};
 pub use hdfs::Hdfs;
 pub use iam::Iam;
 pub use processing::Processing;

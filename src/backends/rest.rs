@@ -1,6 +1,7 @@
 //! What the backends reached over HTTP share (WebHDFS, Flink's JobManager, Spark's REST
 //! submission server): the check of a configured base URL, the `reqwest` client, how a call
-//! that got no whole answer is judged, and when a failed call may be sent again.
+//! that got no whole answer is judged, and when a failed call may be sent again. What their
+//! answers say is parsed by `backend_wire` (`body`, `webhdfs`, `flink`, `spark`).
 
 use std::time::Duration;
 
@@ -58,40 +59,6 @@ pub(crate) fn cause_chain(e: &reqwest::Error) -> String {
         source = s.source();
     }
     cause
-}
-
-/// Parses a successful answer of `op` from `service`; `server` says whose answer it is in the
-/// error ("the JobManager's").
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(
-    service: &'static str,
-    op: &'static str,
-    server: &str,
-    body: &str,
-) -> Result<T, BackendError> {
-    serde_json::from_str(body).map_err(|e| {
-        BackendError::new(
-            ErrorKind::Other,
-            service,
-            op,
-            format!("{server} answer is not what {op} returns ({e}): {}", excerpt(body)),
-        )
-    })
-}
-
-/// At most `max` characters of `text`, with `...` when it was cut.
-pub(crate) fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text.to_string(),
-    }
-}
-
-/// The start of an answer's body (200 characters at most), for an error message.
-pub(crate) fn excerpt(body: &str) -> String {
-    match body.trim() {
-        "" => "(empty body)".into(),
-        body => clip(body, 200),
-    }
 }
 
 /// Whether the request of a call that got no whole answer provably never left (no connection
@@ -164,14 +131,6 @@ pub(crate) async fn scripted(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_texts_are_cut_at_a_character_boundary() {
-        assert_eq!(clip("äöü", 2), "äö...");
-        assert_eq!(clip("abc", 3), "abc");
-        assert_eq!(excerpt("  \n"), "(empty body)");
-        assert_eq!(excerpt(&"x".repeat(250)).len(), 203);
-    }
 
     #[test]
     fn a_base_url_is_http_with_a_host_and_nothing_after_the_path() {

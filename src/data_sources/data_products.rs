@@ -1,6 +1,7 @@
 //! `datamesh_data_products`: discovery. Lists the catalog's descriptors (paginated
 //! ListObjectsV2), reads them concurrently with a bound, and filters them.
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -3,6 +3,7 @@
 //! pipeline records that write it. The document is built by a pure function, [`document`], so
 //! what it says is unit-tested without a server.
 
+use crate::backends::Diagnose;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value as Json};
 

@@ -2,6 +2,7 @@
 //! resource's own `read`) and `datamesh_lineage` (what feeds a product and what it feeds, from
 //! the catalog's pipeline records).
 
+use crate::backends::Diagnose;
 use async_trait::async_trait;
 
 use super::lookups::read_through;

@@ -1,6 +1,7 @@
 //! `datamesh_consumer_credentials`: short-lived credentials of a domain's role, from STS, for
 //! reading what the domain was granted — without a secret ever reaching state or plan.
 
+use crate::backends::Diagnose;
 use async_trait::async_trait;
 
 use crate::naming;

@@ -2,6 +2,7 @@
 //! resource's identity, and its full state when Terraform asks (so `-generate-config-out`
 //! writes configuration that imports with no diff).
 
+use crate::backends::Diagnose;
 use std::sync::Arc;
 
 use async_trait::async_trait;

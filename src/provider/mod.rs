@@ -5,6 +5,7 @@
 pub mod config;
 pub mod settings;
 
+use crate::backends::Diagnose;
 use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;

@@ -2,6 +2,7 @@
 //! inline policy on the consumer's role, its own Kafka ACL bindings, and its catalog record:
 //! grants never edit a shared document.
 
+use crate::backends::Diagnose;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,7 @@
 //! Helpers every resource file shares: tag merging, plan-time look-ups of known values, and
 //! turning backend results into diagnostics.
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use crate::backends::BackendError;

@@ -3,6 +3,7 @@
 //! directory with `hdfs {}`, a Cassandra keyspace with `cassandra {}`; the owner policy on the
 //! domain's role, and the catalog descriptor listing the ports.
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -2,6 +2,7 @@
 //! tags) and a catalog entry; on Kafka its ACLs, SCRAM credential and client quota; with
 //! Cassandra configured its role, with HDFS its home directory.
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

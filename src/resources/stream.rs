@@ -3,6 +3,7 @@
 
 mod moved;
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -17,7 +17,7 @@ use scylla::client::session_builder::SessionBuilder;
 use scylla::errors::{DbError, ExecutionError, RequestAttemptError};
 use terraform_provider_datamesh::backends::cassandra::CassandraDatabase;
 use terraform_provider_datamesh::backends::database::{Database, Permission};
-use terraform_provider_datamesh::backends::error::ErrorKind;
+use terraform_provider_datamesh::backends::error::{Diagnose, ErrorKind};
 use terraform_provider_datamesh::provider::config::Secret;
 use terraform_provider_datamesh::provider::settings::cassandra::CassandraSettings;
 use tokio_util::sync::CancellationToken;

@@ -491,13 +491,13 @@ impl Database for CassandraDatabase {
 
     async fn create_role(&self, name: &str, password: Option<&Secret>) -> Result<(), BackendError> {
         const OP: &str = "CREATE ROLE";
-        let stmt = cql::create_role(name, password).map_err(|e| refused(OP, e))?;
+        let stmt = cql::create_role(name, password.map(|p| p.0.as_str())).map_err(|e| refused(OP, e))?;
         self.execute(OP, &role_what(name), &stmt).await.map(drop)
     }
 
     async fn alter_role(&self, name: &str, password: Option<&Secret>) -> Result<(), BackendError> {
         const OP: &str = "ALTER ROLE";
-        let stmt = cql::alter_role(name, password).map_err(|e| refused(OP, e))?;
+        let stmt = cql::alter_role(name, password.map(|p| p.0.as_str())).map_err(|e| refused(OP, e))?;
         self.execute(OP, &role_what(name), &stmt).await.map(drop)
     }
 
@@ -541,6 +541,7 @@ impl Database for CassandraDatabase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backends::Diagnose;
 
     fn row(cols: &[(&str, CqlValue)]) -> BTreeMap<String, CqlValue> {
         cols.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
@@ -660,7 +661,7 @@ mod tests {
     #[test]
     fn a_failed_statement_never_shows_its_password() {
         let pw = "hunter2'; --";
-        let stmt = cql::alter_role("sales", Some(&Secret(pw.into()))).unwrap();
+        let stmt = cql::alter_role("sales", Some(pw)).unwrap();
         let db = |db: DbError, m: String| ExecutionError::LastAttemptError(RequestAttemptError::DbError(db, m));
         let echoes = [
             db(DbError::Invalid, format!("bad value {pw} in {}", stmt.cql())),

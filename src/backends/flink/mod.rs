@@ -13,15 +13,16 @@
 //! with the first request's operation, so they are retried like reads; so is cancel, which is
 //! idempotent. The request bodies (they hold the job's config, secrets included) are never
 //! logged; debug tracing names the method and URL only. URLs are built from what `url`
-//! checked; answers are parsed by `answers`.
+//! checked; answers are parsed by `backend_wire::flink` (here
+//! `answers`).
 
-mod answers;
 mod url;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use backend_wire::flink as answers;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, Method};
 use serde_json::{json, Map, Value};

@@ -11,13 +11,13 @@
 //! timeout, a 5xx). A submission starts a driver, so it is sent again only when it provably
 //! never left (the connection could not be made), never after a timeout or a lost answer. The
 //! request bodies (they hold the job's config, secrets included) are never logged; debug
-//! tracing names the method and URL only. Answers are parsed by `answers`.
-
-mod answers;
+//! tracing names the method and URL only. Answers are parsed by `backend_wire::spark`
+//! (here `answers`).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use backend_wire::spark as answers;
 use reqwest::{Client, Method};
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;

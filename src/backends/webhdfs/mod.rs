@@ -6,14 +6,14 @@
 //! the failure is transient: no connection, a timeout, a 5xx, or a NameNode in safe mode, in
 //! standby or asking to be asked again. Every call is idempotent, so a retry after an attempt
 //! that did its work but lost its answer does no harm. URLs are built by `url` alone; answers
-//! are parsed by `answers`.
+//! are parsed by `backend_wire::webhdfs` (here `answers`).
 
-mod answers;
 mod url;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use backend_wire::webhdfs as answers;
 use reqwest::{Client, Method};
 use tokio_util::sync::CancellationToken;
 

@@ -1,6 +1,7 @@
 //! Cassandra: a domain's role `<domain>` (LOGIN with its `password_wo`), a product's keyspace
 //! with `ALL PERMISSIONS` for its domain's role, and a grant's `SELECT` (and `MODIFY`) on it.
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

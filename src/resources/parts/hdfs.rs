@@ -2,6 +2,7 @@
 //! group, mode `0750`, quotas), and a grant's ACL entries on that directory and everything
 //! under it.
 
+use crate::backends::Diagnose;
 use serde::{Deserialize, Serialize};
 
 use crate::backends::{BackendError, ErrorKind, Hdfs};

@@ -12,6 +12,7 @@
 
 pub(crate) mod run;
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -1,6 +1,7 @@
 //! Running a pipeline's job: the jar, the submission, waiting for the engine's state, and the
 //! catalog's lineage record. Shared by the resource and the `datamesh_run_pipeline` action.
 
+use crate::backends::Diagnose;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! What the master's REST submission server answers, parsed at the edge. Every answer is JSON
+//! What a Spark standalone master's REST submission server answers, parsed at the edge. Every answer is JSON
 //! with `success` and often a `message` (a Java stack trace where something threw, of which
 //! [`summary`] keeps the sentences); a refused request is an `ErrorResponse` with a 4xx.
 //! Nothing here panics on what a server sends; a body of the wrong shape is an error naming
@@ -7,20 +7,24 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::backends::error::{BackendError, ErrorKind};
-use crate::backends::processing::JobStatus;
-use crate::backends::rest::{self, excerpt};
+use crate::body::{self, excerpt};
+use crate::error::{BackendError, ErrorKind};
+use crate::processing::JobStatus;
 
 /// The service name every error of this backend carries.
-pub(super) const SERVICE: &str = "Spark";
+pub const SERVICE: &str = "Spark";
 
 /// The longest message kept from a server's text.
-const MAX_MESSAGE: usize = 1000;
+pub const MAX_MESSAGE: usize = body::MAX_SERVER_TEXT;
+
+/// The most characters of a worker's ID or address a message keeps (they are short; a server
+/// that sends otherwise does not get to fill the message).
+const MAX_NAME: usize = 200;
 
 /// `CreateSubmissionResponse`: `{"success": true, "submissionId": "driver-...", "message": ...}`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct CreateAnswer {
+pub struct CreateAnswer {
     #[serde(default)]
     success: bool,
     #[serde(default)]
@@ -31,7 +35,7 @@ pub(super) struct CreateAnswer {
 
 impl CreateAnswer {
     /// The driver's submission ID, or why the submission was refused.
-    pub(super) fn submission(self) -> Result<String, String> {
+    pub fn submission(self) -> Result<String, String> {
         match (self.success, self.submission_id) {
             (true, Some(id)) if !id.is_empty() => Ok(id),
             (true, _) => Err("the master accepted the submission but named no submission ID".into()),
@@ -46,7 +50,7 @@ impl CreateAnswer {
 /// an unknown driver is `"success": false` with no state and no message.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct StatusAnswer {
+pub struct StatusAnswer {
     #[serde(default)]
     success: bool,
     #[serde(default)]
@@ -63,7 +67,7 @@ impl StatusAnswer {
     /// The driver's status; `Ok(None)` when the master does not know it, `Err` with the
     /// master's message when it could not say (a standby master answers `success: false` with
     /// one).
-    pub(super) fn status(self, id: &str) -> Result<Option<JobStatus>, String> {
+    pub fn status(self, id: &str) -> Result<Option<JobStatus>, String> {
         let state = match (self.success, self.driver_state) {
             (true, Some(state)) if !state.is_empty() => state.to_ascii_uppercase(),
             (true, _) => return Err("the master reports no driver state".into()),
@@ -81,8 +85,8 @@ impl StatusAnswer {
             None if state == "FAILED" => Some(format!(
                 "the driver's main exited with an error; the master gives no reason: see the driver's stderr in \
                  work/{id} on worker {} ({})",
-                self.worker_id.as_deref().unwrap_or("unknown"),
-                self.worker_host_port.as_deref().unwrap_or("unknown address"),
+                body::clip(self.worker_id.as_deref().unwrap_or("unknown"), MAX_NAME),
+                body::clip(self.worker_host_port.as_deref().unwrap_or("unknown address"), MAX_NAME),
             )),
             None => None,
         };
@@ -100,16 +104,16 @@ impl StatusAnswer {
 /// `KillSubmissionResponse`: `{"success": true, "message": "Kill request for ... submitted"}`, or
 /// `"success": false` with `"Driver ... has already finished or does not exist"`.
 #[derive(Debug, Deserialize)]
-pub(super) struct KillAnswer {
+pub struct KillAnswer {
     #[serde(default)]
-    pub(super) success: bool,
+    pub success: bool,
     #[serde(default)]
     message: Option<String>,
 }
 
 impl KillAnswer {
     /// The master's message, summarised.
-    pub(super) fn message(&self) -> String {
+    pub fn message(&self) -> String {
         self.message.as_deref().map(summary).unwrap_or_else(|| "no message".into())
     }
 }
@@ -122,12 +126,12 @@ struct MessageAnswer {
 }
 
 /// Parses a successful answer of `op`.
-pub(super) fn parse<T: DeserializeOwned>(op: &'static str, body: &str) -> Result<T, BackendError> {
-    rest::parse(SERVICE, op, "the master's", body)
+pub fn parse<T: DeserializeOwned>(op: &'static str, body: &str) -> Result<T, BackendError> {
+    body::parse(SERVICE, op, "the master's", body)
 }
 
 /// The error for a failed answer (`status` not 2xx) of `op`, with the server's own text.
-pub(super) fn error(op: &'static str, status: u16, body: &str) -> BackendError {
+pub fn error(op: &'static str, status: u16, body: &str) -> BackendError {
     let kind = match status {
         401 | 403 => ErrorKind::Auth,
         s if s >= 500 => ErrorKind::Transient,
@@ -142,14 +146,14 @@ pub(super) fn error(op: &'static str, status: u16, body: &str) -> BackendError {
 
 /// A message in a line: the lines that are not stack frames (Spark indents its frames with a
 /// tab, and writes `Exception from the cluster:` on a line of its own before the exception).
-pub(super) fn summary(message: &str) -> String {
+pub fn summary(message: &str) -> String {
     let kept: Vec<&str> = message
         .lines()
         .filter(|l| !l.starts_with(char::is_whitespace))
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    rest::clip(&kept.join(" "), MAX_MESSAGE)
+    body::clip(&kept.join(" "), MAX_MESSAGE)
 }
 
 #[cfg(test)]
@@ -203,6 +207,18 @@ mod tests {
             let s = status(&body).unwrap().unwrap();
             assert!(s.is_terminal() && s.message.is_none(), "{state}");
         }
+    }
+
+    #[test]
+    fn a_failed_drivers_message_is_bounded() {
+        // Found by the spark_answers fuzz target's bound on messages (on an input written by
+        // hand): the worker's ID and address were pasted in whole.
+        let long = "w".repeat(5000);
+        let body =
+            serde_json::json!({"success": true, "driverState": "FAILED", "workerId": long, "workerHostPort": long});
+        let s = parse::<StatusAnswer>("SubmissionStatus", &body.to_string()).unwrap().status("driver-1").unwrap();
+        let m = s.unwrap().message.unwrap();
+        assert!(m.contains(&format!("on worker {}... ({}...)", "w".repeat(MAX_NAME), "w".repeat(MAX_NAME))), "{m}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! CQL text: the one place a statement is built from names and values. Identifiers are
+//! CQL text: the one place a statement is built from names and values (the provider's
+//! Cassandra backend sends what is built here). Identifiers are
 //! double-quoted (`"` doubled), string literals single-quoted (`'` doubled), and a value CQL
 //! cannot hold safely is refused here, before anything reaches the server. Pure functions,
-//! unit-tested with hostile input; the Cassandra backend sends what they build.
+//! unit-tested with hostile input (and fuzzed: `fuzz/fuzz_targets/cql_quoting.rs`).
 //!
 //! Passwords cannot be bind markers in CQL DDL, so a statement that sets one carries it as a
 //! literal. Such a [`Statement`] prints (Display, Debug) with the password written
@@ -10,9 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-
-use crate::backends::database::Permission;
-use crate::provider::config::Secret;
 
 /// Cassandra's limit on keyspace (and table) names.
 pub const MAX_KEYSPACE_LEN: usize = 48;
@@ -25,6 +23,28 @@ pub const SELECT_KEYSPACE: &str = "SELECT replication FROM system_schema.keyspac
 
 /// The tables of one keyspace.
 pub const SELECT_TABLES: &str = "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?";
+
+/// A permission on a keyspace, as CQL names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Permission {
+    /// `ALL PERMISSIONS`.
+    All,
+    /// `SELECT`.
+    Select,
+    /// `MODIFY`.
+    Modify,
+}
+
+impl Permission {
+    /// The permission as CQL writes it after GRANT.
+    pub fn cql(self) -> &'static str {
+        match self {
+            Permission::All => "ALL PERMISSIONS",
+            Permission::Select => "SELECT",
+            Permission::Modify => "MODIFY",
+        }
+    }
+}
 
 /// A value refused before it reached CQL: what it was meant to be and why. It never holds a
 /// password.
@@ -200,31 +220,31 @@ pub fn drop_keyspace(name: &str) -> Result<Statement, CqlError> {
 }
 
 /// `<verb> ROLE "r" WITH LOGIN = true AND PASSWORD = '...'`, or `LOGIN = false` without one.
-fn role_statement(verb: &str, name: &str, password: Option<&Secret>) -> Result<Statement, CqlError> {
+fn role_statement(verb: &str, name: &str, password: Option<&str>) -> Result<Statement, CqlError> {
     let quoted = role(name)?;
     let Some(password) = password else {
         return Ok(Statement::plain(format!("{verb} ROLE {quoted} WITH LOGIN = false")));
     };
-    if password.0.is_empty() {
+    if password.is_empty() {
         return Err(refuse(format!("The password of role {name:?} is empty.")));
     }
     let head = format!("{verb} ROLE {quoted} WITH LOGIN = true AND PASSWORD = ");
     Ok(Statement {
-        cql: format!("{head}{}", literal(&format!("password of role {name:?}"), &password.0)?),
+        cql: format!("{head}{}", literal(&format!("password of role {name:?}"), password)?),
         shown: format!("{head}'{REDACTED}'"),
-        secret: Some(password.0.clone()),
+        secret: Some(password.to_string()),
     })
 }
 
 /// `CREATE ROLE "r" WITH LOGIN = true AND PASSWORD = '...'`, or `WITH LOGIN = false` without a
 /// password.
-pub fn create_role(name: &str, password: Option<&Secret>) -> Result<Statement, CqlError> {
+pub fn create_role(name: &str, password: Option<&str>) -> Result<Statement, CqlError> {
     role_statement("CREATE", name, password)
 }
 
 /// `ALTER ROLE "r" WITH LOGIN = true AND PASSWORD = '...'`, or `WITH LOGIN = false` without a
 /// password (the old password stays stored, unusable).
-pub fn alter_role(name: &str, password: Option<&Secret>) -> Result<Statement, CqlError> {
+pub fn alter_role(name: &str, password: Option<&str>) -> Result<Statement, CqlError> {
     role_statement("ALTER", name, password)
 }
 
@@ -312,10 +332,6 @@ mod tests {
         Some(out)
     }
 
-    fn secret(s: &str) -> Secret {
-        Secret(s.to_string())
-    }
-
     #[test]
     fn identifiers_round_trip_through_the_lexer_whatever_they_hold() {
         for name in HOSTILE {
@@ -391,18 +407,18 @@ mod tests {
 
     #[test]
     fn role_statements() {
-        let s = create_role("sales", Some(&secret("p'w;\"d"))).unwrap();
+        let s = create_role("sales", Some("p'w;\"d")).unwrap();
         assert_eq!(s.cql(), "CREATE ROLE \"sales\" WITH LOGIN = true AND PASSWORD = 'p''w;\"d'");
         assert_eq!(create_role("sales", None).unwrap().cql(), "CREATE ROLE \"sales\" WITH LOGIN = false");
         assert_eq!(
-            alter_role("sales", Some(&secret("'; DROP KEYSPACE x; --"))).unwrap().cql(),
+            alter_role("sales", Some("'; DROP KEYSPACE x; --")).unwrap().cql(),
             "ALTER ROLE \"sales\" WITH LOGIN = true AND PASSWORD = '''; DROP KEYSPACE x; --'"
         );
         assert_eq!(alter_role("sales", None).unwrap().cql(), "ALTER ROLE \"sales\" WITH LOGIN = false");
         assert_eq!(drop_role("a\"b").unwrap().cql(), "DROP ROLE IF EXISTS \"a\"\"b\"");
-        assert!(create_role("sales", Some(&secret(""))).is_err(), "an empty password");
-        assert!(create_role("sales", Some(&secret("nul\0byte"))).is_err());
-        assert!(alter_role("sales", Some(&secret("new\nline"))).is_err());
+        assert!(create_role("sales", Some("")).is_err(), "an empty password");
+        assert!(create_role("sales", Some("nul\0byte")).is_err());
+        assert!(alter_role("sales", Some("new\nline")).is_err());
     }
 
     #[test]
@@ -429,7 +445,7 @@ mod tests {
     #[test]
     fn a_statement_with_a_password_never_prints_it() {
         for pw in ["s3cr3t-'quoted';--", "plain-password-123", "ünï\"cøde"] {
-            let s = alter_role("sales", Some(&secret(pw))).unwrap();
+            let s = alter_role("sales", Some(pw)).unwrap();
             assert!(s.has_secret());
             assert!(s.cql().contains(&pw.replace('\'', "''")), "the wire text holds it");
             for printed in [s.to_string(), format!("{s:?}"), format!("{s:#?}")] {
@@ -445,7 +461,7 @@ mod tests {
             }
         }
         // Refusals name the role, never the password.
-        let e = create_role("sales", Some(&secret("top\0secret"))).unwrap_err();
+        let e = create_role("sales", Some("top\0secret")).unwrap_err();
         assert!(!e.message.contains("top") && !e.message.contains("secret"), "{e}");
         assert!(e.message.contains("sales"), "{e}");
     }

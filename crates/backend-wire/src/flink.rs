@@ -1,5 +1,5 @@
-//! What the JobManager answers, parsed at the edge: the JSON bodies of the calls the backend
-//! makes, and `{"errors": [...]}` bodies turned into [`BackendError`]s. Flink's errors and
+//! What Flink's JobManager answers over REST, parsed at the edge: the JSON bodies of the calls
+//! the provider's Flink backend makes, and `{"errors": [...]}` bodies turned into [`BackendError`]s. Flink's errors and
 //! failure causes are whole Java stack traces; [`summary`] keeps the lines a reader needs (the
 //! first, and the deepest `Caused by:`). Nothing here panics on what a server sends; a body of
 //! the wrong shape is an error naming the call.
@@ -7,19 +7,19 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::backends::error::{BackendError, ErrorKind};
-use crate::backends::processing::JobStatus;
-use crate::backends::rest::{self, excerpt};
+use crate::body::{self, excerpt};
+use crate::error::{BackendError, ErrorKind};
+use crate::processing::JobStatus;
 
 /// The service name every error of this backend carries.
-pub(super) const SERVICE: &str = "Flink";
+pub const SERVICE: &str = "Flink";
 
 /// The longest message kept from a server's text: enough for a cause, not a whole trace.
-const MAX_MESSAGE: usize = 1000;
+pub const MAX_MESSAGE: usize = body::MAX_SERVER_TEXT;
 
 /// `{"filename": "<upload dir>/<jar id>", "status": "success"}` (`POST /jars/upload`).
 #[derive(Debug, Deserialize)]
-pub(super) struct UploadAnswer {
+pub struct UploadAnswer {
     filename: String,
     status: String,
 }
@@ -27,7 +27,7 @@ pub(super) struct UploadAnswer {
 impl UploadAnswer {
     /// The uploaded jar's ID: the file name the JobManager stored it under; None when the
     /// upload did not succeed.
-    pub(super) fn jar_id(&self) -> Option<&str> {
+    pub fn jar_id(&self) -> Option<&str> {
         if self.status != "success" {
             return None;
         }
@@ -37,14 +37,14 @@ impl UploadAnswer {
 
 /// `{"jobid": "..."}` (`POST /jars/:id/run`).
 #[derive(Debug, Deserialize)]
-pub(super) struct RunAnswer {
-    pub(super) jobid: String,
+pub struct RunAnswer {
+    pub jobid: String,
 }
 
 /// A job as `GET /jobs/:id` and each entry of `GET /jobs/overview` describe it (only the
 /// fields the backend reads; both answers spell them the same).
 #[derive(Debug, Deserialize)]
-pub(super) struct JobAnswer {
+pub struct JobAnswer {
     jid: String,
     #[serde(default)]
     name: Option<String>,
@@ -57,17 +57,17 @@ pub(super) struct JobAnswer {
 
 impl JobAnswer {
     /// The job's state, as Flink spells it (upper case).
-    pub(super) fn state(&self) -> &str {
+    pub fn state(&self) -> &str {
         &self.state
     }
 
     /// Whether the job failed or is failing, so that its exceptions say why.
-    pub(super) fn has_failed(&self) -> bool {
+    pub fn has_failed(&self) -> bool {
         matches!(self.state.as_str(), "FAILED" | "FAILING" | "RESTARTING")
     }
 
     /// The trait's view of it, with the failure message found elsewhere.
-    pub(super) fn status(self, message: Option<String>) -> JobStatus {
+    pub fn status(self, message: Option<String>) -> JobStatus {
         JobStatus {
             id: self.jid,
             name: self.name,
@@ -82,29 +82,29 @@ impl JobAnswer {
 
 /// `{"jobs": [...]}` (`GET /jobs/overview`).
 #[derive(Debug, Deserialize)]
-pub(super) struct OverviewAnswer {
+pub struct OverviewAnswer {
     jobs: Vec<JobAnswer>,
 }
 
 impl OverviewAnswer {
     /// Every job listed (no failure messages: the overview has none).
-    pub(super) fn statuses(self) -> Vec<JobStatus> {
+    pub fn statuses(self) -> Vec<JobStatus> {
         self.jobs.into_iter().map(|j| j.status(None)).collect()
     }
 }
 
 /// `{"request-id": "..."}` (`POST /jobs/:id/stop` and `POST /jobs/:id/savepoints`).
 #[derive(Debug, Deserialize)]
-pub(super) struct TriggerAnswer {
+pub struct TriggerAnswer {
     #[serde(rename = "request-id")]
-    pub(super) request_id: String,
+    pub request_id: String,
 }
 
 /// `GET /jobs/:id/savepoints/:trigger`: `{"status": {"id": "IN_PROGRESS"}, "operation": null}`,
 /// then `{"status": {"id": "COMPLETED"}, "operation": {"location": ...}}` or, when it failed,
 /// `"operation": {"failure-cause": {"class": ..., "stack-trace": ...}}`.
 #[derive(Debug, Deserialize)]
-pub(super) struct SavepointAnswer {
+pub struct SavepointAnswer {
     status: QueueStatus,
     #[serde(default)]
     operation: Option<SavepointOperation>,
@@ -133,7 +133,7 @@ struct FailureCause {
 
 impl SavepointAnswer {
     /// None while the savepoint is in progress; then its location, or why it failed.
-    pub(super) fn outcome(&self) -> Option<Result<String, String>> {
+    pub fn outcome(&self) -> Option<Result<String, String>> {
         if self.status.id != "COMPLETED" {
             return None;
         }
@@ -141,7 +141,7 @@ impl SavepointAnswer {
         if let Some(cause) = op.and_then(|o| o.failure_cause.as_ref()) {
             let why = match (&cause.stack_trace, &cause.class) {
                 (Some(trace), _) if !trace.trim().is_empty() => summary(trace),
-                (_, Some(class)) => class.clone(),
+                (_, Some(class)) if !class.trim().is_empty() => clip(class),
                 _ => "the JobManager gives no cause".into(),
             };
             return Some(Err(why));
@@ -157,7 +157,7 @@ impl SavepointAnswer {
 /// "truncated": ...}}` alone, newest first; the `root-exception` field of Flink 1.x is gone,
 /// and read here only where an older server still sends it.
 #[derive(Debug, Deserialize)]
-pub(super) struct ExceptionsAnswer {
+pub struct ExceptionsAnswer {
     #[serde(rename = "exceptionHistory", default)]
     history: Option<ExceptionHistory>,
     #[serde(rename = "root-exception", default)]
@@ -180,23 +180,21 @@ struct ExceptionEntry {
 
 impl ExceptionsAnswer {
     /// Why the job failed: the newest exception, summarised; None when there is none.
-    pub(super) fn message(&self) -> Option<String> {
+    pub fn message(&self) -> Option<String> {
         let newest = self.history.as_ref().and_then(|h| h.entries.first());
         let from_history = newest.and_then(|e| match (&e.stacktrace, &e.exception_name) {
             (Some(trace), _) if !trace.trim().is_empty() => Some(summary(trace)),
-            (_, Some(name)) if !name.is_empty() => Some(name.clone()),
+            (_, Some(name)) if !name.is_empty() => Some(clip(name)),
             _ => None,
         });
         from_history.or_else(|| self.root_exception.as_deref().filter(|t| !t.trim().is_empty()).map(summary))
     }
 }
 
-/// Whether a failure cause says the JobManager does not know the job: a savepoint trigger for
-/// an unknown job is accepted (202) and completes with this cause, not with a 404.
 /// `GET /jobs/:id/checkpoints`: the job's checkpoint statistics; only the newest completed
 /// savepoint is read.
 #[derive(Debug, Default, Deserialize)]
-pub(super) struct CheckpointsAnswer {
+pub struct CheckpointsAnswer {
     #[serde(default)]
     latest: Option<LatestCheckpoints>,
 }
@@ -215,7 +213,7 @@ struct CompletedCheckpoint {
 
 impl CheckpointsAnswer {
     /// Where the newest completed savepoint is, if the job has one.
-    pub(super) fn latest_savepoint(self) -> Option<String> {
+    pub fn latest_savepoint(self) -> Option<String> {
         self.latest?
             .savepoint?
             .external_path
@@ -223,7 +221,9 @@ impl CheckpointsAnswer {
     }
 }
 
-pub(super) fn is_unknown_job(why: &str) -> bool {
+/// Whether a failure cause says the JobManager does not know the job: a savepoint trigger for
+/// an unknown job is accepted (202) and completes with this cause, not with a 404.
+pub fn is_unknown_job(why: &str) -> bool {
     why.contains("FlinkJobNotFoundException")
 }
 
@@ -234,12 +234,12 @@ struct ErrorsAnswer {
 }
 
 /// Parses a successful answer of `op`.
-pub(super) fn parse<T: DeserializeOwned>(op: &'static str, body: &str) -> Result<T, BackendError> {
-    rest::parse(SERVICE, op, "the JobManager's", body)
+pub fn parse<T: DeserializeOwned>(op: &'static str, body: &str) -> Result<T, BackendError> {
+    body::parse(SERVICE, op, "the JobManager's", body)
 }
 
 /// The error for a failed answer (`status` not 2xx) of `op`, with the server's own text.
-pub(super) fn error(op: &'static str, status: u16, body: &str) -> BackendError {
+pub fn error(op: &'static str, status: u16, body: &str) -> BackendError {
     let kind = match status {
         404 => ErrorKind::NotFound,
         409 => ErrorKind::Conflict,
@@ -275,7 +275,7 @@ fn errors_text(errors: &[String]) -> String {
 
 /// A Java stack trace in a line: its first line, and the deepest `Caused by:` when it says
 /// something else (Flink wraps the user's exception in several of its own).
-pub(super) fn summary(trace: &str) -> String {
+pub fn summary(trace: &str) -> String {
     let mut lines = trace.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or_default();
     let deepest = trace.lines().rev().find_map(|l| l.trim().strip_prefix("Caused by:")).map(str::trim);
@@ -287,7 +287,7 @@ pub(super) fn summary(trace: &str) -> String {
 
 /// At most [`MAX_MESSAGE`] characters of `text`.
 fn clip(text: &str) -> String {
-    rest::clip(text, MAX_MESSAGE)
+    body::clip(text, MAX_MESSAGE)
 }
 
 #[cfg(test)]
@@ -426,6 +426,24 @@ mod tests {
 
         let e = error("GetJob", 404, "<html>not a JobManager</html>");
         assert!(e.is(ErrorKind::NotFound) && e.message.contains("is rest_url the JobManager's?"), "{e}");
+    }
+
+    #[test]
+    fn failure_names_are_bounded_and_never_blank() {
+        // Found by the flink_answers fuzz target's bounds (on inputs written by hand): a
+        // savepoint's failure class and a job's exception name were kept whole, and a blank
+        // class was the whole reason.
+        let long = "x".repeat(5000);
+        let savepoint =
+            serde_json::json!({"status": {"id": "COMPLETED"}, "operation": {"failure-cause": {"class": long}}});
+        let why = parse::<SavepointAnswer>("GetSavepointStatus", &savepoint.to_string()).unwrap().outcome();
+        assert_eq!(why.map(|w| w.unwrap_err().chars().count()), Some(MAX_MESSAGE + 3));
+        let blank = r#"{"status":{"id":"COMPLETED"},"operation":{"failure-cause":{"class":" "}}}"#;
+        let why = parse::<SavepointAnswer>("GetSavepointStatus", blank).unwrap().outcome();
+        assert_eq!(why, Some(Err("the JobManager gives no cause".into())));
+        let history = serde_json::json!({"exceptionHistory": {"entries": [{"exceptionName": long}]}});
+        let message = parse::<ExceptionsAnswer>("GetJobExceptions", &history.to_string()).unwrap().message();
+        assert_eq!(message.map(|m| m.chars().count()), Some(MAX_MESSAGE + 3));
     }
 
     #[test]

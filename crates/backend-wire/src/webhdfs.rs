@@ -1,55 +1,55 @@
-//! What the NameNode answers, parsed at the edge: the JSON bodies of the calls the backend
-//! makes, and `RemoteException` bodies turned into [`BackendError`]s. Nothing here panics on
+//! What a NameNode answers over WebHDFS, parsed at the edge: the JSON bodies of the calls the
+//! provider's HDFS backend makes, and `RemoteException` bodies turned into [`BackendError`]s. Nothing here panics on
 //! what a server sends; a body of the wrong shape is an error naming the call.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::backends::error::{BackendError, ErrorKind};
-use crate::backends::hdfs::{FileStatus, QuotaUsage};
-use crate::backends::rest::{self, excerpt};
+use crate::body::{self, excerpt};
+use crate::error::{BackendError, ErrorKind};
+use crate::hdfs::{FileStatus, QuotaUsage};
 
 /// The service name every error of this backend carries.
-pub(super) const SERVICE: &str = "HDFS";
+pub const SERVICE: &str = "HDFS";
 
 /// `{"FileStatus": {...}}` (GETFILESTATUS).
 #[derive(Debug, Deserialize)]
-pub(super) struct FileStatusAnswer {
+pub struct FileStatusAnswer {
     #[serde(rename = "FileStatus")]
-    pub(super) file_status: RawStatus,
+    pub file_status: RawStatus,
 }
 
 /// `{"FileStatuses": {"FileStatus": [...]}}` (LISTSTATUS).
 #[derive(Debug, Deserialize)]
-pub(super) struct ListAnswer {
+pub struct ListAnswer {
     #[serde(rename = "FileStatuses")]
-    pub(super) file_statuses: RawStatuses,
+    pub file_statuses: RawStatuses,
 }
 
 /// The list inside a LISTSTATUS answer.
 #[derive(Debug, Deserialize)]
-pub(super) struct RawStatuses {
+pub struct RawStatuses {
     #[serde(rename = "FileStatus")]
-    pub(super) file_status: Vec<RawStatus>,
+    pub file_status: Vec<RawStatus>,
 }
 
 /// One file status as WebHDFS spells it (only the fields the backend reads).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct RawStatus {
-    pub(super) owner: String,
-    pub(super) group: String,
-    pub(super) permission: String,
+pub struct RawStatus {
+    pub owner: String,
+    pub group: String,
+    pub permission: String,
     #[serde(rename = "type")]
-    pub(super) kind: String,
+    pub kind: String,
     /// The name below the listed directory; empty in GETFILESTATUS.
     #[serde(default)]
-    pub(super) path_suffix: String,
+    pub path_suffix: String,
 }
 
 impl RawStatus {
     /// The trait's view of it.
-    pub(super) fn status(&self) -> FileStatus {
+    pub fn status(&self) -> FileStatus {
         FileStatus {
             owner: self.owner.clone(),
             group: self.group.clone(),
@@ -61,7 +61,7 @@ impl RawStatus {
 
 /// `{"QuotaUsage": {...}}` (GETQUOTAUSAGE).
 #[derive(Debug, Deserialize)]
-pub(super) struct QuotaUsageAnswer {
+pub struct QuotaUsageAnswer {
     #[serde(rename = "QuotaUsage")]
     quota_usage: RawQuotaUsage,
 }
@@ -77,7 +77,7 @@ struct RawQuotaUsage {
 
 impl QuotaUsageAnswer {
     /// The trait's view of it.
-    pub(super) fn usage(&self) -> QuotaUsage {
+    pub fn usage(&self) -> QuotaUsage {
         let q = &self.quota_usage;
         QuotaUsage {
             namespace_quota: quota(q.quota),
@@ -90,7 +90,7 @@ impl QuotaUsageAnswer {
 
 /// `{"ContentSummary": {...}}` (GETCONTENTSUMMARY).
 #[derive(Debug, Deserialize)]
-pub(super) struct ContentSummaryAnswer {
+pub struct ContentSummaryAnswer {
     #[serde(rename = "ContentSummary")]
     content_summary: RawContentSummary,
 }
@@ -108,12 +108,12 @@ struct RawContentSummary {
 
 impl ContentSummaryAnswer {
     /// Whether nothing is below the path: no file, and no directory but itself.
-    pub(super) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.content_summary.file_count == 0 && self.content_summary.directory_count <= 1
     }
 
     /// The same numbers as GETQUOTAUSAGE gives, for servers without it (before Hadoop 3.0).
-    pub(super) fn usage(&self) -> QuotaUsage {
+    pub fn usage(&self) -> QuotaUsage {
         let c = &self.content_summary;
         QuotaUsage {
             namespace_quota: quota(c.quota),
@@ -131,7 +131,7 @@ fn quota(n: i64) -> Option<i64> {
 
 /// `{"AclStatus": {"entries": [...], ...}}` (GETACLSTATUS).
 #[derive(Debug, Deserialize)]
-pub(super) struct AclStatusAnswer {
+pub struct AclStatusAnswer {
     #[serde(rename = "AclStatus")]
     acl_status: RawAclStatus,
 }
@@ -144,16 +144,22 @@ struct RawAclStatus {
 
 impl AclStatusAnswer {
     /// The entries, as the NameNode lists them.
-    pub(super) fn entries(self) -> Vec<String> {
+    pub fn entries(self) -> Vec<String> {
         self.acl_status.entries
     }
 }
 
 /// `{"boolean": true}` (MKDIRS, DELETE).
 #[derive(Debug, Deserialize)]
-pub(super) struct BooleanAnswer {
-    pub(super) boolean: bool,
+pub struct BooleanAnswer {
+    pub boolean: bool,
 }
+
+/// The most characters of the exception's name and message an error keeps.
+pub const MAX_MESSAGE: usize = body::MAX_SERVER_TEXT;
+
+/// What an error says for a `RemoteException` without a message (null, missing or blank).
+pub const NO_MESSAGE: &str = "the NameNode gives no message";
 
 /// `{"RemoteException": {...}}`: how WebHDFS reports every failure the NameNode raised.
 #[derive(Debug, Deserialize)]
@@ -167,13 +173,14 @@ struct RemoteExceptionAnswer {
 struct RemoteException {
     /// The simple class name, like `FileNotFoundException`.
     exception: String,
+    /// Null for an exception without one: the NameNode writes `getMessage()` as it is.
     #[serde(default)]
-    message: String,
+    message: Option<String>,
 }
 
 /// Parses a successful answer of `op` on `path`.
-pub(super) fn parse<T: DeserializeOwned>(op: &'static str, path: &str, body: &str) -> Result<T, BackendError> {
-    rest::parse(SERVICE, op, &format!("{path}: the NameNode's"), body)
+pub fn parse<T: DeserializeOwned>(op: &'static str, path: &str, body: &str) -> Result<T, BackendError> {
+    body::parse(SERVICE, op, &format!("{path}: the NameNode's"), body)
 }
 
 /// The error for a failed answer (`status` not 2xx) of `op` on `path`, asked as `user`.
@@ -183,7 +190,7 @@ pub(super) fn parse<T: DeserializeOwned>(op: &'static str, path: &str, body: &st
 /// refusal. A 404 without a `RemoteException` is not taken for a missing path: it is what a
 /// `webhdfs_url` that points at something other than a NameNode answers, and reading it as
 /// "gone" would make every directory look deleted.
-pub(super) fn error(op: &'static str, path: &str, user: &str, status: u16, body: &str) -> BackendError {
+pub fn error(op: &'static str, path: &str, user: &str, status: u16, body: &str) -> BackendError {
     let Ok(RemoteExceptionAnswer { remote_exception: remote }) = serde_json::from_str::<RemoteExceptionAnswer>(body)
     else {
         let kind = match status {
@@ -203,11 +210,17 @@ pub(super) fn error(op: &'static str, path: &str, user: &str, status: u16, body:
         .with_code(format!("HTTP {status}"));
     };
     let kind = kind_of(&remote.exception, status);
+    let said = remote.message.filter(|m| !m.trim().is_empty()).map_or_else(|| NO_MESSAGE.into(), |m| clip(&m));
     let message = match kind {
-        ErrorKind::Auth => format!("{path} (as HDFS user {user}): {}", remote.message),
-        _ => format!("{path}: {}", remote.message),
+        ErrorKind::Auth => format!("{path} (as HDFS user {user}): {said}"),
+        _ => format!("{path}: {said}"),
     };
-    BackendError::new(kind, SERVICE, op, message).with_code(remote.exception)
+    BackendError::new(kind, SERVICE, op, message).with_code(clip(&remote.exception))
+}
+
+/// At most [`MAX_MESSAGE`] characters of `text`.
+fn clip(text: &str) -> String {
+    body::clip(text, MAX_MESSAGE)
 }
 
 /// The kind of a `RemoteException`, by its class name.
@@ -229,7 +242,7 @@ fn kind_of(exception: &str, status: u16) -> ErrorKind {
 }
 
 /// Whether `e` says the server does not know `op` (an older NameNode, or a gateway without it).
-pub(super) fn is_unknown_op(e: &BackendError, op: &str) -> bool {
+pub fn is_unknown_op(e: &BackendError, op: &str) -> bool {
     matches!(e.code.as_deref(), Some("IllegalArgumentException" | "UnsupportedOperationException"))
         && e.message.contains(&format!("{op} is not a valid"))
 }
@@ -292,6 +305,29 @@ mod tests {
         assert!(error("GETFILESTATUS", "/d", "hdfs", 400, r#"{"RemoteException": 7}"#).is(ErrorKind::Other));
         let long = "x".repeat(10_000);
         assert!(error("GETFILESTATUS", "/d", "hdfs", 400, &long).message.len() < 400);
+    }
+
+    #[test]
+    fn a_remote_exception_without_a_message_keeps_its_kind() {
+        // Found by the webhdfs_answers fuzz target. Hadoop's JsonUtil writes the exception's
+        // getMessage() as it is, so an exception without a message comes as `"message": null`;
+        // it was read as no RemoteException at all, and a missing path as a failure of the URL.
+        let body = r#"{"RemoteException":{"exception":"FileNotFoundException","javaClassName":"java.io.FileNotFoundException","message":null}}"#;
+        let e = error("GETFILESTATUS", "/d", "hdfs", 404, body);
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::NotFound, Some("FileNotFoundException")), "{e}");
+        assert_eq!(e.message, "/d: the NameNode gives no message");
+        let npe = r#"{"RemoteException":{"exception":"NullPointerException","javaClassName":"java.lang.NullPointerException","message":null}}"#;
+        assert_eq!(error("MKDIRS", "/d", "hdfs", 500, npe).code.as_deref(), Some("NullPointerException"));
+    }
+
+    #[test]
+    fn the_servers_texts_are_bounded() {
+        // Found by the webhdfs_answers fuzz target's bound on messages (on an input written by
+        // hand): the exception's message and name were kept whole, however long.
+        let long = "x".repeat(5000);
+        let e = error("MKDIRS", "/d", "hdfs", 403, &remote(&long, &long));
+        assert_eq!(e.message.chars().count(), "/d: ".len() + MAX_MESSAGE + 3, "{e}");
+        assert_eq!(e.code.map(|c| c.chars().count()), Some(MAX_MESSAGE + 3));
     }
 
     #[test]
