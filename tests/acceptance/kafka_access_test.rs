@@ -248,27 +248,7 @@ fn a_new_products_first_record_reaches_its_consumer_soon_after_apply() {
     let (sales_pw, mkt_pw) = (unique('s'), unique('m'));
     tf.env("TF_VAR_pw_sales", &sales_pw);
     tf.env("TF_VAR_pw_mkt", &mkt_pw);
-    let domains: String = [("sales", &sales), ("mkt", &mkt)]
-        .iter()
-        .map(|(label, name)| {
-            format!(
-                r#"
-variable "pw_{label}" {{
-  type      = string
-  sensitive = true
-  ephemeral = true
-}}
-
-resource "datamesh_domain" "{label}" {{
-  name                = "{name}"
-  owner               = "{label}@example.com"
-  password_wo         = var.pw_{label}
-  password_wo_version = 1
-}}
-"#
-            )
-        })
-        .collect();
+    let domains = crate::support::stores::domains_with_passwords(&p, &["sales", "mkt"]);
     tf.write(&domains);
     tf.apply();
 
